@@ -1,0 +1,111 @@
+# cpm_mms - CPM <-> MMS (MM4) interworking module for Kamailio
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+#   make            build modules/cpm_mms/cpm_mms.so against the installed
+#                   Kamailio's own source headers (fetched by 'make deps')
+#   make deps       install the Debian packages and the Kamailio source
+#   make test       deps + build + check-flags + unit + e2e tests
+#   make run        the IWF with kamailio.cfg.sample, demo MMS peer and ENUM
+#   make unit       unit tests of the pure layers under ASan/UBSan
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+MOD_DIR := modules/cpm_mms
+MOD_SO := $(MOD_DIR)/cpm_mms.so
+KSRC ?= $(TOP)/.kamailio-src
+KAMAILIO ?= /usr/sbin/kamailio
+
+# everything about the installed Kamailio comes from 'kamailio -V'
+KAM_V := $(shell $(KAMAILIO) -V 2>/dev/null)
+KAM_VERSION := $(word 3,$(KAM_V))
+KAM_ARCH := $(shell $(KAMAILIO) -V 2>/dev/null | sed -n '1s/.*(\([^/]*\)\/.*/\1/p')
+KAM_OS := $(shell $(KAMAILIO) -V 2>/dev/null | sed -n '1s/.*\/\([^)]*\)).*/\1/p')
+KAM_CC := $(shell $(KAMAILIO) -V 2>/dev/null | sed -n 's/^compiled with //p')
+KAM_VERSIONVAL := $(shell echo $(KAM_VERSION) | awk -F. '{printf "%d%03d%03d", $$1, $$2, $$3}')
+
+# defines that reproduce Debian's build flags (checked by check-flags)
+KAM_DEFS := -DNAME='"kamailio"' -DVERSION='"$(KAM_VERSION)"' -DARCH='"$(KAM_ARCH)"' \
+	-DOS='$(KAM_OS)_' -DOS_QUOTED='"$(KAM_OS)"' -DCOMPILER='"$(KAM_CC)"' \
+	-D__CPU_$(KAM_ARCH) -D__OS_$(KAM_OS) -DVERSIONVAL=$(KAM_VERSIONVAL) \
+	-DPKG_MALLOC -DSHM_MMAP -DDNS_IP_HACK -DUSE_MCAST -DUSE_TCP -DDISABLE_NAGLE \
+	-DHAVE_RESOLV_RES -DUSE_DNS_CACHE -DUSE_DNS_FAILOVER -DUSE_DST_BLOCKLIST \
+	-DUSE_NAPTR -DWITH_XAVP -DMEM_JOIN_FREE -DF_MALLOC -DQ_MALLOC -DTLSF_MALLOC \
+	-DDBG_SR_MEMORY -DUSE_TLS -DTLS_HOOKS -DUSE_CORE_STATS -DSTATISTICS \
+	-DMALLOC_STATS -DUSE_SCTP -DFAST_LOCK -DADAPTIVE_WAIT -DADAPTIVE_WAIT_LOOPS=1024 \
+	-DCC_GCC_LIKE_ASM -DHAVE_GETHOSTBYNAME2 -DHAVE_UNION_SEMUN -DHAVE_SCHED_YIELD \
+	-DHAVE_MSG_NOSIGNAL -DHAVE_MSGHDR_MSG_CONTROL -DHAVE_ALLOCA_H -DHAVE_TIMEGM \
+	-DHAVE_SCHED_SETSCHEDULER -DHAVE_IP_MREQN -DUSE_RAW_SOCKS -DHAVE_EPOLL \
+	-DHAVE_SIGIO_RT -DSIGINFO64_WORKARROUND -DUSE_FUTEX -DHAVE_SELECT \
+	-DKSR_PTHREAD_MUTEX_SHARED -DMOD_NAME='"cpm_mms"'
+
+WARN := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+# Kamailio's own headers do not build clean at -Wextra; ours must
+KAM_WARN := -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+PURE_SRC := cm_str.c cpim.c mm4.c e164.c mapping.c smtp_server.c
+GLUE_SRC := cpm_mms_mod.c workers.c pending.c enum_resolve.c smtp_client.c \
+	smtp_listener.c resume.c
+MOD_SRC := $(addprefix $(MOD_DIR)/,$(PURE_SRC) $(GLUE_SRC))
+MOD_HDR := $(wildcard $(MOD_DIR)/*.h)
+MOD_LIBS := -lesmtp -lldns
+
+.PHONY: all deps check-flags unit e2e test run bench clean distclean
+
+all: $(MOD_SO)
+
+$(KSRC)/src/core/sr_module.h:
+	sh scripts/deps.sh
+
+$(MOD_SO): $(MOD_SRC) $(MOD_HDR) $(KSRC)/src/core/sr_module.h Makefile
+	@test -n "$(KAM_VERSION)" || { echo "kamailio not installed: run make deps"; exit 1; }
+	$(CC) $(CFLAGS) $(WARN) -Werror=implicit-function-declaration -fPIC -shared \
+		-pthread $(KAM_DEFS) -I$(KSRC)/src -I$(MOD_DIR) -o $@ $(MOD_SRC) $(MOD_LIBS)
+
+deps:
+	sh scripts/deps.sh
+
+# the loader compares these two strings with the running binary's
+check-flags: $(MOD_SO)
+	@want_v="$$($(KAMAILIO) -V | sed -n '1s/^version: //p' | sed 's/ *$$//')"; \
+	want_f="$$($(KAMAILIO) -V | sed -n '2s/^flags: //p')"; \
+	got_v="$$(strings $(MOD_SO) | grep -x "$$want_v" | head -1)"; \
+	got_f="$$(strings $(MOD_SO) | grep '^USE_TCP' | head -1)"; \
+	if [ "$$got_v" = "$$want_v" ] && [ "$$got_f" = "$$want_f" ]; then \
+		echo "check-flags: ok ($$want_v)"; \
+	else echo "check-flags: MISMATCH"; echo " want: $$want_v / $$want_f"; \
+		echo " got:  $$got_v / $$got_f"; exit 1; fi
+
+# ---- unit tests: pure layers, no Kamailio, ASan + UBSan ----
+UNIT_CC ?= gcc
+UNIT_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined $(WARN) -Werror -I$(MOD_DIR)
+UNIT_TESTS := $(patsubst test/unit/%.c,build/unit/%,$(wildcard test/unit/test_*.c))
+UNIT_PURE := $(addprefix $(MOD_DIR)/,$(PURE_SRC))
+
+build/unit/%: test/unit/%.c $(UNIT_PURE) $(MOD_HDR)
+	@mkdir -p build/unit
+	$(UNIT_CC) $(UNIT_FLAGS) -o $@ $< $(UNIT_PURE) -lcmocka
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; \
+		ASAN_OPTIONS=detect_leaks=1 $$t; done
+
+e2e: $(MOD_SO)
+	bash test/e2e/run.sh
+
+test: deps
+	$(MAKE) all
+	$(MAKE) check-flags
+	$(MAKE) unit
+	$(MAKE) e2e
+
+run: deps
+	$(MAKE) all
+	bash scripts/run-demo.sh
+
+clean:
+	rm -rf build $(MOD_SO)
+
+distclean: clean
+	rm -rf $(KSRC)

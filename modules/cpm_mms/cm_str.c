@@ -1,0 +1,227 @@
+/*
+ * cpm_mms - small string and buffer helpers shared by the pure layers.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cm_str.h"
+
+static cm_malloc_f cm_malloc_fn = malloc;
+static cm_realloc_f cm_realloc_fn = realloc;
+static cm_free_f cm_free_fn = free;
+
+void cm_mem_set(cm_malloc_f m, cm_realloc_f r, cm_free_f f)
+{
+	cm_malloc_fn = m;
+	cm_realloc_fn = r;
+	cm_free_fn = f;
+}
+
+void *cm_malloc(size_t size)
+{
+	return cm_malloc_fn(size ? size : 1);
+}
+
+void *cm_realloc(void *p, size_t size)
+{
+	return cm_realloc_fn(p, size ? size : 1);
+}
+
+void cm_free(void *p)
+{
+	if (p)
+		cm_free_fn(p);
+}
+
+void cm_buf_init(cm_buf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+static int cm_buf_reserve(cm_buf *b, int extra)
+{
+	int need;
+	int nsize;
+	char *p;
+
+	if (b->failed)
+		return -1;
+	if (extra < 0 || b->len > 0x3fffffff - extra - 1) {
+		b->failed = 1;
+		return -1;
+	}
+	need = b->len + extra + 1; /* room for a NUL */
+	if (need <= b->size)
+		return 0;
+	nsize = b->size ? b->size : 256;
+	while (nsize < need)
+		nsize = nsize < 0x20000000 ? nsize * 2 : need;
+	p = cm_realloc(b->s, nsize);
+	if (!p) {
+		b->failed = 1;
+		return -1;
+	}
+	b->s = p;
+	b->size = nsize;
+	return 0;
+}
+
+int cm_buf_add(cm_buf *b, const char *s, int len)
+{
+	if (len <= 0)
+		return b->failed ? -1 : 0;
+	if (cm_buf_reserve(b, len) < 0)
+		return -1;
+	memcpy(b->s + b->len, s, len);
+	b->len += len;
+	b->s[b->len] = '\0';
+	return 0;
+}
+
+int cm_buf_adds(cm_buf *b, const char *z)
+{
+	return cm_buf_add(b, z, (int)strlen(z));
+}
+
+int cm_buf_addstr(cm_buf *b, cm_str s)
+{
+	return cm_buf_add(b, s.s, s.len);
+}
+
+int cm_buf_printf(cm_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->failed)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || cm_buf_reserve(b, n) < 0) {
+		b->failed = 1;
+		return -1;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, n + 1, fmt, ap);
+	va_end(ap);
+	b->len += n;
+	return 0;
+}
+
+int cm_buf_take(cm_buf *b, cm_str *out)
+{
+	if (b->failed || cm_buf_reserve(b, 0) < 0) {
+		cm_buf_free(b);
+		out->s = NULL;
+		out->len = 0;
+		return -1;
+	}
+	out->s = b->s;
+	out->len = b->len;
+	cm_buf_init(b);
+	return 0;
+}
+
+void cm_buf_free(cm_buf *b)
+{
+	cm_free(b->s);
+	cm_buf_init(b);
+}
+
+cm_str cm_str_z(const char *z)
+{
+	cm_str s;
+
+	s.s = (char *)z;
+	s.len = z ? (int)strlen(z) : 0;
+	return s;
+}
+
+static int cm_is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+cm_str cm_str_trim(cm_str s)
+{
+	if (!s.s) {
+		s.len = 0;
+		return s;
+	}
+	while (s.len > 0 && cm_is_ws(s.s[0])) {
+		s.s++;
+		s.len--;
+	}
+	while (s.len > 0 && cm_is_ws(s.s[s.len - 1]))
+		s.len--;
+	return s;
+}
+
+static int cm_lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+int cm_str_ieq(cm_str a, cm_str b)
+{
+	int i;
+
+	if (a.len != b.len)
+		return 0;
+	for (i = 0; i < a.len; i++)
+		if (cm_lower((unsigned char)a.s[i]) != cm_lower((unsigned char)b.s[i]))
+			return 0;
+	return 1;
+}
+
+int cm_str_ieqz(cm_str a, const char *z)
+{
+	return cm_str_ieq(a, cm_str_z(z));
+}
+
+int cm_str_eq(cm_str a, cm_str b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.s, b.s, a.len) == 0);
+}
+
+int cm_str_iprefix(cm_str s, const char *prefix)
+{
+	int n = (int)strlen(prefix);
+	cm_str head;
+
+	if (s.len < n)
+		return 0;
+	head.s = s.s;
+	head.len = n;
+	return cm_str_ieqz(head, prefix);
+}
+
+char *cm_strndup(const char *s, int len)
+{
+	char *p;
+
+	if (len < 0)
+		return NULL;
+	p = cm_malloc(len + 1);
+	if (!p)
+		return NULL;
+	if (len)
+		memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+int cm_str_has_ctl(cm_str s)
+{
+	int i;
+
+	for (i = 0; i < s.len; i++)
+		if (s.s[i] == '\r' || s.s[i] == '\n' || s.s[i] == '\0')
+			return 1;
+	return 0;
+}

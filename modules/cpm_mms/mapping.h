@@ -1,0 +1,133 @@
+/*
+ * cpm_mms - the CPM <-> MM4 mapping tables (seed Table 1 and the proposed
+ * Tables 2-5 of ../shared/spec/CPM_MMS_MAPPING.md). Every mapping decision
+ * of the module lives in mapping.c, so the tables can be read in one place.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef CPM_MMS_MAPPING_H
+#define CPM_MMS_MAPPING_H
+
+#include <time.h>
+#include "cm_str.h"
+#include "cpim.h"
+#include "mm4.h"
+#include "e164.h"
+
+#define MAP_MAX_RCPT 32
+
+/* what the glue extracts from the SIP MESSAGE (all may be empty) */
+typedef struct cpm_request {
+	cm_str ruri;           /* Request-URI, or the recipient_uri argument */
+	cm_str from;           /* From header value (name-addr, with params) */
+	cm_str pai;            /* first P-Asserted-Identity value */
+	cm_str privacy;        /* Privacy header value */
+	cm_str subject;        /* SIP Subject */
+	cm_str priority;       /* SIP Priority */
+	cm_str date;           /* SIP Date (RFC 1123) */
+	int expires;           /* SIP Expires seconds, -1 if absent */
+	int max_forwards;      /* -1 if absent */
+	cm_str content_type;   /* of the SIP body */
+	cm_str body;           /* SIP body */
+} cpm_request;
+
+typedef struct map_config {
+	cm_str mms_version;      /* "6.16.0" */
+	cm_str domain;           /* the IWF's MMS domain, e.g. mms.iwf.example */
+	cm_str system_address;   /* e.g. system-user@mms.iwf.example */
+	int max_message_size;    /* bytes of payload, 0 = no limit */
+	int max_recipients;      /* <= MAP_MAX_RCPT */
+	int use_cpim_recipients; /* 1: CPIM To/cc are recipients too */
+} map_config;
+
+typedef struct map_result {
+	/* the REQ, complete except to[]/nto, transaction_id (the glue sets
+	 * those after ENUM); strings point into the request, the CPIM buffer
+	 * or the buffers below */
+	mm4_forward_req req;
+	char sender_e164[E164_BUF];
+	char sender_addr[MM4_ADDR_MAX];   /* +E164/TYPE=PLMN@domain (From, MAIL FROM) */
+	char rcpt_e164[MAP_MAX_RCPT][E164_BUF];
+	int nrcpt;
+	int dispositions;                  /* CPIM_DN_* requested */
+	cm_str imdn_message_id;            /* from CPIM, may be empty */
+	char message_id[128];              /* X-Mms-Message-ID we assign */
+	char rfc822_id[160];               /* Message-ID we assign (no <>) */
+	char priority_buf[16];
+	cpim_msg cpim;
+	int is_cpim;
+	/* on failure */
+	int sip_code;
+	const char *sip_reason;
+} map_result;
+
+/* Table 1. 'unique' is a fresh unguessable token from the glue (used for
+ * the ids). Returns 0, or -1 with sip_code/sip_reason set (400 bad CPIM,
+ * 404/484 recipient not E.164, 413 too large, 415 type not convertible,
+ * 403 too many recipients, 400 no usable sender). */
+int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
+		cm_str unique, time_t now, map_result *out);
+
+/* ---- Tables 2, 3: MM4_forward.RES status -> SIP final response ---- */
+typedef struct map_sip_status {
+	int code;
+	const char *reason;
+} map_sip_status;
+
+/* token is X-Mms-Request-Status-Code (case-insensitive, trimmed); unknown
+ * tokens -> 500. status_text (X-Mms-Status-Text) decides 413 vs 415 for
+ * content-not-accepted when it mentions size. */
+void map_res_status_to_sip(cm_str token, cm_str status_text,
+		map_sip_status *out);
+
+/* ---- Table 3b: local failures ---- */
+typedef enum map_local_failure {
+	MAP_LF_NOT_E164 = 1,     /* 404 */
+	MAP_LF_SHORT_NUMBER,     /* 484 */
+	MAP_LF_NO_MMS_ROUTE,     /* ENUM NXDOMAIN / no NAPTR, no static: 404 */
+	MAP_LF_DNS_TEMP,         /* SERVFAIL / timeout: 503 */
+	MAP_LF_NO_HOST,          /* no MX/A, or all unreachable: 503 */
+	MAP_LF_SMTP_TEMP,        /* 4xx at MAIL/RCPT/DATA: 503 */
+	MAP_LF_SMTP_RCPT_UNKNOWN,/* 550/551/553: 404 */
+	MAP_LF_SMTP_SIZE,        /* 552: 413 */
+	MAP_LF_SMTP_POLICY,      /* 554: 403 */
+	MAP_LF_SMTP_PERM,        /* other 5xx: 500 */
+	MAP_LF_CONTENT_TYPE,     /* 415 */
+	MAP_LF_TOO_LARGE,        /* 413 */
+	MAP_LF_TIMEOUT,          /* 202, or 504 in strict mode */
+	MAP_LF_OVERLOAD,         /* 503 */
+	MAP_LF_INTERNAL,         /* 500 */
+} map_local_failure;
+
+#define MAP_TIMEOUT_202 0
+#define MAP_TIMEOUT_504 1
+void map_local_failure_to_sip(map_local_failure lf, int timeout_mode,
+		map_sip_status *out);
+/* SMTP reply code (MAIL/RCPT/DATA stage) -> local failure */
+map_local_failure map_smtp_code(int smtp_code);
+/* for combining several RES of one MESSAGE: the answer with the higher
+ * rank wins (2xx lowest; 6xx > 5xx > 4xx; within a class the first) */
+int map_sip_rank(int code);
+
+/* ---- Table 5 (MMS -> CPM, used by the next direction) ---- */
+const char *map_sip_to_res_status(int sip_code);
+
+/* ---- single rows, exposed for tests and the reverse direction ---- */
+/* SIP Priority -> X-Mms-Priority (empty if no mapping) */
+cm_str map_priority_cpm_to_mm4(cm_str prio);
+cm_str map_priority_mm4_to_cpm(cm_str prio);
+/* X-Mms-Forward-Counter from Max-Forwards: 70 - mf, at least 1 */
+int map_forward_counter(int max_forwards);
+int map_max_forwards(int forward_counter);
+/* ISO 8601 / RFC 3339 (CPIM DateTime) -> time_t; 0 / -1 */
+int map_parse_iso8601(cm_str v, time_t *t);
+/* RFC 5322 / RFC 1123 date ("Tue, 24 Nov 2026 17:10:02 GMT" or +hhmm) */
+int map_parse_rfc5322_date(cm_str v, time_t *t);
+/* "2026-11-24T17:10:02Z", out >= 32 bytes; returns length */
+int map_format_iso8601(time_t t, char *out);
+/* 1 if the sender asked for anonymity: display name "Anonymous" (any
+ * case, quoted or not) in From, or Privacy containing id or header */
+int map_sender_hidden(cm_str from, cm_str privacy);
+
+#endif

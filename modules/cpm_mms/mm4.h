@@ -1,0 +1,129 @@
+/*
+ * cpm_mms - MM4 codec: RFC 5322 header block reading and MM4 mail writing.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+/* Pure. Reading is in place (headers are unfolded inside the caller's
+ * buffer); writing goes to a cm_buf. All output lines end in CRLF. */
+#ifndef CPM_MMS_MM4_H
+#define CPM_MMS_MM4_H
+
+#include <time.h>
+#include "cm_str.h"
+
+#define MM4_MAX_HEADERS 128
+
+typedef enum mm4_type {
+	MM4_UNKNOWN = 0,
+	MM4_FORWARD_REQ,
+	MM4_FORWARD_RES,
+	MM4_DELIVERY_REPORT_REQ,
+	MM4_DELIVERY_REPORT_RES,
+	MM4_READ_REPLY_REPORT_REQ,
+	MM4_READ_REPLY_REPORT_RES,
+} mm4_type;
+
+typedef struct mm4_header {
+	cm_str name;
+	cm_str value; /* unfolded (CRLF WSP -> WSP) and trimmed */
+} mm4_header;
+
+typedef struct mm4_msg {
+	mm4_header hdr[MM4_MAX_HEADERS];
+	int nhdr;
+	cm_str body;  /* after the empty line; empty if none */
+	mm4_type type;
+} mm4_msg;
+
+#define MM4_OK 0
+#define MM4_ERR_SYNTAX -1     /* line without ':' in the header block, NUL */
+#define MM4_ERR_TOO_MANY -2
+
+/* Parse a whole mail (as received after DATA, dot-unstuffed, CRLF or LF).
+ * The buffer is modified (unfolding). Sets type from X-Mms-Message-Type
+ * (case-insensitive). */
+int mm4_parse(char *buf, int len, mm4_msg *m);
+
+/* first header of that name (case-insensitive); empty cm_str if absent */
+cm_str mm4_get(const mm4_msg *m, const char *name);
+/* same, with one level of surrounding double quotes removed (for
+ * X-Mms-Transaction-ID / X-Mms-Message-ID; quoted-pair \x unescaping is
+ * not done: the value is echoed byte for byte) */
+cm_str mm4_get_unquoted(const mm4_msg *m, const char *name);
+mm4_type mm4_type_from_str(cm_str v);
+const char *mm4_type_name(mm4_type t);
+
+/* ---- writing ---- */
+
+/* Append "Name: value\r\n". CR, LF and NUL in value are replaced by a
+ * space so a value can never start a new header or the body. Values with
+ * non-ASCII bytes are written as RFC 2047 encoded-words (UTF-8, B) when
+ * encode is set, else the bytes are replaced by '?'. Long values are folded
+ * at whitespace near 78 columns. Returns 0 / -1 (buffer failed). */
+int mm4_add_header(cm_buf *b, const char *name, cm_str value, int encode);
+
+/* RFC 5322 date-time "Tue, 24 Nov 2026 17:10:02 +0000" (UTC), NUL-ended,
+ * out must hold 32 bytes; returns length */
+int mm4_format_date(time_t t, char *out);
+
+#define MM4_ADDR_MAX 256
+/* "+4712345678/TYPE=PLMN@mms.example.net" from an E.164 with '+' */
+int mm4_plmn_address(cm_str e164, cm_str domain, char *out, int size);
+
+typedef struct mm4_forward_req {
+	cm_str version;            /* X-Mms-3GPP-MMS-Version, e.g. 6.16.0 */
+	cm_str transaction_id;     /* written quoted */
+	cm_str message_id;         /* X-Mms-Message-ID, written quoted */
+	cm_str to[32];             /* full addresses (mm4_plmn_address) */
+	int nto;
+	cm_str cc[32];
+	int ncc;
+	cm_str from;               /* full address */
+	time_t date;
+	int has_expiry;
+	time_t expiry;             /* absolute */
+	int delivery_report;       /* -1 omit, 0 No, 1 Yes */
+	int read_reply;            /* -1 omit, 0 No, 1 Yes */
+	cm_str priority;           /* Low/Normal/High or empty */
+	int sender_hidden;         /* 1 -> X-Mms-Sender-Visibility: Hide */
+	cm_str message_class;      /* e.g. Personal, or empty */
+	cm_str subject;            /* raw UTF-8; RFC 2047 encoded if needed */
+	int ack_request;           /* 1 -> Yes */
+	int forward_counter;       /* <=0: omit */
+	cm_str originator_system;  /* system address, also Sender */
+	cm_str rfc822_message_id;  /* without <> */
+	/* content: media type with parameters, and the raw payload bytes. The
+	 * writer chooses Content-Transfer-Encoding: multipart is passed
+	 * through (line ends normalised to CRLF), text that is 7-bit with
+	 * lines <= 998 goes as 7bit, other text as quoted-printable, anything
+	 * else as base64. Empty content_type -> text/plain; charset=utf-8. */
+	cm_str content_type;
+	cm_str content_transfer_encoding; /* of the payload as received, or empty */
+	cm_str body;
+} mm4_forward_req;
+
+/* Whole mail: header block, empty line, body. 0 / -1 */
+int mm4_write_forward_req(cm_buf *b, const mm4_forward_req *r);
+
+/* Generic *.RES (forward, delivery report, read reply) */
+typedef struct mm4_res {
+	mm4_type type;             /* one of the *_RES */
+	cm_str version;
+	cm_str transaction_id;     /* echoed byte for byte, written quoted */
+	cm_str message_id;         /* may be empty */
+	cm_str status;             /* X-Mms-Request-Status-Code token */
+	cm_str status_text;        /* optional */
+	cm_str sender;             /* our system address */
+	cm_str to;                 /* peer's originator system */
+	cm_str rfc822_message_id;
+	time_t date;
+} mm4_res;
+
+int mm4_write_res(cm_buf *b, const mm4_res *r);
+
+/* base64 / quoted-printable encoders used by the writer (exposed for tests) */
+int mm4_base64_encode(cm_buf *b, const unsigned char *in, int len, int line_len);
+int mm4_qp_encode(cm_buf *b, const unsigned char *in, int len);
+
+#endif
