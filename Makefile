@@ -18,8 +18,8 @@ KAMAILIO ?= /usr/sbin/kamailio
 # everything about the installed Kamailio comes from 'kamailio -V'
 KAM_V := $(shell $(KAMAILIO) -V 2>/dev/null)
 KAM_VERSION := $(word 3,$(KAM_V))
-KAM_ARCH := $(shell $(KAMAILIO) -V 2>/dev/null | sed -n '1s/.*(\([^/]*\)\/.*/\1/p')
-KAM_OS := $(shell $(KAMAILIO) -V 2>/dev/null | sed -n '1s/.*\/\([^)]*\)).*/\1/p')
+KAM_ARCH := $(shell $(KAMAILIO) -V 2>/dev/null | sed -n 1p | tr '(/)' '   ' | awk '{print $$4}')
+KAM_OS := $(shell $(KAMAILIO) -V 2>/dev/null | sed -n 1p | tr '(/)' '   ' | awk '{print $$5}')
 KAM_CC := $(shell $(KAMAILIO) -V 2>/dev/null | sed -n 's/^compiled with //p')
 KAM_VERSIONVAL := $(shell echo $(KAM_VERSION) | awk -F. '{printf "%d%03d%03d", $$1, $$2, $$3}')
 
@@ -44,11 +44,17 @@ WARN := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 KAM_WARN := -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 PURE_SRC := cm_str.c cpim.c mm4.c e164.c mapping.c smtp_server.c
-GLUE_SRC := cpm_mms_mod.c workers.c pending.c enum_resolve.c smtp_client.c \
+GLUE_SRC := cpm_mms_mod.c forward.c workers.c pending.c enum_resolve.c smtp_client.c \
 	smtp_listener.c resume.c
 MOD_SRC := $(addprefix $(MOD_DIR)/,$(PURE_SRC) $(GLUE_SRC))
 MOD_HDR := $(wildcard $(MOD_DIR)/*.h)
 MOD_LIBS := -lesmtp -lldns
+
+# compile one file alone: make build/obj/forward.o
+build/obj/%.o: $(MOD_DIR)/%.c $(MOD_HDR)
+	@mkdir -p build/obj
+	$(CC) $(CFLAGS) $(WARN) -fPIC -pthread $(KAM_DEFS) -isystem $(KSRC)/src \
+		-I$(MOD_DIR) -c -o $@ $<
 
 .PHONY: all deps check-flags unit e2e test run bench clean distclean
 
@@ -60,7 +66,7 @@ $(KSRC)/src/core/sr_module.h:
 $(MOD_SO): $(MOD_SRC) $(MOD_HDR) $(KSRC)/src/core/sr_module.h Makefile
 	@test -n "$(KAM_VERSION)" || { echo "kamailio not installed: run make deps"; exit 1; }
 	$(CC) $(CFLAGS) $(WARN) -Werror=implicit-function-declaration -fPIC -shared \
-		-pthread $(KAM_DEFS) -I$(KSRC)/src -I$(MOD_DIR) -o $@ $(MOD_SRC) $(MOD_LIBS)
+		-pthread $(KAM_DEFS) -isystem $(KSRC)/src -I$(MOD_DIR) -o $@ $(MOD_SRC) $(MOD_LIBS)
 
 deps:
 	sh scripts/deps.sh

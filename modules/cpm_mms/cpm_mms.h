@@ -1,0 +1,61 @@
+/*
+ * cpm_mms - module-wide settings and shared declarations of the glue.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef CPM_MMS_H
+#define CPM_MMS_H
+
+#include "core/str.h"
+#include "modules/tm/tm_load.h"
+
+#include "e164.h"
+#include "mapping.h"
+
+#define CPM_MMS_MAX_STATIC_ROUTES 32
+#define CPM_MMS_MAX_PEER_NETS 32
+
+typedef struct cpm_peer_net {
+	int family;             /* AF_INET / AF_INET6 */
+	unsigned char addr[16];
+	int bits;
+} cpm_peer_net;
+
+/* effective settings, filled from the modparams in mod_init */
+typedef struct cpm_mms_cfg {
+	char *mm4_listen;       /* ip:port of our SMTP listener */
+	int mm4_port;           /* port of peer MMSCs */
+	char *domain;           /* our MMS domain */
+	char *system_address;   /* system-user@domain */
+	char *enum_suffix;
+	char *enum_server;      /* ip[:port] or empty: system resolver */
+	char enum_server_host[64];
+	int enum_server_port;
+	static_route routes[CPM_MMS_MAX_STATIC_ROUTES];
+	int nroutes;
+	cpm_peer_net peers[CPM_MMS_MAX_PEER_NETS];
+	int npeers;
+	int res_timeout_ms;
+	int timeout_mode;       /* MAP_TIMEOUT_202 / MAP_TIMEOUT_504 */
+	int mm4_workers;
+	int max_pending;
+	int queue_size;
+	int smtp_timeout;       /* seconds per SMTP step */
+	int max_message_size;
+	int mm4_max_size;       /* listener: biggest mail accepted */
+	int mm4_max_connections;
+	int mm4_idle_timeout;   /* seconds */
+	char *hostname;         /* EHLO / greeting name */
+	map_config map;
+} cpm_mms_cfg;
+
+extern cpm_mms_cfg cpm_cfg;
+extern struct tm_binds cpm_tmb;
+
+/* cm_str allocation hooks to pkg memory (call once per process) */
+void cpm_mem_use_pkg(void);
+/* unguessable hex token of 2*nbytes chars (out holds 2*nbytes+1) */
+int cpm_random_hex(char *out, int nbytes);
+
+#endif

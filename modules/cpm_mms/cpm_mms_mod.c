@@ -1,0 +1,460 @@
+/*
+ * cpm_mms - CPM (SIP MESSAGE / CPIM / IMDN) <-> MMS (MM4) interworking.
+ * Module interface: parameters, functions, KEMI, pseudo-variables,
+ * process start-up and shutdown.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ *
+ * This file is part of cpm_mms, a Kamailio module.
+ *
+ * This program is free software; you can redistribute it and/or modify
+ * it under the terms of the GNU General Public License as published by
+ * the Free Software Foundation; either version 2 of the License, or
+ * (at your option) any later version.
+ *
+ * This program is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+ * GNU General Public License for more details.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/random.h>
+
+#include "core/sr_module.h"
+#include "core/mod_fix.h"
+#include "core/pt.h"
+#include "core/cfg/cfg_struct.h"
+#include "core/mem/mem.h"
+#include "core/mem/shm_mem.h"
+#include "core/kemi.h"
+#include "core/pvar.h"
+#include "core/dprint.h"
+
+#include "cpm_mms.h"
+#include "forward.h"
+#include "pending.h"
+#include "resume.h"
+#include "workers.h"
+#include "smtp_listener.h"
+#include "enum_resolve.h"
+
+MODULE_VERSION
+
+cpm_mms_cfg cpm_cfg;
+struct tm_binds cpm_tmb;
+
+/* modparam values */
+static char *p_mm4_listen = "127.0.0.1:2526";
+static int p_mm4_port = 25;
+static char *p_domain = "mms.iwf.localhost";
+static char *p_system_address = "";
+static char *p_enum_suffix = "e164.arpa";
+static char *p_enum_server = "";
+static char *p_mm4_peers = "127.0.0.0/8";
+static int p_res_timeout = 10;
+static char *p_timeout_reply = "202";
+static int p_mm4_workers = 2;
+static int p_max_pending = 20000;
+static int p_smtp_timeout = 10;
+static int p_max_message_size = 307200;
+static int p_mm4_max_size = 1048576;
+static int p_mm4_max_connections = 256;
+static int p_mm4_idle_timeout = 60;
+static char *p_mms_version = "6.16.0";
+static char *p_hostname = "";
+static int p_cpim_recipients = 1;
+
+static int mod_init(void);
+static int child_init(int rank);
+static void mod_destroy(void);
+static int w_cpm_mms_forward(struct sip_msg *msg, char *p1, char *p2);
+static int w_cpm_mms_forward1(struct sip_msg *msg, char *p1, char *p2);
+static int param_static_route(modparam_t type, void *val);
+static int pv_get_mm4(struct sip_msg *msg, pv_param_t *param, pv_value_t *res);
+static int pv_parse_mm4_name(pv_spec_p sp, str *in);
+
+static cmd_export_t cmds[] = {
+	{"cpm_mms_forward", (cmd_function)w_cpm_mms_forward, 0, 0, 0,
+		REQUEST_ROUTE},
+	{"cpm_mms_forward", (cmd_function)w_cpm_mms_forward1, 1,
+		fixup_spve_null, fixup_free_spve_null, REQUEST_ROUTE},
+	{0, 0, 0, 0, 0, 0}
+};
+
+static param_export_t params[] = {
+	{"mm4_listen", PARAM_STRING, &p_mm4_listen},
+	{"mm4_port", PARAM_INT, &p_mm4_port},
+	{"domain", PARAM_STRING, &p_domain},
+	{"system_address", PARAM_STRING, &p_system_address},
+	{"enum_suffix", PARAM_STRING, &p_enum_suffix},
+	{"enum_server", PARAM_STRING, &p_enum_server},
+	{"static_route", PARAM_STRING | USE_FUNC_PARAM, (void *)param_static_route},
+	{"mm4_peers", PARAM_STRING, &p_mm4_peers},
+	{"res_timeout", PARAM_INT, &p_res_timeout},
+	{"timeout_reply", PARAM_STRING, &p_timeout_reply},
+	{"mm4_workers", PARAM_INT, &p_mm4_workers},
+	{"max_pending", PARAM_INT, &p_max_pending},
+	{"smtp_timeout", PARAM_INT, &p_smtp_timeout},
+	{"max_message_size", PARAM_INT, &p_max_message_size},
+	{"mm4_max_size", PARAM_INT, &p_mm4_max_size},
+	{"mm4_max_connections", PARAM_INT, &p_mm4_max_connections},
+	{"mm4_idle_timeout", PARAM_INT, &p_mm4_idle_timeout},
+	{"mms_version", PARAM_STRING, &p_mms_version},
+	{"hostname", PARAM_STRING, &p_hostname},
+	{"cpim_recipients", PARAM_INT, &p_cpim_recipients},
+	{0, 0, 0}
+};
+
+static pv_export_t mod_pvs[] = {
+	{ {"mm4", sizeof("mm4") - 1}, PVT_OTHER, pv_get_mm4, 0,
+		pv_parse_mm4_name, 0, 0, 0 },
+	{ {0, 0}, 0, 0, 0, 0, 0, 0, 0 }
+};
+
+struct module_exports exports = {
+	"cpm_mms",
+	DEFAULT_DLFLAGS,
+	cmds,
+	params,
+	0,              /* RPC methods */
+	mod_pvs,
+	0,              /* response handling */
+	mod_init,
+	child_init,
+	mod_destroy
+};
+
+/* ---- helpers shared by the glue ---- */
+
+static void *pkg_malloc_hook(size_t size)
+{
+	return pkg_malloc(size);
+}
+
+static void *pkg_realloc_hook(void *p, size_t size)
+{
+	return pkg_realloc(p, size);
+}
+
+static void pkg_free_hook(void *p)
+{
+	pkg_free(p);
+}
+
+void cpm_mem_use_pkg(void)
+{
+	cm_mem_set(pkg_malloc_hook, pkg_realloc_hook, pkg_free_hook);
+}
+
+int cpm_random_hex(char *out, int nbytes)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[64];
+	int i;
+
+	if (nbytes > (int)sizeof(raw)
+			|| getrandom(raw, nbytes, 0) != nbytes) {
+		LM_ERR("no random bytes\n");
+		return -1;
+	}
+	for (i = 0; i < nbytes; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[2 * nbytes] = '\0';
+	return 0;
+}
+
+/* ---- parameters ---- */
+
+static int param_static_route(modparam_t type, void *val)
+{
+	char *spec = (char *)val;
+	char *p, *e;
+
+	/* one route per modparam, or several separated by ',' / ';' / ' ' */
+	for (p = spec; p && *p;) {
+		while (*p == ',' || *p == ';' || *p == ' ')
+			p++;
+		if (!*p)
+			break;
+		for (e = p; *e && *e != ',' && *e != ';' && *e != ' '; e++)
+			;
+		if (cpm_cfg.nroutes >= CPM_MMS_MAX_STATIC_ROUTES) {
+			LM_ERR("too many static routes (max %d)\n",
+					CPM_MMS_MAX_STATIC_ROUTES);
+			return -1;
+		}
+		if (static_route_parse((cm_str){p, (int)(e - p)},
+					&cpm_cfg.routes[cpm_cfg.nroutes]) < 0) {
+			LM_ERR("bad static_route '%.*s' (want prefix=>host[:port])\n",
+					(int)(e - p), p);
+			return -1;
+		}
+		cpm_cfg.nroutes++;
+		p = e;
+	}
+	return 0;
+}
+
+static int cfg_check(void)
+{
+	static char sysaddr[256];
+	static char host[128];
+
+	if (p_res_timeout < 1 || p_res_timeout > 25) {
+		LM_ERR("res_timeout must be 1..25 s (below SIP Timer F)\n");
+		return -1;
+	}
+	if (p_mm4_workers < 1 || p_mm4_workers > 64) {
+		LM_ERR("mm4_workers must be 1..64\n");
+		return -1;
+	}
+	if (p_max_pending < 1 || p_mm4_max_connections < 1 || p_smtp_timeout < 1
+			|| p_mm4_idle_timeout < 1 || p_mm4_max_size < 1024) {
+		LM_ERR("max_pending, mm4_max_connections, smtp_timeout, "
+				"mm4_idle_timeout must be positive, mm4_max_size >= 1024\n");
+		return -1;
+	}
+	if (strcmp(p_timeout_reply, "202") == 0) {
+		cpm_cfg.timeout_mode = MAP_TIMEOUT_202;
+	} else if (strcmp(p_timeout_reply, "504") == 0) {
+		cpm_cfg.timeout_mode = MAP_TIMEOUT_504;
+	} else {
+		LM_ERR("timeout_reply must be \"202\" or \"504\"\n");
+		return -1;
+	}
+	if (!p_domain[0] || strlen(p_domain) > 100) {
+		LM_ERR("domain must be set (the IWF's MMS domain)\n");
+		return -1;
+	}
+	if (p_system_address[0]) {
+		snprintf(sysaddr, sizeof(sysaddr), "%s", p_system_address);
+	} else {
+		snprintf(sysaddr, sizeof(sysaddr), "system-user@%s", p_domain);
+	}
+	if (p_hostname[0])
+		snprintf(host, sizeof(host), "%s", p_hostname);
+	else
+		snprintf(host, sizeof(host), "%s", p_domain);
+	cpm_cfg.mm4_listen = p_mm4_listen;
+	cpm_cfg.mm4_port = p_mm4_port;
+	cpm_cfg.domain = p_domain;
+	cpm_cfg.system_address = sysaddr;
+	cpm_cfg.hostname = host;
+	cpm_cfg.enum_suffix = p_enum_suffix;
+	cpm_cfg.enum_server = p_enum_server;
+	cpm_cfg.enum_server_host[0] = '\0';
+	cpm_cfg.enum_server_port = 0;
+	if (p_enum_server[0]
+			&& hostport_split(cm_str_z(p_enum_server), cpm_cfg.enum_server_host,
+					sizeof(cpm_cfg.enum_server_host),
+					&cpm_cfg.enum_server_port) < 0) {
+		LM_ERR("enum_server '%s' is not ip[:port]\n", p_enum_server);
+		return -1;
+	}
+	if (listener_parse_peers(p_mm4_peers) < 0) {
+		LM_ERR("bad mm4_peers '%s'\n", p_mm4_peers);
+		return -1;
+	}
+	cpm_cfg.res_timeout_ms = p_res_timeout * 1000;
+	cpm_cfg.mm4_workers = p_mm4_workers;
+	cpm_cfg.max_pending = p_max_pending;
+	cpm_cfg.smtp_timeout = p_smtp_timeout;
+	cpm_cfg.max_message_size = p_max_message_size;
+	cpm_cfg.mm4_max_size = p_mm4_max_size;
+	cpm_cfg.mm4_max_connections = p_mm4_max_connections;
+	cpm_cfg.mm4_idle_timeout = p_mm4_idle_timeout;
+
+	memset(&cpm_cfg.map, 0, sizeof(cpm_cfg.map));
+	cpm_cfg.map.mms_version = cm_str_z(p_mms_version);
+	cpm_cfg.map.domain = cm_str_z(p_domain);
+	cpm_cfg.map.system_address = cm_str_z(sysaddr);
+	cpm_cfg.map.max_message_size = p_max_message_size;
+	cpm_cfg.map.max_recipients = MAP_MAX_RCPT;
+	cpm_cfg.map.use_cpim_recipients = p_cpim_recipients ? 1 : 0;
+	return 0;
+}
+
+/* ---- life cycle ---- */
+
+static int mod_init(void)
+{
+	cpm_mem_use_pkg();
+	if (cfg_check() < 0)
+		return -1;
+	if (load_tm_api(&cpm_tmb) < 0) {
+		LM_ERR("cannot load the tm API (load tm.so first)\n");
+		return -1;
+	}
+	if (resume_init() < 0 || pending_init(cpm_cfg.max_pending) < 0
+			|| workers_init() < 0)
+		return -1;
+	if (listener_bind(cpm_cfg.mm4_listen) < 0)
+		return -1;
+	/* MM4 workers + the listener */
+	register_procs(cpm_cfg.mm4_workers + 1);
+	cfg_register_child(cpm_cfg.mm4_workers + 1);
+	return 0;
+}
+
+static int child_init(int rank)
+{
+	int i, pid;
+
+	cpm_mem_use_pkg();
+	if (rank != PROC_MAIN)
+		return 0;
+	for (i = 0; i < cpm_cfg.mm4_workers; i++) {
+		pid = fork_process(PROC_NOCHLDINIT, "cpm_mms MM4 worker", 1);
+		if (pid < 0)
+			return -1;
+		if (pid == 0) {
+			if (cfg_child_init())
+				return -1;
+			workers_loop(i);
+			exit(-1);
+		}
+	}
+	pid = fork_process(PROC_NOCHLDINIT, "cpm_mms MM4 listener", 1);
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (cfg_child_init())
+			return -1;
+		listener_loop();
+		exit(-1);
+	}
+	return 0;
+}
+
+static void mod_destroy(void)
+{
+	workers_destroy();
+	pending_destroy();
+}
+
+/* ---- script functions ---- */
+
+static int w_cpm_mms_forward(struct sip_msg *msg, char *p1, char *p2)
+{
+	return cpm_forward(msg, NULL);
+}
+
+static int w_cpm_mms_forward1(struct sip_msg *msg, char *p1, char *p2)
+{
+	str uri;
+
+	if (fixup_get_svalue(msg, (gparam_t *)p1, &uri) < 0) {
+		LM_ERR("cannot get the recipient URI\n");
+		return -1;
+	}
+	return cpm_forward(msg, &uri);
+}
+
+static int ki_cpm_mms_forward(struct sip_msg *msg)
+{
+	return cpm_forward(msg, NULL);
+}
+
+static int ki_cpm_mms_forward_uri(struct sip_msg *msg, str *uri)
+{
+	return cpm_forward(msg, uri);
+}
+
+/* ---- $mm4(name) ---- */
+
+enum {
+	MM4_PV_STATUS_CODE = 1,
+	MM4_PV_STATUS_TEXT,
+	MM4_PV_TRANSACTION_ID,
+	MM4_PV_MESSAGE_ID,
+	MM4_PV_RECIPIENT,
+};
+
+static int pv_parse_mm4_name(pv_spec_p sp, str *in)
+{
+	static const struct {
+		const char *name;
+		int id;
+	} names[] = {
+		{"status_code", MM4_PV_STATUS_CODE},
+		{"status_text", MM4_PV_STATUS_TEXT},
+		{"transaction_id", MM4_PV_TRANSACTION_ID},
+		{"message_id", MM4_PV_MESSAGE_ID},
+		{"recipient", MM4_PV_RECIPIENT},
+	};
+	unsigned int i;
+
+	if (!sp || !in || in->len <= 0)
+		return -1;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strlen(names[i].name) == (size_t)in->len
+				&& strncmp(names[i].name, in->s, in->len) == 0) {
+			sp->pvp.pvn.type = PV_NAME_INTSTR;
+			sp->pvp.pvn.u.isname.type = 0;
+			sp->pvp.pvn.u.isname.name.n = names[i].id;
+			return 0;
+		}
+	}
+	LM_ERR("unknown $mm4(%.*s)\n", in->len, in->s);
+	return -1;
+}
+
+static int pv_get_text(struct sip_msg *msg, pv_param_t *param,
+		pv_value_t *res, char *z)
+{
+	str s;
+
+	if (!z[0])
+		return pv_get_null(msg, param, res);
+	s.s = z;
+	s.len = strlen(z);
+	return pv_get_strval(msg, param, res, &s);
+}
+
+static int pv_get_mm4(struct sip_msg *msg, pv_param_t *param, pv_value_t *res)
+{
+	switch (param->pvn.u.isname.name.n) {
+	case MM4_PV_STATUS_CODE:
+		if (!cpm_last_fwd.status_code)
+			return pv_get_null(msg, param, res);
+		return pv_get_sintval(msg, param, res, cpm_last_fwd.status_code);
+	case MM4_PV_STATUS_TEXT:
+		return pv_get_text(msg, param, res, cpm_last_fwd.status_text);
+	case MM4_PV_TRANSACTION_ID:
+		return pv_get_text(msg, param, res, cpm_last_fwd.transaction_id);
+	case MM4_PV_MESSAGE_ID:
+		return pv_get_text(msg, param, res, cpm_last_fwd.message_id);
+	case MM4_PV_RECIPIENT:
+		return pv_get_text(msg, param, res, cpm_last_fwd.recipient);
+	}
+	return pv_get_null(msg, param, res);
+}
+
+/* ---- KEMI ---- */
+
+static sr_kemi_t sr_kemi_cpm_mms_exports[] = {
+	{ str_init("cpm_mms"), str_init("forward"),
+		SR_KEMIP_INT, ki_cpm_mms_forward,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("cpm_mms"), str_init("forward_uri"),
+		SR_KEMIP_INT, ki_cpm_mms_forward_uri,
+		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
+};
+
+int mod_register(char *path, int *dlflags, void *p1, void *p2)
+{
+	sr_kemi_modules_add(sr_kemi_cpm_mms_exports);
+	return 0;
+}

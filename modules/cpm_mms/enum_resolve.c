@@ -1,0 +1,550 @@
+/*
+ * cpm_mms - recipient MMS Relay/Server lookup: ENUM NAPTR, MX, A/AAAA.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <string.h>
+#include <netdb.h>
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <ldns/ldns.h>
+
+#include "core/resolve.h"
+#include "core/dns_func.h"
+#include "core/dprint.h"
+#include "core/mem/mem.h"
+
+#include "cpm_mms.h"
+#include "enum_resolve.h"
+
+extern struct dns_func_t dns_func; /* core/dns_func.c */
+
+typedef enum dq_status {
+	DQ_OK = 0,
+	DQ_NXDOMAIN,
+	DQ_NODATA,
+	DQ_TEMP,
+} dq_status;
+
+#define DQ_MAX_NAPTR 16
+#define DQ_MAX_MX 8
+#define DQ_POOL 4096
+
+typedef struct dq_naptrs {
+	naptr_rr rr[DQ_MAX_NAPTR];
+	int n;
+	char pool[DQ_POOL];
+	int used;
+} dq_naptrs;
+
+typedef struct dq_mx {
+	unsigned short pref;
+	char host[128];
+} dq_mx;
+
+static ldns_resolver *enum_ldns = NULL;
+
+static const char *dq_name(dq_status s)
+{
+	switch (s) {
+	case DQ_OK: return "ok";
+	case DQ_NXDOMAIN: return "NXDOMAIN";
+	case DQ_NODATA: return "NODATA";
+	default: return "SERVFAIL/timeout";
+	}
+}
+
+static void trace_add(mm4_dest *d, const char *fmt, const char *a,
+		const char *b)
+{
+	int used = strlen(d->trace);
+
+	if (used < (int)sizeof(d->trace) - 1)
+		snprintf(d->trace + used, sizeof(d->trace) - used, fmt, a, b);
+}
+
+static int pool_add(dq_naptrs *q, const char *s, int len, cm_str *out)
+{
+	if (len < 0 || q->used + len + 1 > DQ_POOL)
+		return -1;
+	memcpy(q->pool + q->used, s, len);
+	q->pool[q->used + len] = '\0';
+	out->s = q->pool + q->used;
+	out->len = len;
+	q->used += len + 1;
+	return 0;
+}
+
+int enum_resolve_init(void)
+{
+	ldns_rdf *ns;
+
+	if (!cpm_cfg.enum_server_host[0])
+		return 0;
+	enum_ldns = ldns_resolver_new();
+	if (!enum_ldns)
+		return -1;
+	ns = ldns_rdf_new_frm_str(strchr(cpm_cfg.enum_server_host, ':')
+			? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A,
+			cpm_cfg.enum_server_host);
+	if (!ns || ldns_resolver_push_nameserver(enum_ldns, ns) != LDNS_STATUS_OK) {
+		LM_ERR("bad enum_server address '%s'\n", cpm_cfg.enum_server_host);
+		if (ns)
+			ldns_rdf_deep_free(ns);
+		ldns_resolver_deep_free(enum_ldns);
+		enum_ldns = NULL;
+		return -1;
+	}
+	ldns_rdf_deep_free(ns);
+	ldns_resolver_set_port(enum_ldns,
+			cpm_cfg.enum_server_port ? cpm_cfg.enum_server_port : 53);
+	ldns_resolver_set_recursive(enum_ldns, true);
+	ldns_resolver_set_retry(enum_ldns, 2);
+	ldns_resolver_set_fallback(enum_ldns, true);
+	{
+		struct timeval tv = { 2, 0 };
+		ldns_resolver_set_timeout(enum_ldns, tv);
+	}
+	return 0;
+}
+
+void enum_resolve_close(void)
+{
+	if (enum_ldns) {
+		ldns_resolver_deep_free(enum_ldns);
+		enum_ldns = NULL;
+	}
+}
+
+/* ---- ldns backend (enum_server) ---- */
+
+static dq_status ldns_query(const char *name, ldns_rr_type type,
+		ldns_rr_list **answers)
+{
+	ldns_rdf *qname;
+	ldns_pkt *pkt;
+	ldns_pkt_rcode rcode;
+
+	*answers = NULL;
+	qname = ldns_dname_new_frm_str(name);
+	if (!qname)
+		return DQ_NXDOMAIN;
+	pkt = ldns_resolver_query(enum_ldns, qname, type, LDNS_RR_CLASS_IN,
+			LDNS_RD);
+	ldns_rdf_deep_free(qname);
+	if (!pkt)
+		return DQ_TEMP;
+	rcode = ldns_pkt_get_rcode(pkt);
+	if (rcode == LDNS_RCODE_NXDOMAIN) {
+		ldns_pkt_free(pkt);
+		return DQ_NXDOMAIN;
+	}
+	if (rcode != LDNS_RCODE_NOERROR) {
+		ldns_pkt_free(pkt);
+		return DQ_TEMP;
+	}
+	*answers = ldns_pkt_rr_list_by_type(pkt, type, LDNS_SECTION_ANSWER);
+	ldns_pkt_free(pkt);
+	if (!*answers || ldns_rr_list_rr_count(*answers) == 0) {
+		if (*answers)
+			ldns_rr_list_deep_free(*answers);
+		*answers = NULL;
+		return DQ_NODATA;
+	}
+	return DQ_OK;
+}
+
+/* character-string rdf: length byte then data */
+static int rdf_cstr(const ldns_rdf *r, const char **s)
+{
+	const uint8_t *d;
+
+	if (!r || ldns_rdf_size(r) < 1)
+		return -1;
+	d = ldns_rdf_data(r);
+	if (d[0] + 1 > (int)ldns_rdf_size(r))
+		return -1;
+	*s = (const char *)d + 1;
+	return d[0];
+}
+
+/* dname rdf to text without the trailing dot */
+static int rdf_dname(const ldns_rdf *r, char *out, int size)
+{
+	char *t = ldns_rdf2str(r);
+	int len;
+
+	if (!t)
+		return -1;
+	len = strlen(t);
+	if (len > 1 && t[len - 1] == '.')
+		t[--len] = '\0';
+	if (len >= size) {
+		free(t);
+		return -1;
+	}
+	memcpy(out, t, len + 1);
+	free(t);
+	return len;
+}
+
+static dq_status ldns_naptr(const char *name, dq_naptrs *q)
+{
+	ldns_rr_list *ans;
+	dq_status st;
+	size_t i;
+
+	st = ldns_query(name, LDNS_RR_TYPE_NAPTR, &ans);
+	if (st != DQ_OK)
+		return st;
+	for (i = 0; i < ldns_rr_list_rr_count(ans) && q->n < DQ_MAX_NAPTR; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ans, i);
+		naptr_rr *n = &q->rr[q->n];
+		const char *s;
+		int len;
+		char repl[256];
+
+		if (ldns_rr_rd_count(rr) < 6)
+			continue;
+		n->order = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
+		n->pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 1));
+		if ((len = rdf_cstr(ldns_rr_rdf(rr, 2), &s)) < 0
+				|| pool_add(q, s, len, &n->flags) < 0)
+			continue;
+		if ((len = rdf_cstr(ldns_rr_rdf(rr, 3), &s)) < 0
+				|| pool_add(q, s, len, &n->service) < 0)
+			continue;
+		if ((len = rdf_cstr(ldns_rr_rdf(rr, 4), &s)) < 0
+				|| pool_add(q, s, len, &n->regexp) < 0)
+			continue;
+		len = rdf_dname(ldns_rr_rdf(rr, 5), repl, sizeof(repl));
+		if (len < 0 || pool_add(q, repl, len, &n->replacement) < 0)
+			continue;
+		q->n++;
+	}
+	ldns_rr_list_deep_free(ans);
+	return q->n ? DQ_OK : DQ_NODATA;
+}
+
+static dq_status ldns_mx(const char *name, dq_mx *mx, int *n)
+{
+	ldns_rr_list *ans;
+	dq_status st;
+	size_t i;
+
+	*n = 0;
+	st = ldns_query(name, LDNS_RR_TYPE_MX, &ans);
+	if (st != DQ_OK)
+		return st;
+	for (i = 0; i < ldns_rr_list_rr_count(ans) && *n < DQ_MAX_MX; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ans, i);
+
+		if (ldns_rr_rd_count(rr) < 2)
+			continue;
+		mx[*n].pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
+		if (rdf_dname(ldns_rr_rdf(rr, 1), mx[*n].host,
+					sizeof(mx[*n].host)) < 0)
+			continue;
+		(*n)++;
+	}
+	ldns_rr_list_deep_free(ans);
+	return *n ? DQ_OK : DQ_NODATA;
+}
+
+static dq_status ldns_addr(const char *name, int v6, char ips[][64],
+		int *n, int max)
+{
+	ldns_rr_list *ans;
+	dq_status st;
+	size_t i;
+
+	st = ldns_query(name, v6 ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A, &ans);
+	if (st != DQ_OK)
+		return st;
+	for (i = 0; i < ldns_rr_list_rr_count(ans) && *n < max; i++) {
+		ldns_rdf *r = ldns_rr_rdf(ldns_rr_list_rr(ans, i), 0);
+
+		if (!r)
+			continue;
+		if (!inet_ntop(v6 ? AF_INET6 : AF_INET, ldns_rdf_data(r), ips[*n], 64))
+			continue;
+		(*n)++;
+	}
+	ldns_rr_list_deep_free(ans);
+	return DQ_OK;
+}
+
+/* ---- Kamailio DNS layer backend ---- */
+
+static dq_status kam_status(void)
+{
+	switch (h_errno) {
+	case HOST_NOT_FOUND:
+		return DQ_NXDOMAIN;
+	case NO_DATA:
+		return DQ_NODATA;
+	default:
+		return DQ_TEMP;
+	}
+}
+
+static dq_status kam_naptr(const char *name, dq_naptrs *q)
+{
+	struct rdata *head, *l;
+
+	h_errno = 0;
+	head = get_record((char *)name, T_NAPTR, RES_ONLY_TYPE);
+	if (!head)
+		return kam_status();
+	for (l = head; l && q->n < DQ_MAX_NAPTR; l = l->next) {
+		struct naptr_rdata *nr = l->rdata;
+		naptr_rr *n = &q->rr[q->n];
+
+		if (l->type != T_NAPTR || !nr)
+			continue;
+		n->order = nr->order;
+		n->pref = nr->pref;
+		if (pool_add(q, nr->flags, nr->flags_len, &n->flags) < 0
+				|| pool_add(q, nr->services, nr->services_len,
+						&n->service) < 0
+				|| pool_add(q, nr->regexp, nr->regexp_len, &n->regexp) < 0
+				|| pool_add(q, nr->repl, strlen(nr->repl),
+						&n->replacement) < 0)
+			continue;
+		q->n++;
+	}
+	free_rdata_list(head);
+	return q->n ? DQ_OK : DQ_NODATA;
+}
+
+static dq_status kam_mx(const char *name, dq_mx *mx, int *n)
+{
+	unsigned char buf[4096];
+	int len;
+	ldns_pkt *pkt = NULL;
+	ldns_rr_list *ans;
+	size_t i;
+
+	*n = 0;
+	h_errno = 0;
+	len = dns_func.sr_res_search(name, C_IN, T_MX, buf, sizeof(buf));
+	if (len < 0)
+		return kam_status();
+	if (len > (int)sizeof(buf))
+		len = sizeof(buf);
+	if (ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK)
+		return DQ_TEMP;
+	ans = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_MX, LDNS_SECTION_ANSWER);
+	for (i = 0; ans && i < ldns_rr_list_rr_count(ans) && *n < DQ_MAX_MX; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ans, i);
+
+		if (ldns_rr_rd_count(rr) < 2)
+			continue;
+		mx[*n].pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
+		if (rdf_dname(ldns_rr_rdf(rr, 1), mx[*n].host,
+					sizeof(mx[*n].host)) < 0)
+			continue;
+		(*n)++;
+	}
+	if (ans)
+		ldns_rr_list_deep_free(ans);
+	ldns_pkt_free(pkt);
+	return *n ? DQ_OK : DQ_NODATA;
+}
+
+static dq_status kam_addr(const char *name, int v6, char ips[][64], int *n,
+		int max)
+{
+	struct rdata *head, *l;
+
+	h_errno = 0;
+	head = get_record((char *)name, v6 ? T_AAAA : T_A, RES_ONLY_TYPE);
+	if (!head)
+		return kam_status();
+	for (l = head; l && *n < max; l = l->next) {
+		if (l->type == T_A && !v6) {
+			inet_ntop(AF_INET, ((struct a_rdata *)l->rdata)->ip, ips[*n], 64);
+			(*n)++;
+		} else if (l->type == T_AAAA && v6) {
+			inet_ntop(AF_INET6, ((struct aaaa_rdata *)l->rdata)->ip6,
+					ips[*n], 64);
+			(*n)++;
+		}
+	}
+	free_rdata_list(head);
+	return DQ_OK;
+}
+
+static dq_status q_naptr(const char *name, dq_naptrs *q)
+{
+	return enum_ldns ? ldns_naptr(name, q) : kam_naptr(name, q);
+}
+
+static dq_status q_mx(const char *name, dq_mx *mx, int *n)
+{
+	return enum_ldns ? ldns_mx(name, mx, n) : kam_mx(name, mx, n);
+}
+
+/* A then AAAA of one name */
+static dq_status q_addrs(const char *name, char ips[][64], int *n, int max)
+{
+	dq_status s4, s6;
+
+	*n = 0;
+	s4 = enum_ldns ? ldns_addr(name, 0, ips, n, max)
+		: kam_addr(name, 0, ips, n, max);
+	if (s4 == DQ_NXDOMAIN)
+		return s4;
+	s6 = enum_ldns ? ldns_addr(name, 1, ips, n, max)
+		: kam_addr(name, 1, ips, n, max);
+	if (*n > 0)
+		return DQ_OK;
+	return (s4 == DQ_TEMP || s6 == DQ_TEMP) ? DQ_TEMP : DQ_NODATA;
+}
+
+static int mx_cmp(const void *a, const void *b)
+{
+	return (int)((const dq_mx *)a)->pref - (int)((const dq_mx *)b)->pref;
+}
+
+static void dest_add_hosts(mm4_dest *d, const char *name, int port,
+		char ips[][64], int n)
+{
+	int i;
+
+	for (i = 0; i < n && d->nhosts < MM4_DEST_MAX_HOSTS; i++) {
+		mm4_host *h = &d->hosts[d->nhosts++];
+
+		snprintf(h->ip, sizeof(h->ip), "%s", ips[i]);
+		h->port = port;
+		snprintf(h->name, sizeof(h->name), "%s", name);
+	}
+}
+
+/* MX of the domain by preference, else the domain's own A/AAAA */
+static int resolve_hosts(mm4_dest *d)
+{
+	dq_mx mx[DQ_MAX_MX];
+	char ips[MM4_DEST_MAX_HOSTS][64];
+	int nmx = 0, n, i, temp = 0;
+	dq_status st;
+
+	st = q_mx(d->domain, mx, &nmx);
+	trace_add(d, " MX %s: %s;", d->domain, dq_name(st));
+	if (st == DQ_TEMP)
+		return MAP_LF_DNS_TEMP;
+	if (st == DQ_NXDOMAIN)
+		return MAP_LF_NO_HOST;
+	if (st == DQ_OK) {
+		qsort(mx, nmx, sizeof(mx[0]), mx_cmp);
+		for (i = 0; i < nmx; i++) {
+			st = q_addrs(mx[i].host, ips, &n, MM4_DEST_MAX_HOSTS);
+			trace_add(d, " A %s: %s;", mx[i].host, dq_name(st));
+			if (st == DQ_TEMP)
+				temp = 1;
+			dest_add_hosts(d, mx[i].host, cpm_cfg.mm4_port, ips, n);
+		}
+	} else {
+		st = q_addrs(d->domain, ips, &n, MM4_DEST_MAX_HOSTS);
+		trace_add(d, " A %s: %s;", d->domain, dq_name(st));
+		if (st == DQ_TEMP)
+			temp = 1;
+		dest_add_hosts(d, d->domain, cpm_cfg.mm4_port, ips, n);
+	}
+	if (d->nhosts > 0)
+		return 0;
+	return temp ? MAP_LF_DNS_TEMP : MAP_LF_NO_HOST;
+}
+
+static int resolve_static(mm4_dest *d)
+{
+	int i;
+	char ips[1][64];
+	int n = 0;
+	const static_route *r;
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	i = static_route_match(cpm_cfg.routes, cpm_cfg.nroutes, d->e164);
+	if (i < 0)
+		return -1;
+	r = &cpm_cfg.routes[i];
+	d->via_static = 1;
+	d->nhosts = 0;
+	snprintf(d->domain, sizeof(d->domain), "%s", r->host);
+	if (mm4_plmn_address(cm_str_z(d->e164), cm_str_z(d->domain), d->mailbox,
+				sizeof(d->mailbox)) < 0)
+		return -1;
+	trace_add(d, " static route %s -> %s;", r->prefix[0] ? r->prefix : "*",
+			r->host);
+	if (inet_pton(AF_INET, r->host, &a4) == 1
+			|| inet_pton(AF_INET6, r->host, &a6) == 1) {
+		snprintf(ips[0], sizeof(ips[0]), "%s", r->host);
+		dest_add_hosts(d, r->host, r->port ? r->port : cpm_cfg.mm4_port,
+				ips, 1);
+		return 0;
+	}
+	/* a host name: its MX/A like any MMSE domain */
+	if (resolve_hosts(d) != 0)
+		return -1;
+	if (r->port) {
+		for (n = 0; n < d->nhosts; n++)
+			d->hosts[n].port = r->port;
+	}
+	return 0;
+}
+
+int enum_resolve(const char *e164, mm4_dest *d)
+{
+	char name[256];
+	char uri[512];
+	dq_naptrs *q;
+	int idx[DQ_MAX_NAPTR];
+	int n, i, len, ret;
+	dq_status st;
+	cm_str mailbox, domain;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->e164, sizeof(d->e164), "%s", e164);
+	if (enum_domain(e164, cm_str_z(cpm_cfg.enum_suffix), name,
+				sizeof(name)) < 0)
+		return MAP_LF_NOT_E164;
+	q = pkg_malloc(sizeof(*q));
+	if (!q)
+		return MAP_LF_INTERNAL;
+	memset(q, 0, sizeof(*q));
+	st = q_naptr(name, q);
+	trace_add(d, "NAPTR %s: %s;", name, dq_name(st));
+	ret = (st == DQ_TEMP) ? MAP_LF_DNS_TEMP : MAP_LF_NO_MMS_ROUTE;
+	if (st == DQ_OK) {
+		n = naptr_select(q->rr, q->n, idx, DQ_MAX_NAPTR);
+		for (i = 0; i < n; i++) {
+			naptr_rr *rr = &q->rr[idx[i]];
+
+			len = naptr_apply_regexp(rr->regexp, e164, uri, sizeof(uri));
+			if (len < 0 || mailto_split((cm_str){uri, len}, &mailbox,
+						&domain) < 0
+					|| mailbox.len >= (int)sizeof(d->mailbox)
+					|| domain.len >= (int)sizeof(d->domain)) {
+				LM_WARN("ENUM %s: unusable NAPTR regexp '%.*s'\n", name,
+						rr->regexp.len, rr->regexp.s);
+				continue;
+			}
+			memcpy(d->mailbox, mailbox.s, mailbox.len);
+			d->mailbox[mailbox.len] = '\0';
+			memcpy(d->domain, domain.s, domain.len);
+			d->domain[domain.len] = '\0';
+			trace_add(d, " mailto %s;%s", d->mailbox, "");
+			ret = resolve_hosts(d);
+			break;
+		}
+	}
+	pkg_free(q);
+	if (ret != 0 && ret != MAP_LF_NO_HOST && cpm_cfg.nroutes > 0) {
+		if (resolve_static(d) == 0)
+			return 0;
+	}
+	return ret;
+}

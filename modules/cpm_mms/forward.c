@@ -1,0 +1,190 @@
+/*
+ * cpm_mms - the SIP side of CPM -> MMS: cpm_mms_forward().
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+/* Runs in SIP workers and never touches the network: it validates and maps
+ * the request (so bad input is answered at once), suspends the transaction
+ * and queues the work for the MM4 workers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/parser/parse_hname2.h"
+#include "core/parser/hf.h"
+#include "core/mem/mem.h"
+#include "core/dprint.h"
+
+#include "cpm_mms.h"
+#include "forward.h"
+#include "pending.h"
+#include "workers.h"
+
+cpm_last cpm_last_fwd;
+
+static cm_str first_hdr(struct sip_msg *msg, int type)
+{
+	struct hdr_field *hf;
+	cm_str v = { NULL, 0 };
+
+	for (hf = msg->headers; hf; hf = hf->next) {
+		if (hf->type == type) {
+			v.s = hf->body.s;
+			v.len = hf->body.len;
+			return cm_str_trim(v);
+		}
+	}
+	return v;
+}
+
+/* non-negative integer header, -1 if absent or not a number */
+static int int_hdr(struct sip_msg *msg, int type)
+{
+	cm_str v = first_hdr(msg, type);
+	int i, n = 0;
+
+	if (v.len == 0 || v.len > 9)
+		return -1;
+	for (i = 0; i < v.len; i++) {
+		if (v.s[i] < '0' || v.s[i] > '9')
+			return -1;
+		n = n * 10 + (v.s[i] - '0');
+	}
+	return n;
+}
+
+static void set_last(int code, const char *text)
+{
+	cpm_last_fwd.status_code = code;
+	snprintf(cpm_last_fwd.status_text, sizeof(cpm_last_fwd.status_text), "%s",
+			text ? text : "");
+}
+
+int cpm_forward(struct sip_msg *msg, str *recipient)
+{
+	cpm_request rq;
+	map_result *mr;
+	char unique[33];
+	char secret[17];
+	char tid[PENDING_TID_MAX];
+	unsigned int t_hash, t_label;
+	struct cell *t;
+	char *body;
+	time_t now;
+	int ret;
+
+	memset(&cpm_last_fwd, 0, sizeof(cpm_last_fwd));
+	if (msg->first_line.type != SIP_REQUEST
+			|| msg->first_line.u.request.method_value != METHOD_MESSAGE) {
+		set_last(405, "Method Not Allowed");
+		LM_ERR("cpm_mms_forward() is for MESSAGE requests\n");
+		return CPM_FWD_NOT_MESSAGE;
+	}
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0) {
+		set_last(400, "Bad Request");
+		LM_NOTICE("MESSAGE with unparsable headers\n");
+		return CPM_FWD_BAD_REQUEST;
+	}
+	memset(&rq, 0, sizeof(rq));
+	if (recipient && recipient->len > 0) {
+		rq.ruri.s = recipient->s;
+		rq.ruri.len = recipient->len;
+	} else {
+		rq.ruri.s = GET_RURI(msg)->s;
+		rq.ruri.len = GET_RURI(msg)->len;
+	}
+	rq.from = first_hdr(msg, HDR_FROM_T);
+	rq.pai = first_hdr(msg, HDR_PAI_T);
+	rq.privacy = first_hdr(msg, HDR_PRIVACY_T);
+	rq.subject = first_hdr(msg, HDR_SUBJECT_T);
+	rq.priority = first_hdr(msg, HDR_PRIORITY_T);
+	rq.date = first_hdr(msg, HDR_DATE_T);
+	rq.content_type = first_hdr(msg, HDR_CONTENTTYPE_T);
+	rq.expires = int_hdr(msg, HDR_EXPIRES_T);
+	rq.max_forwards = int_hdr(msg, HDR_MAXFORWARDS_T);
+	body = get_body(msg);
+	if (body) {
+		rq.body.s = body;
+		rq.body.len = msg->buf + msg->len - body;
+	}
+
+	/* ids shown to peers and the secret part of the transaction id are
+	 * drawn apart, so one never reveals the other */
+	if (cpm_random_hex(unique, 16) < 0 || cpm_random_hex(secret, 8) < 0) {
+		set_last(500, "Server Internal Error");
+		return CPM_FWD_INTERNAL;
+	}
+	now = time(NULL);
+	mr = pkg_malloc(sizeof(*mr));
+	if (!mr) {
+		PKG_MEM_ERROR;
+		set_last(500, "Server Internal Error");
+		return CPM_FWD_INTERNAL;
+	}
+	if (map_cpm_to_mm4(&rq, &cpm_cfg.map, cm_str_z(unique), now, mr) < 0) {
+		set_last(mr->sip_code, mr->sip_reason);
+		LM_NOTICE("MESSAGE Call-ID %.*s to %.*s not forwarded to MMS: %d %s\n",
+				msg->callid ? msg->callid->body.len : 0,
+				msg->callid ? msg->callid->body.s : "", rq.ruri.len, rq.ruri.s,
+				mr->sip_code, mr->sip_reason);
+		ret = (mr->sip_code == 404 || mr->sip_code == 484)
+			? CPM_FWD_NOT_E164 : CPM_FWD_BAD_REQUEST;
+		pkg_free(mr);
+		return ret;
+	}
+	snprintf(cpm_last_fwd.message_id, sizeof(cpm_last_fwd.message_id), "%s",
+			mr->message_id);
+	snprintf(cpm_last_fwd.recipient, sizeof(cpm_last_fwd.recipient), "%s",
+			mr->rcpt_e164[0]);
+
+	t = cpm_tmb.t_gett();
+	if (t == NULL || t == T_UNDEFINED) {
+		ret = cpm_tmb.t_newtran(msg);
+		if (ret == 0) {
+			/* a retransmission, absorbed by tm */
+			pkg_free(mr);
+			return CPM_FWD_SUSPENDED;
+		}
+		if (ret < 0) {
+			LM_ERR("cannot create the transaction (%d)\n", ret);
+			set_last(500, "Server Internal Error");
+			pkg_free(mr);
+			return CPM_FWD_INTERNAL;
+		}
+	}
+	/* tm's own timer must never answer before ours */
+	cpm_tmb.set_fr(msg, 0, cpm_cfg.res_timeout_ms + 5000);
+	if (cpm_tmb.t_suspend(msg, &t_hash, &t_label) < 0) {
+		LM_ERR("cannot suspend the transaction\n");
+		set_last(500, "Server Internal Error");
+		pkg_free(mr);
+		return CPM_FWD_INTERNAL;
+	}
+	snprintf(tid, sizeof(tid), "%x.%x.%s", t_hash, t_label, secret);
+	snprintf(cpm_last_fwd.transaction_id, sizeof(cpm_last_fwd.transaction_id),
+			"%s", tid);
+	if (pending_add(tid, t_hash, t_label, mr->rcpt_e164[0],
+				cpm_cfg.res_timeout_ms) < 0) {
+		cpm_tmb.t_cancel_suspend(t_hash, t_label);
+		set_last(503, "Service Unavailable");
+		pkg_free(mr);
+		return CPM_FWD_OVERLOAD;
+	}
+	if (workers_push(&rq, tid, unique, now) < 0) {
+		pending_free(pending_take(tid));
+		cpm_tmb.t_cancel_suspend(t_hash, t_label);
+		set_last(503, "Service Unavailable");
+		pkg_free(mr);
+		return CPM_FWD_OVERLOAD;
+	}
+	LM_INFO("MESSAGE Call-ID %.*s imdn.Message-ID %.*s -> MM4 "
+			"X-Mms-Transaction-ID %s X-Mms-Message-ID %s, %d recipient(s)\n",
+			msg->callid ? msg->callid->body.len : 0,
+			msg->callid ? msg->callid->body.s : "",
+			mr->imdn_message_id.len, mr->imdn_message_id.s, tid,
+			mr->message_id, mr->nrcpt);
+	pkg_free(mr);
+	return CPM_FWD_SUSPENDED;
+}

@@ -1,0 +1,273 @@
+/*
+ * cpm_mms - pending table of suspended MESSAGE transactions.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+#include <time.h>
+
+#include "core/mem/shm_mem.h"
+#include "core/locking.h"
+#include "core/dprint.h"
+#include "core/hashes.h"
+
+#include "pending.h"
+#include "mapping.h"
+
+#define PENDING_BUCKETS 4096
+
+typedef struct pending_table {
+	gen_lock_t lock;
+	int count;
+	int peak;
+	int max;
+	pending_entry *bucket[PENDING_BUCKETS];
+} pending_table;
+
+static pending_table *ptab = NULL;
+
+long long pending_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned int pending_hash(const char *tid, int len)
+{
+	str s;
+
+	s.s = (char *)tid;
+	s.len = len;
+	return core_case_hash(&s, NULL, PENDING_BUCKETS);
+}
+
+int pending_init(int max_entries)
+{
+	ptab = shm_malloc(sizeof(*ptab));
+	if (!ptab) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	memset(ptab, 0, sizeof(*ptab));
+	ptab->max = max_entries;
+	if (!lock_init(&ptab->lock)) {
+		shm_free(ptab);
+		ptab = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void pending_destroy(void)
+{
+	int i;
+	pending_entry *e, *n;
+
+	if (!ptab)
+		return;
+	for (i = 0; i < PENDING_BUCKETS; i++) {
+		for (e = ptab->bucket[i]; e; e = n) {
+			n = e->next;
+			shm_free(e);
+		}
+	}
+	lock_destroy(&ptab->lock);
+	shm_free(ptab);
+	ptab = NULL;
+}
+
+/* caller holds the lock */
+static pending_entry **pending_find(const char *tid, int len)
+{
+	pending_entry **pp;
+
+	pp = &ptab->bucket[pending_hash(tid, len)];
+	for (; *pp; pp = &(*pp)->next) {
+		if ((*pp)->tid_len == len && memcmp((*pp)->tid, tid, len) == 0)
+			return pp;
+	}
+	return NULL;
+}
+
+int pending_add(const char *tid, unsigned int t_hash, unsigned int t_label,
+		const char *recipient, int timeout_ms)
+{
+	pending_entry *e;
+	unsigned int h;
+	int len = strlen(tid);
+
+	if (len >= PENDING_TID_MAX)
+		return -1;
+	e = shm_malloc(sizeof(*e));
+	if (!e) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	memset(e, 0, sizeof(*e));
+	memcpy(e->tid, tid, len);
+	e->tid_len = len;
+	e->t_hash = t_hash;
+	e->t_label = t_label;
+	e->state = PENDING_QUEUED;
+	e->created_ms = pending_now_ms();
+	e->deadline_ms = e->created_ms + timeout_ms;
+	if (recipient)
+		strncpy(e->recipient, recipient, sizeof(e->recipient) - 1);
+	h = pending_hash(tid, len);
+
+	lock_get(&ptab->lock);
+	if (ptab->count >= ptab->max) {
+		lock_release(&ptab->lock);
+		shm_free(e);
+		LM_WARN("pending table full (%d transactions)\n", ptab->max);
+		return -1;
+	}
+	e->next = ptab->bucket[h];
+	ptab->bucket[h] = e;
+	ptab->count++;
+	if (ptab->count > ptab->peak)
+		ptab->peak = ptab->count;
+	lock_release(&ptab->lock);
+	return 0;
+}
+
+int pending_set_state(const char *tid, pending_state st, int nreq,
+		const char *mmsc)
+{
+	pending_entry **pp;
+	int ret = -1;
+
+	lock_get(&ptab->lock);
+	pp = pending_find(tid, strlen(tid));
+	if (pp) {
+		(*pp)->state = st;
+		if (nreq > 0)
+			(*pp)->nreq = nreq;
+		if (mmsc)
+			strncpy((*pp)->mmsc, mmsc, sizeof((*pp)->mmsc) - 1);
+		ret = 0;
+	}
+	lock_release(&ptab->lock);
+	return ret;
+}
+
+/* caller holds the lock */
+static pending_entry *pending_unlink(pending_entry **pp)
+{
+	pending_entry *e = *pp;
+
+	*pp = e->next;
+	e->next = NULL;
+	ptab->count--;
+	return e;
+}
+
+pending_entry *pending_record(const char *tid, int n, int code,
+		const char *reason, int *known)
+{
+	pending_entry **pp, *e;
+	pending_entry *done = NULL;
+
+	*known = 0;
+	if (n < 1 || n > 32)
+		return NULL;
+	lock_get(&ptab->lock);
+	pp = pending_find(tid, strlen(tid));
+	if (pp) {
+		e = *pp;
+		*known = 1;
+		if ((e->nreq == 0 || n <= e->nreq)
+				&& !(e->res_seen & (1u << (n - 1)))) {
+			e->res_seen |= 1u << (n - 1);
+			e->nres++;
+			if (e->nres == 1 || map_sip_rank(code) > map_sip_rank(e->code)) {
+				e->code = code;
+				strncpy(e->reason, reason ? reason : "",
+						sizeof(e->reason) - 1);
+				e->reason[sizeof(e->reason) - 1] = '\0';
+			}
+			if (e->nreq > 0 && e->nres >= e->nreq)
+				done = pending_unlink(pp);
+		}
+	}
+	lock_release(&ptab->lock);
+	return done;
+}
+
+pending_entry *pending_take(const char *tid)
+{
+	pending_entry **pp;
+	pending_entry *e = NULL;
+
+	lock_get(&ptab->lock);
+	pp = pending_find(tid, strlen(tid));
+	if (pp)
+		e = pending_unlink(pp);
+	lock_release(&ptab->lock);
+	return e;
+}
+
+pending_entry *pending_expire(long long now_ms)
+{
+	pending_entry **pp, *list = NULL, *e;
+	int i;
+
+	lock_get(&ptab->lock);
+	if (ptab->count == 0) {
+		lock_release(&ptab->lock);
+		return NULL;
+	}
+	for (i = 0; i < PENDING_BUCKETS; i++) {
+		pp = &ptab->bucket[i];
+		while (*pp) {
+			if ((*pp)->deadline_ms <= now_ms) {
+				e = pending_unlink(pp);
+				e->next = list;
+				list = e;
+			} else {
+				pp = &(*pp)->next;
+			}
+		}
+	}
+	lock_release(&ptab->lock);
+	return list;
+}
+
+void pending_free(pending_entry *e)
+{
+	if (e)
+		shm_free(e);
+}
+
+int pending_count(void)
+{
+	return ptab ? ptab->count : 0;
+}
+
+int pending_peak(void)
+{
+	return ptab ? ptab->peak : 0;
+}
+
+int pending_split_tid(const char *s, int len, char *base, int basesize,
+		int *n)
+{
+	int i, v = 0, digits = 0;
+
+	for (i = len - 1; i >= 0 && s[i] >= '0' && s[i] <= '9'; i--) {
+		digits++;
+		if (digits > 3)
+			return -1;
+	}
+	if (digits == 0 || i <= 0 || s[i] != '-' || i >= basesize)
+		return -1;
+	for (int j = i + 1; j < len; j++)
+		v = v * 10 + (s[j] - '0');
+	memcpy(base, s, i);
+	base[i] = '\0';
+	*n = v;
+	return 0;
+}

@@ -1,0 +1,501 @@
+/*
+ * cpm_mms - the MM4 listener process.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "core/mem/mem.h"
+#include "core/dprint.h"
+#include "core/cfg/cfg_struct.h"
+
+#include "cpm_mms.h"
+#include "smtp_listener.h"
+#include "smtp_server.h"
+#include "mm4.h"
+#include "pending.h"
+#include "workers.h"
+
+#define LISTENER_TICK_MS 100
+#define LISTENER_MAX_EVENTS 64
+
+typedef struct mm4_conn {
+	struct mm4_conn *prev, *next;
+	int fd;
+	char peer[64];
+	long long last_ms;
+	smtpd_session smtp;
+	cm_buf out;
+	int closing;
+} mm4_conn;
+
+static int listen_fd = -1;
+static int nconns = 0;
+static mm4_conn *conn_list = NULL; /* for the idle scan */
+
+int listener_parse_peers(const char *list)
+{
+	char item[128];
+	const char *p = list, *e;
+	int len;
+
+	cpm_cfg.npeers = 0;
+	while (p && *p) {
+		cpm_peer_net *n;
+		char *slash;
+		int maxbits;
+
+		while (*p == ' ' || *p == ',' || *p == ';')
+			p++;
+		if (!*p)
+			break;
+		for (e = p; *e && *e != ',' && *e != ';' && *e != ' '; e++)
+			;
+		len = e - p;
+		if (len >= (int)sizeof(item) || cpm_cfg.npeers >= CPM_MMS_MAX_PEER_NETS)
+			return -1;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		p = e;
+		n = &cpm_cfg.peers[cpm_cfg.npeers];
+		memset(n, 0, sizeof(*n));
+		slash = strchr(item, '/');
+		if (slash)
+			*slash++ = '\0';
+		if (inet_pton(AF_INET, item, n->addr) == 1) {
+			n->family = AF_INET;
+			maxbits = 32;
+		} else if (inet_pton(AF_INET6, item, n->addr) == 1) {
+			n->family = AF_INET6;
+			maxbits = 128;
+		} else {
+			LM_ERR("mm4_peers: bad address '%s'\n", item);
+			return -1;
+		}
+		n->bits = slash ? atoi(slash) : maxbits;
+		if (n->bits < 0 || n->bits > maxbits) {
+			LM_ERR("mm4_peers: bad prefix length in '%s'\n", item);
+			return -1;
+		}
+		cpm_cfg.npeers++;
+	}
+	return 0;
+}
+
+static int net_match(const cpm_peer_net *n, const unsigned char *a)
+{
+	int full = n->bits / 8, rest = n->bits % 8;
+
+	if (memcmp(n->addr, a, full) != 0)
+		return 0;
+	if (rest) {
+		unsigned char mask = (unsigned char)(0xff << (8 - rest));
+		if ((n->addr[full] & mask) != (a[full] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+static int peer_allowed(const struct sockaddr_storage *ss)
+{
+	const unsigned char *a;
+	unsigned char v4[4];
+	int fam, i;
+
+	if (ss->ss_family == AF_INET) {
+		a = (const unsigned char *)&((const struct sockaddr_in *)ss)->sin_addr;
+		fam = AF_INET;
+	} else {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			memcpy(v4, &a6->s6_addr[12], 4);
+			a = v4;
+			fam = AF_INET;
+		} else {
+			a = a6->s6_addr;
+			fam = AF_INET6;
+		}
+	}
+	for (i = 0; i < cpm_cfg.npeers; i++) {
+		if (cpm_cfg.peers[i].family == fam && net_match(&cpm_cfg.peers[i], a))
+			return 1;
+	}
+	return 0;
+}
+
+int listener_bind(const char *hostport)
+{
+	char host[64];
+	int port, on = 1;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	if (hostport_split(cm_str_z(hostport), host, sizeof(host), &port) < 0
+			|| port <= 0) {
+		LM_ERR("mm4_listen '%s' is not ip:port\n", hostport);
+		return -1;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+		sl = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, host,
+				&((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		sl = sizeof(struct sockaddr_in6);
+	} else {
+		LM_ERR("mm4_listen '%s': not an IP address\n", hostport);
+		return -1;
+	}
+	listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (listen_fd < 0) {
+		LM_ERR("socket: %s\n", strerror(errno));
+		return -1;
+	}
+	setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(listen_fd, (struct sockaddr *)&ss, sl) < 0
+			|| listen(listen_fd, 128) < 0) {
+		LM_ERR("cannot listen on %s: %s\n", hostport, strerror(errno));
+		close(listen_fd);
+		listen_fd = -1;
+		return -1;
+	}
+	LM_INFO("MM4 listener on %s\n", hostport);
+	return 0;
+}
+
+/* ---- what a received MM4 mail does ---- */
+
+static int handle_forward_res(mm4_msg *m, char *text, int textsize)
+{
+	cm_str tid = mm4_get_unquoted(m, "X-Mms-Transaction-ID");
+	cm_str status = mm4_get(m, "X-Mms-Request-Status-Code");
+	cm_str stext = mm4_get(m, "X-Mms-Status-Text");
+	char base[PENDING_TID_MAX];
+	char reason[PENDING_REASON_MAX];
+	map_sip_status st;
+	pending_entry *e;
+	int n, known;
+
+	if (tid.len == 0 || status.len == 0) {
+		LM_NOTICE("MM4_forward.RES without %s: ignored\n",
+				tid.len ? "X-Mms-Request-Status-Code" : "X-Mms-Transaction-ID");
+		return 250;
+	}
+	if (pending_split_tid(tid.s, tid.len, base, sizeof(base), &n) < 0) {
+		LM_NOTICE("MM4_forward.RES for unknown transaction '%.*s': ignored\n",
+				tid.len, tid.s);
+		return 250;
+	}
+	map_res_status_to_sip(status, stext, &st);
+	/* the peer's text, when safe, is more useful to the sender */
+	if (st.code >= 300 && stext.len > 0 && stext.len < PENDING_REASON_MAX
+			&& !cm_str_has_ctl(stext))
+		snprintf(reason, sizeof(reason), "%.*s", stext.len, stext.s);
+	else
+		snprintf(reason, sizeof(reason), "%s", st.reason);
+	e = pending_record(base, n, st.code, reason, &known);
+	if (e) {
+		LM_INFO("MM4_forward.RES %.*s: %.*s\n", tid.len, tid.s, status.len,
+				status.s);
+		cpm_finish(e, "MM4_forward.RES");
+	} else if (!known) {
+		LM_NOTICE("MM4_forward.RES %.*s (%.*s) matches no waiting MESSAGE"
+				" (late, duplicate or forged): ignored\n", tid.len, tid.s,
+				status.len, status.s);
+	}
+	return 250;
+}
+
+static int on_mail(void *ctx, cm_str reverse_path, char *text, int textsize)
+{
+	return 250;
+}
+
+static int on_rcpt(void *ctx, cm_str forward_path, char *text, int textsize)
+{
+	return 250;
+}
+
+static int on_message(void *ctx, cm_str reverse_path, cm_str *rcpts,
+		int nrcpt, char *data, int len, char *text, int textsize)
+{
+	mm4_conn *c = ctx;
+	mm4_msg *m;
+	int code;
+
+	m = pkg_malloc(sizeof(*m));
+	if (!m) {
+		PKG_MEM_ERROR;
+		snprintf(text, textsize, "4.3.0 out of memory");
+		return 451;
+	}
+	if (mm4_parse(data, len, m) < 0) {
+		LM_NOTICE("MM4 from %s: unparsable header block\n", c->peer);
+		snprintf(text, textsize, "5.6.0 malformed header block");
+		pkg_free(m);
+		return 554;
+	}
+	switch (m->type) {
+	case MM4_FORWARD_RES:
+		code = handle_forward_res(m, text, textsize);
+		break;
+	case MM4_UNKNOWN:
+		LM_NOTICE("MM4 from %s: no or unknown X-Mms-Message-Type\n", c->peer);
+		snprintf(text, textsize, "5.6.0 not an MM4 message");
+		code = 554;
+		break;
+	default:
+		LM_NOTICE("MM4 from %s: %s not handled by this version\n", c->peer,
+				mm4_type_name(m->type));
+		snprintf(text, textsize, "5.6.0 %s not supported",
+				mm4_type_name(m->type));
+		code = 554;
+		break;
+	}
+	pkg_free(m);
+	return code;
+}
+
+static const smtpd_callbacks listener_cb = { on_mail, on_rcpt, on_message };
+
+/* ---- sockets ---- */
+
+static void conn_close(int ep, mm4_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conn_list = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	smtpd_free(&c->smtp);
+	cm_buf_free(&c->out);
+	pkg_free(c);
+	nconns--;
+}
+
+/* write what is pending; -1 on a dead socket */
+static int conn_flush(int ep, mm4_conn *c)
+{
+	ssize_t n;
+	struct epoll_event ev;
+
+	while (c->out.len > 0) {
+		n = send(c->fd, c->out.s, c->out.len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -1;
+		}
+		memmove(c->out.s, c->out.s + n, c->out.len - n);
+		c->out.len -= n;
+	}
+	ev.events = EPOLLIN | (c->out.len > 0 ? EPOLLOUT : 0);
+	ev.data.ptr = c;
+	epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+	return 0;
+}
+
+static void conn_accept(int ep)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct epoll_event ev;
+	smtpd_limits lim;
+	mm4_conn *c;
+	int fd;
+	char addr[64];
+
+	for (;;) {
+		fd = accept4(listen_fd, (struct sockaddr *)&ss, &sl,
+				SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr,
+					sizeof(addr));
+		else
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+					addr, sizeof(addr));
+		if (!peer_allowed(&ss)) {
+			static const char deny[] = "554 5.7.1 not an MM4 peer\r\n";
+			LM_NOTICE("MM4 connection from %s refused: not in mm4_peers\n",
+					addr);
+			if (send(fd, deny, sizeof(deny) - 1, MSG_NOSIGNAL) < 0) {
+				/* closing anyway */
+			}
+			close(fd);
+			continue;
+		}
+		if (nconns >= cpm_cfg.mm4_max_connections) {
+			static const char busy[] = "421 4.3.2 too many connections\r\n";
+			LM_WARN("MM4 connection from %s refused: %d connections\n",
+					addr, nconns);
+			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL) < 0) {
+				/* closing anyway */
+			}
+			close(fd);
+			continue;
+		}
+		c = pkg_malloc(sizeof(*c));
+		if (!c) {
+			PKG_MEM_ERROR;
+			close(fd);
+			continue;
+		}
+		memset(c, 0, sizeof(*c));
+		c->fd = fd;
+		snprintf(c->peer, sizeof(c->peer), "%s", addr);
+		c->last_ms = pending_now_ms();
+		smtpd_limits_default(&lim);
+		lim.max_msg_size = cpm_cfg.mm4_max_size;
+		smtpd_init(&c->smtp, &lim, &listener_cb, c, cpm_cfg.hostname);
+		cm_buf_init(&c->out);
+		smtpd_greeting(&c->smtp, &c->out);
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			smtpd_free(&c->smtp);
+			cm_buf_free(&c->out);
+			pkg_free(c);
+			close(fd);
+			continue;
+		}
+		nconns++;
+		c->next = conn_list;
+		if (conn_list)
+			conn_list->prev = c;
+		conn_list = c;
+		LM_DBG("MM4 connection from %s\n", addr);
+		if (conn_flush(ep, c) < 0)
+			conn_close(ep, c);
+	}
+}
+
+static void conn_read(int ep, mm4_conn *c)
+{
+	char buf[16384];
+	ssize_t n;
+	int st = SMTPD_CONTINUE;
+
+	for (;;) {
+		n = recv(c->fd, buf, sizeof(buf), 0);
+		if (n > 0) {
+			c->last_ms = pending_now_ms();
+			st = smtpd_feed(&c->smtp, buf, n, &c->out);
+			if (st == SMTPD_CLOSE || c->out.failed)
+				break;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		conn_close(ep, c); /* peer closed or error */
+		return;
+	}
+	if (conn_flush(ep, c) < 0 || st == SMTPD_CLOSE || c->out.failed)
+		conn_close(ep, c);
+}
+
+static void conn_idle_scan(int ep, long long now)
+{
+	mm4_conn *c, *next;
+
+	for (c = conn_list; c; c = next) {
+		next = c->next;
+		if (now - c->last_ms < (long long)cpm_cfg.mm4_idle_timeout * 1000)
+			continue;
+		LM_NOTICE("MM4 connection from %s idle for %d s: closed\n", c->peer,
+				cpm_cfg.mm4_idle_timeout);
+		smtpd_timeout(&c->smtp, &c->out);
+		conn_flush(ep, c);
+		conn_close(ep, c);
+	}
+}
+
+static void expire_pending(void)
+{
+	pending_entry *e, *next;
+	map_sip_status st;
+
+	for (e = pending_expire(pending_now_ms()); e; e = next) {
+		next = e->next;
+		if (e->state == PENDING_QUEUED) {
+			/* no worker took it: it will not be sent */
+			map_local_failure_to_sip(MAP_LF_OVERLOAD, 0, &st);
+		} else {
+			map_local_failure_to_sip(MAP_LF_TIMEOUT, cpm_cfg.timeout_mode, &st);
+		}
+		if (e->nres == 0 || map_sip_rank(st.code) > map_sip_rank(e->code)) {
+			e->code = st.code;
+			snprintf(e->reason, sizeof(e->reason), "%s", st.reason);
+		}
+		cpm_finish(e, "no MM4_forward.RES in time");
+	}
+}
+
+void listener_loop(void)
+{
+	struct epoll_event ev, events[LISTENER_MAX_EVENTS];
+	int ep, n, i;
+	long long last_idle_check = 0, now;
+
+	signal(SIGPIPE, SIG_IGN);
+	cpm_mem_use_pkg();
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0) {
+		LM_CRIT("epoll_create: %s\n", strerror(errno));
+		exit(-1);
+	}
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	if (listen_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) < 0) {
+		LM_CRIT("epoll_ctl: %s\n", strerror(errno));
+		exit(-1);
+	}
+	for (;;) {
+		n = epoll_wait(ep, events, LISTENER_MAX_EVENTS, LISTENER_TICK_MS);
+		cfg_update();
+		for (i = 0; i < n; i++) {
+			mm4_conn *c = events[i].data.ptr;
+
+			if (!c) {
+				conn_accept(ep);
+				continue;
+			}
+			if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+				conn_read(ep, c);
+			} else if (events[i].events & EPOLLOUT) {
+				if (conn_flush(ep, c) < 0)
+					conn_close(ep, c);
+			}
+		}
+		now = pending_now_ms();
+		expire_pending();
+		if (now - last_idle_check >= 1000) {
+			last_idle_check = now;
+			conn_idle_scan(ep, now);
+		}
+	}
+}

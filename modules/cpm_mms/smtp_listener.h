@@ -1,0 +1,19 @@
+/*
+ * cpm_mms - the MM4 listener process: SMTP server sockets (epoll) feeding
+ * the smtp_server state machine, dispatch of received MM4 mails, and the
+ * pending-table timer.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef CPM_MMS_SMTP_LISTENER_H
+#define CPM_MMS_SMTP_LISTENER_H
+
+/* mod_init: bind the listening socket (so a bad address fails the start) */
+int listener_bind(const char *hostport);
+/* main loop of the listener process; never returns */
+void listener_loop(void);
+/* parse "a.b.c.d/bits, ..." into cpm_cfg.peers; 0 / -1 */
+int listener_parse_peers(const char *list);
+
+#endif
