@@ -64,6 +64,10 @@ typedef struct smtpd_session {
 	int ncmds;
 	int nerrors;
 	int messages;         /* mails accepted in this session */
+	int rcpt_refused;     /* RCPTs refused in this transaction: DATA -> 554 */
+	int data_longline;    /* a data line exceeded max_data_line: 500 at '.' */
+	int data_bare_lf;     /* last data line ended in a bare LF: a "." line
+	                       * right after it does not end the data */
 } smtpd_session;
 
 #define SMTPD_CONTINUE 0
