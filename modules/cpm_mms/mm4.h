@@ -68,7 +68,9 @@ int mm4_add_header(cm_buf *b, const char *name, cm_str value, int encode);
 int mm4_format_date(time_t t, char *out);
 
 #define MM4_ADDR_MAX 256
-/* "+4712345678/TYPE=PLMN@mms.example.net" from an E.164 with '+' */
+/* "+4712345678/TYPE=PLMN@mms.example.net" from an E.164 with '+' (added if
+ * missing). Returns the length, or -1 if it does not fit, the number is not
+ * 1-15 digits or the domain has characters invalid in an address. */
 int mm4_plmn_address(cm_str e164, cm_str domain, char *out, int size);
 
 typedef struct mm4_forward_req {
@@ -103,8 +105,17 @@ typedef struct mm4_forward_req {
 	cm_str body;
 } mm4_forward_req;
 
-/* Whole mail: header block, empty line, body. 0 / -1 */
+/* Whole mail: header block, empty line, body. 0 / -1. Also -1 if a
+ * mandatory element (version, ids, from, a recipient, originator_system,
+ * rfc822_message_id) is empty or mm4_check_content() fails. */
 int mm4_write_forward_req(cm_buf *b, const mm4_forward_req *r);
+
+/* Can this payload be written? -1 (answer 415) for a multipart or
+ * message/rfc822 body that cannot be passed through SMTP as it is (a line
+ * over 998 octets, NUL, no boundary) or an unknown received transfer
+ * encoding; 0 otherwise. Empty content_type means text/plain. */
+int mm4_check_content(cm_str content_type, cm_str content_transfer_encoding,
+		cm_str body);
 
 /* Generic *.RES (forward, delivery report, read reply) */
 typedef struct mm4_res {
@@ -120,6 +131,8 @@ typedef struct mm4_res {
 	time_t date;
 } mm4_res;
 
+/* 0 / -1; -1 also for a type that is not *_RES or an empty version,
+ * status, sender, to or rfc822_message_id (transaction_id may be empty) */
 int mm4_write_res(cm_buf *b, const mm4_res *r);
 
 /* base64 / quoted-printable encoders used by the writer (exposed for tests) */

@@ -1,0 +1,948 @@
+/*
+ * cpm_mms - MM4 codec: RFC 5322 header block reading and MM4 mail writing.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ *
+ * This file is part of cpm_mms, a Kamailio module.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+/* gmtime_r is POSIX, not C99 */
+#if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "mm4.h"
+
+/* RFC 5322 2.1.1: 78 is the soft limit, 998 the hard one; stay below the
+ * hard one with a margin so a fold never lands past it */
+#define MM4_SOFT_COL 78
+#define MM4_HARD_COL 990
+#define MM4_MAX_LINE 998
+#define MM4_EW_COL 76     /* RFC 2047: lines with encoded-words */
+#define MM4_MAX_WSP_RUN 64
+#define MM4_MAX_NAME 200
+
+static int is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static cm_str mk_str(const char *s, int len)
+{
+	cm_str r;
+
+	r.s = (char *)s;
+	r.len = len;
+	return r;
+}
+
+/* ---- reading ---- */
+
+/*
+ * The header block is compacted in place: each header line (with its
+ * folded continuations, line ends dropped) is moved down to a write
+ * position, so an unfolded value is contiguous. The write position never
+ * passes the read position. The body is not moved.
+ */
+int mm4_parse(char *buf, int len, mm4_msg *m)
+{
+	int r = 0;
+	int w = 0;
+	int e, le, next, i, colon, nlen;
+	int vstart = 0; /* offset in the compacted area of the current value */
+	int name_off[MM4_MAX_HEADERS];
+	int name_len[MM4_MAX_HEADERS];
+	int val_off[MM4_MAX_HEADERS];
+	int val_end[MM4_MAX_HEADERS];
+	char *nl;
+
+	if (!m)
+		return MM4_ERR_SYNTAX;
+	memset(m, 0, sizeof(*m));
+	if (!buf || len <= 0)
+		return MM4_ERR_SYNTAX;
+	m->body = mk_str(buf + len, 0);
+
+	while (r < len) {
+		nl = memchr(buf + r, '\n', len - r);
+		e = nl ? (int)(nl - buf) : len;
+		next = nl ? e + 1 : len;
+		le = (e > r && buf[e - 1] == '\r') ? e - 1 : e;
+		if (le == r) {
+			m->body = mk_str(buf + next, len - next);
+			break;
+		}
+		if (memchr(buf + r, '\0', le - r))
+			goto syntax;
+		/* a bare CR could end a line for some readers: neutralise */
+		for (i = r; i < le; i++)
+			if (buf[i] == '\r')
+				buf[i] = ' ';
+		if (is_wsp(buf[r])) {
+			/* continuation: CRLF WSP -> WSP */
+			if (m->nhdr == 0)
+				goto syntax;
+			memmove(buf + w, buf + r, le - r);
+			w += le - r;
+			val_end[m->nhdr - 1] = w;
+		} else {
+			for (colon = r; colon < le && buf[colon] != ':'; colon++)
+				;
+			if (colon == le)
+				goto syntax;
+			nlen = colon - r;
+			while (nlen > 0 && is_wsp(buf[r + nlen - 1]))
+				nlen--;
+			if (nlen == 0)
+				goto syntax;
+			for (i = r; i < r + nlen; i++)
+				if ((unsigned char)buf[i] <= 0x20
+						|| (unsigned char)buf[i] >= 0x7f)
+					goto syntax;
+			if (m->nhdr >= MM4_MAX_HEADERS) {
+				memset(m, 0, sizeof(*m));
+				return MM4_ERR_TOO_MANY;
+			}
+			vstart = w + (colon - r) + 1;
+			memmove(buf + w, buf + r, le - r);
+			name_off[m->nhdr] = w;
+			name_len[m->nhdr] = nlen;
+			val_off[m->nhdr] = vstart;
+			w += le - r;
+			val_end[m->nhdr] = w;
+			m->nhdr++;
+		}
+		r = next;
+	}
+	if (m->nhdr == 0)
+		goto syntax;
+	for (i = 0; i < m->nhdr; i++) {
+		m->hdr[i].name = mk_str(buf + name_off[i], name_len[i]);
+		m->hdr[i].value = cm_str_trim(
+				mk_str(buf + val_off[i], val_end[i] - val_off[i]));
+	}
+	m->type = mm4_type_from_str(mm4_get(m, "X-Mms-Message-Type"));
+	return MM4_OK;
+
+syntax:
+	memset(m, 0, sizeof(*m));
+	return MM4_ERR_SYNTAX;
+}
+
+cm_str mm4_get(const mm4_msg *m, const char *name)
+{
+	cm_str none = {NULL, 0};
+	cm_str n;
+	int i;
+
+	if (!m || !name)
+		return none;
+	n = cm_str_z(name);
+	for (i = 0; i < m->nhdr && i < MM4_MAX_HEADERS; i++)
+		if (cm_str_ieq(m->hdr[i].name, n))
+			return m->hdr[i].value;
+	return none;
+}
+
+cm_str mm4_get_unquoted(const mm4_msg *m, const char *name)
+{
+	cm_str v = cm_str_trim(mm4_get(m, name));
+
+	if (v.len >= 2 && v.s[0] == '"' && v.s[v.len - 1] == '"') {
+		v.s++;
+		v.len -= 2;
+	}
+	return v;
+}
+
+static const char *mm4_type_names[] = {
+	"unknown",
+	"MM4_forward.REQ",
+	"MM4_forward.RES",
+	"MM4_delivery_report.REQ",
+	"MM4_delivery_report.RES",
+	"MM4_read_reply_report.REQ",
+	"MM4_read_reply_report.RES",
+};
+
+#define MM4_NTYPES ((int)(sizeof(mm4_type_names) / sizeof(mm4_type_names[0])))
+
+mm4_type mm4_type_from_str(cm_str v)
+{
+	int i;
+
+	v = cm_str_trim(v);
+	for (i = 1; i < MM4_NTYPES; i++)
+		if (cm_str_ieqz(v, mm4_type_names[i]))
+			return (mm4_type)i;
+	return MM4_UNKNOWN;
+}
+
+const char *mm4_type_name(mm4_type t)
+{
+	if ((int)t <= 0 || (int)t >= MM4_NTYPES)
+		return mm4_type_names[0];
+	return mm4_type_names[t];
+}
+
+/* ---- encoders ---- */
+
+static const char b64_alpha[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int mm4_base64_encode(
+		cm_buf *b, const unsigned char *in, int len, int line_len)
+{
+	char out[4];
+	int i;
+	int col = 0;
+	unsigned v;
+	int rest;
+
+	if (!b || len < 0 || (len > 0 && !in))
+		return -1;
+	if (line_len > MM4_MAX_LINE)
+		line_len = 76;
+	if (line_len > 0 && line_len < 4)
+		line_len = 4;
+	for (i = 0; i < len; i += 3) {
+		rest = len - i;
+		v = (unsigned)in[i] << 16;
+		if (rest > 1)
+			v |= (unsigned)in[i + 1] << 8;
+		if (rest > 2)
+			v |= in[i + 2];
+		out[0] = b64_alpha[(v >> 18) & 63];
+		out[1] = b64_alpha[(v >> 12) & 63];
+		out[2] = rest > 1 ? b64_alpha[(v >> 6) & 63] : '=';
+		out[3] = rest > 2 ? b64_alpha[v & 63] : '=';
+		if (line_len > 0 && col + 4 > line_len) {
+			/* a line break inside a quantum is legal but uncommon:
+			 * break between quanta, and within one if line_len % 4 */
+			int fit = line_len - col;
+			cm_buf_add(b, out, fit);
+			cm_buf_add(b, "\r\n", 2);
+			cm_buf_add(b, out + fit, 4 - fit);
+			col = 4 - fit;
+		} else {
+			cm_buf_add(b, out, 4);
+			col += 4;
+		}
+	}
+	if (line_len > 0 && col > 0)
+		cm_buf_add(b, "\r\n", 2);
+	return b->failed ? -1 : 0;
+}
+
+static int qp_literal(unsigned char c)
+{
+	return c >= 33 && c <= 126 && c != '=';
+}
+
+int mm4_qp_encode(cm_buf *b, const unsigned char *in, int len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char tok[3];
+	int toklen;
+	int col = 0;
+	int i;
+	int eol;
+	unsigned char c;
+
+	if (!b || len < 0 || (len > 0 && !in))
+		return -1;
+	for (i = 0; i < len; i++) {
+		c = in[i];
+		if (c == '\n' || (c == '\r' && i + 1 < len && in[i + 1] == '\n')) {
+			if (c == '\r')
+				i++;
+			cm_buf_add(b, "\r\n", 2);
+			col = 0;
+			continue;
+		}
+		/* whitespace at the end of a line would be stripped in
+		 * transport: encode it */
+		eol = i + 1 == len || in[i + 1] == '\n'
+			  || (in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n');
+		if (qp_literal(c) || (is_wsp((char)c) && !eol)) {
+			tok[0] = (char)c;
+			toklen = 1;
+		} else {
+			tok[0] = '=';
+			tok[1] = hex[c >> 4];
+			tok[2] = hex[c & 15];
+			toklen = 3;
+		}
+		if (col + toklen > 75) {
+			cm_buf_add(b, "=\r\n", 3); /* soft break: 76 with the '=' */
+			col = 0;
+		}
+		cm_buf_add(b, tok, toklen);
+		col += toklen;
+	}
+	return b->failed ? -1 : 0;
+}
+
+/* ---- header writing ---- */
+
+static char hdr_char(char c, int encode_8bit)
+{
+	if (c == '\r' || c == '\n' || c == '\0')
+		return ' ';
+	if ((unsigned char)c >= 0x80 && !encode_8bit)
+		return '?';
+	return c;
+}
+
+static int valid_name(const char *name, int n)
+{
+	int i;
+
+	if (n <= 0 || n > MM4_MAX_NAME)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)name[i] <= 0x20 || (unsigned char)name[i] >= 0x7f
+				|| name[i] == ':')
+			return 0;
+	return 1;
+}
+
+/* value written as RFC 2047 B encoded-words, one per (folded) line */
+static void add_encoded_words(cm_buf *b, cm_str v, int col)
+{
+	unsigned char tmp[48];
+	int i = 0;
+	int avail, chunk, full, k;
+	int first = 1;
+
+	while (i < v.len && !b->failed) {
+		if (!first) {
+			cm_buf_add(b, "\r\n ", 3);
+			col = 1;
+		}
+		avail = MM4_EW_COL - col;
+		chunk = ((avail - 12) / 4) * 3;
+		if (chunk < 3)
+			chunk = 3;
+		if (chunk > 45)
+			chunk = 45;
+		if (chunk > v.len - i)
+			chunk = v.len - i;
+		/* an encoded-word must hold whole UTF-8 characters */
+		full = chunk;
+		if (i + chunk < v.len) {
+			while (chunk > 0 && full - chunk < 3
+					&& ((unsigned char)v.s[i + chunk] & 0xc0) == 0x80)
+				chunk--;
+			if (chunk == 0)
+				chunk = full; /* not UTF-8 anyway */
+		}
+		for (k = 0; k < chunk; k++)
+			tmp[k] = (unsigned char)hdr_char(v.s[i + k], 1);
+		cm_buf_add(b, "=?UTF-8?B?", 10);
+		mm4_base64_encode(b, tmp, chunk, 0);
+		cm_buf_add(b, "?=", 2);
+		col += 12 + (chunk + 2) / 3 * 4;
+		i += chunk;
+		first = 0;
+	}
+}
+
+/* value as is, folded at whitespace near MM4_SOFT_COL */
+static void add_folded(cm_buf *b, cm_str v, int col)
+{
+	int i = 0;
+	int has_word = 0;
+	int ws, ws_len, w, w_len, k;
+	char c;
+
+	/* trailing WSP would make a whitespace-only continuation possible */
+	while (v.len > 0 && is_wsp(hdr_char(v.s[v.len - 1], 0)))
+		v.len--;
+	while (i < v.len && !b->failed) {
+		ws = i;
+		while (i < v.len && is_wsp(hdr_char(v.s[i], 0)))
+			i++;
+		ws_len = i - ws;
+		w = i;
+		while (i < v.len && !is_wsp(hdr_char(v.s[i], 0)))
+			i++;
+		w_len = i - w;
+		if (ws_len > MM4_MAX_WSP_RUN)
+			ws_len = MM4_MAX_WSP_RUN;
+		if (has_word && ws_len > 0
+				&& (col + ws_len + w_len > MM4_SOFT_COL
+						|| col + ws_len >= MM4_HARD_COL)) {
+			cm_buf_add(b, "\r\n", 2);
+			col = 0;
+		}
+		for (k = 0; k < ws_len; k++) {
+			c = hdr_char(v.s[ws + k], 0);
+			cm_buf_add(b, &c, 1);
+		}
+		col += ws_len;
+		for (k = 0; k < w_len; k++) {
+			if (col >= MM4_HARD_COL) {
+				/* unbreakable run: a forced fold adds one space */
+				cm_buf_add(b, "\r\n ", 3);
+				col = 1;
+			}
+			c = hdr_char(v.s[w + k], 0);
+			cm_buf_add(b, &c, 1);
+			col++;
+		}
+		has_word = 1;
+	}
+}
+
+static int needs_encoding(cm_str v)
+{
+	int i;
+	int run = 0;
+
+	for (i = 0; i < v.len; i++) {
+		if ((unsigned char)v.s[i] >= 0x80)
+			return 1;
+		/* a literal "=?" would be decoded by the reader as a word */
+		if (v.s[i] == '=' && i + 1 < v.len && v.s[i + 1] == '?')
+			return 1;
+		run = is_wsp(hdr_char(v.s[i], 0)) ? 0 : run + 1;
+		if (run > MM4_SOFT_COL * 2)
+			return 1;
+	}
+	return 0;
+}
+
+int mm4_add_header(cm_buf *b, const char *name, cm_str value, int encode)
+{
+	int nlen;
+
+	if (!b || !name || b->failed)
+		return -1;
+	nlen = (int)strlen(name);
+	if (!valid_name(name, nlen) || value.len < 0 || (value.len && !value.s))
+		return -1;
+	cm_buf_add(b, name, nlen);
+	cm_buf_add(b, ": ", 2);
+	if (encode && needs_encoding(value))
+		add_encoded_words(b, value, nlen + 2);
+	else
+		add_folded(b, value, nlen + 2);
+	cm_buf_add(b, "\r\n", 2);
+	return b->failed ? -1 : 0;
+}
+
+int mm4_format_date(time_t t, char *out)
+{
+	static const char *days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri",
+			"Sat"};
+	static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+			"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	struct tm tm;
+	time_t zero = 0;
+
+	/* 4-digit years only, so the result always fits 32 bytes */
+	if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 + 1 || tm.tm_year > 9999 - 1900
+			|| tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0
+			|| tm.tm_mon > 11)
+		gmtime_r(&zero, &tm);
+	return snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d +0000",
+			days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+			tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* characters that would break an address in a header or SMTP path */
+static int addr_char_ok(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	if (u <= 0x20 || u >= 0x7f)
+		return 0;
+	return !strchr("<>,\"@\\();", c);
+}
+
+int mm4_plmn_address(cm_str e164, cm_str domain, char *out, int size)
+{
+	static const char sfx[] = "/TYPE=PLMN@";
+	int plus;
+	int n;
+	int i;
+
+	if (!out || size <= 0)
+		return -1;
+	out[0] = '\0';
+	if (!e164.s || !domain.s || e164.len <= 0 || domain.len <= 0)
+		return -1;
+	plus = e164.s[0] == '+' ? 0 : 1;
+	/* a PLMN address is a global number: '+' and 1..15 digits */
+	if (e164.len - (1 - plus) < 1 || e164.len - (1 - plus) > 15)
+		return -1;
+	for (i = 1 - plus; i < e164.len; i++)
+		if (e164.s[i] < '0' || e164.s[i] > '9')
+			return -1;
+	for (i = 0; i < domain.len; i++)
+		if (!addr_char_ok(domain.s[i]) || domain.s[i] == '/')
+			return -1;
+	n = plus + e164.len + (int)sizeof(sfx) - 1 + domain.len;
+	if (n >= size)
+		return -1;
+	if (plus)
+		out[0] = '+';
+	memcpy(out + plus, e164.s, e164.len);
+	memcpy(out + plus + e164.len, sfx, sizeof(sfx) - 1);
+	memcpy(out + plus + e164.len + sizeof(sfx) - 1, domain.s, domain.len);
+	out[n] = '\0';
+	return n;
+}
+
+/* ---- mail writing ---- */
+
+/* header whose value is pre + value + post (quotes, angle brackets) */
+static int add_wrapped(cm_buf *b, const char *name, const char *pre,
+		cm_str value, const char *post)
+{
+	cm_buf t;
+	cm_str v;
+	int rc;
+
+	cm_buf_init(&t);
+	cm_buf_adds(&t, pre);
+	cm_buf_addstr(&t, value);
+	cm_buf_adds(&t, post);
+	if (t.failed) {
+		cm_buf_free(&t);
+		b->failed = 1;
+		return -1;
+	}
+	v = mk_str(t.s, t.len);
+	rc = mm4_add_header(b, name, v, 0);
+	cm_buf_free(&t);
+	return rc;
+}
+
+static int add_date(cm_buf *b, const char *name, time_t t)
+{
+	char d[32];
+	int n = mm4_format_date(t, d);
+
+	return mm4_add_header(b, name, mk_str(d, n), 0);
+}
+
+static int add_addr_list(cm_buf *b, const char *name, const cm_str *a, int n)
+{
+	cm_buf t;
+	int i;
+	int rc;
+
+	cm_buf_init(&t);
+	for (i = 0; i < n; i++) {
+		if (i)
+			cm_buf_add(&t, ", ", 2);
+		cm_buf_addstr(&t, cm_str_trim(a[i]));
+	}
+	if (t.failed) {
+		cm_buf_free(&t);
+		b->failed = 1;
+		return -1;
+	}
+	rc = mm4_add_header(b, name, mk_str(t.s, t.len), 0);
+	cm_buf_free(&t);
+	return rc;
+}
+
+/* copy with every line end (CRLF, LF, bare CR) made CRLF, and a CRLF
+ * added at the end if missing */
+static void add_crlf_normalised(cm_buf *b, const char *s, int n)
+{
+	int i;
+	int start = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '\r' && s[i] != '\n')
+			continue;
+		cm_buf_add(b, s + start, i - start);
+		cm_buf_add(b, "\r\n", 2);
+		if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
+			i++;
+		start = i + 1;
+	}
+	cm_buf_add(b, s + start, n - start);
+	if (n > 0 && s[n - 1] != '\r' && s[n - 1] != '\n')
+		cm_buf_add(b, "\r\n", 2);
+}
+
+#define SCAN_8BIT 1
+#define SCAN_NUL 2
+#define SCAN_BARE_CR 4
+#define SCAN_LONG 8
+#define SCAN_CTL 16 /* other than HTAB, CR, LF: not printable */
+
+/* what a body contains; lines end at LF, CRLF or (for SCAN_LONG) bare CR */
+static int scan_body(const char *s, int n)
+{
+	int f = 0;
+	int col = 0;
+	int i;
+	unsigned char c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c == '\n') {
+			col = 0;
+			continue;
+		}
+		if (c == '\r') {
+			if (!(i + 1 < n && s[i + 1] == '\n'))
+				f |= SCAN_BARE_CR;
+			col = 0;
+			continue;
+		}
+		if (c >= 0x80)
+			f |= SCAN_8BIT;
+		else if (c == 0)
+			f |= SCAN_NUL | SCAN_CTL;
+		else if ((c < 0x20 && c != '\t') || c == 0x7f)
+			f |= SCAN_CTL;
+		if (++col > MM4_MAX_LINE)
+			f |= SCAN_LONG;
+	}
+	return f;
+}
+
+static int b64_value(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+		   || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+}
+
+/* base64 received: re-wrap the alphabet characters at 76 (decodes to the
+ * same bytes, RFC 2045 6.8 says the rest is ignored) */
+static void add_base64_rewrap(cm_buf *b, const char *s, int n)
+{
+	int i;
+	int col = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!b64_value((unsigned char)s[i]))
+			continue;
+		cm_buf_add(b, s + i, 1);
+		if (++col == 76) {
+			cm_buf_add(b, "\r\n", 2);
+			col = 0;
+		}
+	}
+	if (col)
+		cm_buf_add(b, "\r\n", 2);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* RFC 2045 6.7 decoding, lenient: a stray '=' stays literal */
+static void qp_decode(cm_buf *out, const char *s, int n)
+{
+	int p = 0;
+	int e, le, next, i, soft;
+	const char *nl;
+	char c;
+
+	while (p < n && !out->failed) {
+		nl = memchr(s + p, '\n', n - p);
+		e = nl ? (int)(nl - s) : n;
+		next = nl ? e + 1 : n;
+		le = e;
+		while (le > p && (is_wsp(s[le - 1]) || s[le - 1] == '\r'))
+			le--;
+		soft = le > p && s[le - 1] == '=';
+		if (soft)
+			le--;
+		for (i = p; i < le; i++) {
+			c = s[i];
+			if (c == '=' && i + 2 < le && hexval(s[i + 1]) >= 0
+					&& hexval(s[i + 2]) >= 0) {
+				c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+				i += 2;
+			}
+			cm_buf_add(out, &c, 1);
+		}
+		if (!soft && nl)
+			cm_buf_add(out, "\r\n", 2);
+		p = next;
+	}
+}
+
+/* the mail data must end in CRLF before the SMTP dot */
+static void end_with_crlf(cm_buf *b)
+{
+	if (b->len > 0 && !b->failed
+			&& !(b->len >= 2 && b->s[b->len - 2] == '\r'
+					&& b->s[b->len - 1] == '\n'))
+		cm_buf_add(b, "\r\n", 2);
+}
+
+static int media_is(cm_str ct, const char *prefix)
+{
+	return cm_str_iprefix(cm_str_trim(ct), prefix);
+}
+
+/* case-insensitive "name=" parameter presence in a Content-Type */
+static int ct_has_param(cm_str ct, const char *name)
+{
+	int n = (int)strlen(name);
+	int i;
+
+	for (i = 1; i + n < ct.len; i++) {
+		if (ct.s[i - 1] != ';' && !is_wsp(ct.s[i - 1]))
+			continue;
+		if (cm_str_iprefix(mk_str(ct.s + i, ct.len - i), name)) {
+			int k = i + n;
+			while (k < ct.len && is_wsp(ct.s[k]))
+				k++;
+			if (k < ct.len && ct.s[k] == '=')
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* received transfer encodings that leave the bytes as they are */
+static int cte_identity(cm_str cte)
+{
+	return cte.len == 0 || cm_str_ieqz(cte, "7bit") || cm_str_ieqz(cte, "8bit")
+		   || cm_str_ieqz(cte, "binary");
+}
+
+/*
+ * Multipart (and message/rfc822) must not be base64/QP encoded (RFC 2045
+ * 6.4), so it is passed through; if its lines cannot go through SMTP as
+ * they are (longer than 998, NUL) it cannot be sent and the caller answers
+ * 415. An unknown received encoding cannot be relabelled either.
+ */
+int mm4_check_content(cm_str ct, cm_str cte, cm_str body)
+{
+	int f;
+
+	if (body.len < 0 || (body.len > 0 && !body.s))
+		return -1;
+	ct = cm_str_trim(ct);
+	cte = cm_str_trim(cte);
+	if (media_is(ct, "multipart/") || media_is(ct, "message/rfc822")) {
+		f = scan_body(body.s, body.len);
+		if (f & (SCAN_NUL | SCAN_LONG))
+			return -1;
+		if (media_is(ct, "multipart/") && !ct_has_param(ct, "boundary"))
+			return -1;
+		return 0;
+	}
+	if (cm_str_ieqz(cte, "base64") || cm_str_ieqz(cte, "quoted-printable"))
+		return 0;
+	return cte_identity(cte) ? 0 : -1;
+}
+
+/*
+ * Encode the payload (mm4_check_content() passed). Sets *ctename to the
+ * Content-Transfer-Encoding and *add_charset when a text type without
+ * charset carries 8-bit data (the MIME default charset would be us-ascii;
+ * CPM text is UTF-8).
+ */
+static int encode_body(cm_buf *out, cm_str ct, cm_str cte, cm_str body,
+		const char **ctename, int *add_charset)
+{
+	int f;
+	cm_buf dec;
+
+	*add_charset = 0;
+	cte = cm_str_trim(cte);
+	f = scan_body(body.s, body.len);
+	if (media_is(ct, "multipart/") || media_is(ct, "message/rfc822")) {
+		add_crlf_normalised(out, body.s, body.len);
+		*ctename = (f & SCAN_8BIT) ? "8bit" : "7bit";
+		return out->failed ? -1 : 0;
+	}
+	if (cm_str_ieqz(cte, "base64")) {
+		add_base64_rewrap(out, body.s, body.len);
+		*ctename = "base64";
+		return out->failed ? -1 : 0;
+	}
+	if (cm_str_ieqz(cte, "quoted-printable")) {
+		*ctename = "quoted-printable";
+		if (!(f & (SCAN_8BIT | SCAN_CTL | SCAN_BARE_CR | SCAN_LONG))) {
+			add_crlf_normalised(out, body.s, body.len);
+		} else {
+			/* not transportable as received: decode, re-encode */
+			cm_buf_init(&dec);
+			qp_decode(&dec, body.s, body.len);
+			if (dec.failed) {
+				cm_buf_free(&dec);
+				return -1;
+			}
+			mm4_qp_encode(out, (unsigned char *)dec.s, dec.len);
+			end_with_crlf(out);
+			cm_buf_free(&dec);
+		}
+		return out->failed ? -1 : 0;
+	}
+	if (media_is(ct, "text/")) {
+		if ((f & SCAN_8BIT) && !ct_has_param(ct, "charset"))
+			*add_charset = 1;
+		if (!(f & (SCAN_8BIT | SCAN_NUL | SCAN_BARE_CR | SCAN_LONG))) {
+			add_crlf_normalised(out, body.s, body.len);
+			*ctename = "7bit";
+		} else {
+			mm4_qp_encode(out, (const unsigned char *)body.s, body.len);
+			end_with_crlf(out);
+			*ctename = "quoted-printable";
+		}
+		return out->failed ? -1 : 0;
+	}
+	mm4_base64_encode(out, (const unsigned char *)body.s, body.len, 76);
+	*ctename = "base64";
+	return out->failed ? -1 : 0;
+}
+
+static int nonempty(cm_str s)
+{
+	return s.s && s.len > 0;
+}
+
+static cm_str yes_no(int v)
+{
+	return cm_str_z(v ? "Yes" : "No");
+}
+
+int mm4_write_forward_req(cm_buf *b, const mm4_forward_req *r)
+{
+	static const cm_str def_ct = CM_STR_STATIC("text/plain; charset=utf-8");
+	cm_buf body;
+	cm_buf ctb;
+	cm_str ct;
+	const char *ctename = "7bit";
+	int add_charset = 0;
+	char num[16];
+	int i;
+
+	if (!b || !r || b->failed)
+		return -1;
+	/* the mandatory elements of MM4.md 3.1; an MM4 peer would reject
+	 * the mail anyway */
+	if (r->nto < 0 || r->nto > 32 || r->ncc < 0 || r->ncc > 32
+			|| r->nto + r->ncc == 0 || !nonempty(r->from)
+			|| !nonempty(r->version) || !nonempty(r->transaction_id)
+			|| !nonempty(r->message_id) || !nonempty(r->originator_system)
+			|| !nonempty(r->rfc822_message_id)
+			|| r->body.len < 0 || (r->body.len > 0 && !r->body.s))
+		return -1;
+	for (i = 0; i < r->nto; i++)
+		if (!nonempty(cm_str_trim(r->to[i])))
+			return -1;
+	for (i = 0; i < r->ncc; i++)
+		if (!nonempty(cm_str_trim(r->cc[i])))
+			return -1;
+
+	ct = cm_str_trim(r->content_type);
+	if (!ct.s || ct.len == 0)
+		ct = def_ct;
+	if (mm4_check_content(ct, r->content_transfer_encoding, r->body) < 0)
+		return -1;
+	cm_buf_init(&body);
+	cm_buf_init(&ctb);
+	if (encode_body(&body, ct, r->content_transfer_encoding, r->body,
+				&ctename, &add_charset)
+			< 0) {
+		cm_buf_free(&body);
+		return -1;
+	}
+	if (add_charset) {
+		cm_buf_addstr(&ctb, ct);
+		cm_buf_adds(&ctb, "; charset=utf-8");
+		if (ctb.failed) {
+			cm_buf_free(&body);
+			cm_buf_free(&ctb);
+			return -1;
+		}
+		ct = mk_str(ctb.s, ctb.len);
+	}
+
+	mm4_add_header(b, "X-Mms-3GPP-MMS-Version", r->version, 0);
+	mm4_add_header(b, "X-Mms-Message-Type",
+			cm_str_z(mm4_type_name(MM4_FORWARD_REQ)), 0);
+	add_wrapped(b, "X-Mms-Transaction-ID", "\"", r->transaction_id, "\"");
+	add_wrapped(b, "X-Mms-Message-ID", "\"", r->message_id, "\"");
+	if (r->nto > 0)
+		add_addr_list(b, "To", r->to, r->nto);
+	if (r->ncc > 0)
+		add_addr_list(b, "Cc", r->cc, r->ncc);
+	mm4_add_header(b, "From", r->from, 0);
+	add_date(b, "Date", r->date);
+	if (r->has_expiry)
+		add_date(b, "X-Mms-Expiry", r->expiry);
+	if (nonempty(r->message_class))
+		mm4_add_header(b, "X-Mms-Message-Class", r->message_class, 0);
+	if (r->delivery_report >= 0)
+		mm4_add_header(b, "X-Mms-Delivery-Report",
+				yes_no(r->delivery_report), 0);
+	if (r->read_reply >= 0)
+		mm4_add_header(b, "X-Mms-Read-Reply", yes_no(r->read_reply), 0);
+	if (nonempty(r->priority))
+		mm4_add_header(b, "X-Mms-Priority", r->priority, 0);
+	if (r->sender_hidden)
+		mm4_add_header(b, "X-Mms-Sender-Visibility", cm_str_z("Hide"), 0);
+	if (nonempty(r->subject))
+		mm4_add_header(b, "Subject", r->subject, 1);
+	mm4_add_header(b, "X-Mms-Ack-Request", yes_no(r->ack_request > 0), 0);
+	if (r->forward_counter > 0) {
+		snprintf(num, sizeof(num), "%d", r->forward_counter);
+		mm4_add_header(b, "X-Mms-Forward-Counter", cm_str_z(num), 0);
+	}
+	mm4_add_header(b, "X-Mms-Originator-System", r->originator_system, 0);
+	mm4_add_header(b, "Sender", r->originator_system, 0);
+	add_wrapped(b, "Message-ID", "<", r->rfc822_message_id, ">");
+	mm4_add_header(b, "MIME-Version", cm_str_z("1.0"), 0);
+	mm4_add_header(b, "Content-Type", ct, 0);
+	mm4_add_header(b, "Content-Transfer-Encoding", cm_str_z(ctename), 0);
+	cm_buf_add(b, "\r\n", 2);
+	cm_buf_add(b, body.s, body.len);
+	cm_buf_free(&body);
+	cm_buf_free(&ctb);
+	return b->failed ? -1 : 0;
+}
+
+int mm4_write_res(cm_buf *b, const mm4_res *r)
+{
+	if (!b || !r || b->failed)
+		return -1;
+	if ((r->type != MM4_FORWARD_RES && r->type != MM4_DELIVERY_REPORT_RES
+				&& r->type != MM4_READ_REPLY_REPORT_RES)
+			|| !nonempty(r->version) || !nonempty(r->status)
+			|| !nonempty(r->sender) || !nonempty(r->to)
+			|| !nonempty(r->rfc822_message_id)
+			|| r->transaction_id.len < 0
+			|| (r->transaction_id.len > 0 && !r->transaction_id.s))
+		return -1;
+	mm4_add_header(b, "X-Mms-3GPP-MMS-Version", r->version, 0);
+	mm4_add_header(b, "X-Mms-Message-Type", cm_str_z(mm4_type_name(r->type)),
+			0);
+	add_wrapped(b, "X-Mms-Transaction-ID", "\"", r->transaction_id, "\"");
+	if (nonempty(r->message_id))
+		add_wrapped(b, "X-Mms-Message-ID", "\"", r->message_id, "\"");
+	mm4_add_header(b, "X-Mms-Request-Status-Code", r->status, 0);
+	if (nonempty(r->status_text))
+		mm4_add_header(b, "X-Mms-Status-Text", r->status_text, 1);
+	mm4_add_header(b, "Sender", r->sender, 0);
+	mm4_add_header(b, "To", r->to, 0);
+	add_wrapped(b, "Message-ID", "<", r->rfc822_message_id, ">");
+	add_date(b, "Date", r->date);
+	cm_buf_add(b, "\r\n", 2);
+	return b->failed ? -1 : 0;
+}
