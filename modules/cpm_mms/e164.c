@@ -1,0 +1,661 @@
+/*
+ * cpm_mms - E.164 numbers, ENUM names, NAPTR selection and rewriting,
+ * static routes.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+/* Pure: no Kamailio header, no DNS traffic. Every input may come from the
+ * network (SIP headers, DNS answers): lengths are always checked. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <regex.h>
+
+#include "e164.h"
+
+#define E164_MAX_DIGITS 15
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* RFC 3966 visual-separator (the SP-free subset seen in practice) */
+static int is_visual_sep(char c)
+{
+	return c == '-' || c == '.' || c == '(' || c == ')';
+}
+
+static cm_str sub(cm_str s, int from, int to)
+{
+	cm_str r;
+
+	r.s = s.s + from;
+	r.len = to - from;
+	return r;
+}
+
+static int find_chr(cm_str s, int from, char c)
+{
+	int i;
+
+	for (i = from; i < s.len; i++)
+		if (s.s[i] == c)
+			return i;
+	return -1;
+}
+
+/* The addr-spec of a name-addr ("Name" <uri>;params) or the bare value.
+ * The display name is skipped first so a '<' inside quotes cannot fool
+ * us. Empty on syntax error. */
+static cm_str addr_spec(cm_str v)
+{
+	cm_str none = {NULL, 0};
+	int i = 0, lt, gt, quoted = 0;
+
+	v = cm_str_trim(v);
+	if (v.len <= 0)
+		return none;
+	if (v.s[0] == '"') {
+		quoted = 1;
+		for (i = 1; i < v.len && v.s[i] != '"'; i++)
+			if (v.s[i] == '\\' && i + 1 < v.len)
+				i++;
+		if (i >= v.len)
+			return none;
+		i++;
+	}
+	lt = find_chr(v, i, '<');
+	if (lt < 0)
+		return quoted ? none : v;
+	gt = find_chr(v, lt + 1, '>');
+	if (gt < 0)
+		return none;
+	return cm_str_trim(sub(v, lt + 1, gt));
+}
+
+/* "+d..." with up to 15 digits; visual separators dropped */
+static int global_number(cm_str n, char *out)
+{
+	char tmp[E164_BUF];
+	int i, k = 0;
+
+	if (n.len < 2 || n.s[0] != '+')
+		return -1;
+	tmp[k++] = '+';
+	for (i = 1; i < n.len; i++) {
+		if (is_digit(n.s[i])) {
+			if (k > E164_MAX_DIGITS)
+				return -1;
+			tmp[k++] = n.s[i];
+		} else if (!is_visual_sep(n.s[i])) {
+			return -1;
+		}
+	}
+	if (k < 2)
+		return -1;
+	tmp[k] = '\0';
+	memcpy(out, tmp, k + 1);
+	return 0;
+}
+
+/* 1 if a ';'-separated parameter list has a parameter of that name */
+static int has_param(cm_str params, const char *name, const char *value)
+{
+	int i = 0, end, eq;
+	cm_str p, pn, pv;
+
+	while (i < params.len) {
+		end = find_chr(params, i, ';');
+		if (end < 0)
+			end = params.len;
+		p = sub(params, i, end);
+		eq = find_chr(p, 0, '=');
+		pn = cm_str_trim(eq < 0 ? p : sub(p, 0, eq));
+		pv = eq < 0 ? sub(p, p.len, p.len) : cm_str_trim(sub(p, eq + 1, p.len));
+		if (cm_str_ieqz(pn, name) && (!value || cm_str_ieqz(pv, value)))
+			return 1;
+		i = end + 1;
+	}
+	return 0;
+}
+
+/* telephone-subscriber "number;params": a local number (phone-context) is
+ * never E.164, even when it happens to start with '+' */
+static int tel_subscriber(cm_str ts, char *out)
+{
+	int semi = find_chr(ts, 0, ';');
+	cm_str num = semi < 0 ? ts : sub(ts, 0, semi);
+
+	if (semi >= 0 && has_param(sub(ts, semi + 1, ts.len), "phone-context",
+				NULL))
+		return -1;
+	return global_number(num, out);
+}
+
+int e164_from_uri(cm_str uri, char *out)
+{
+	cm_str a, rest, user;
+	int at, colon;
+
+	if (!out || !uri.s || uri.len <= 0)
+		return -1;
+	a = addr_spec(uri);
+	if (a.len <= 0)
+		return -1;
+	if (cm_str_iprefix(a, "tel:"))
+		return tel_subscriber(sub(a, 4, a.len), out);
+	if (cm_str_iprefix(a, "sip:") || cm_str_iprefix(a, "sips:")) {
+		rest = sub(a, a.s[3] == ':' ? 4 : 5, a.len);
+		at = find_chr(rest, 0, '@');
+		if (at <= 0)
+			return -1;
+		user = sub(rest, 0, at);
+		/* drop a password; user params stay for tel_subscriber */
+		colon = find_chr(user, 0, ':');
+		if (colon >= 0)
+			user.len = colon;
+		/* with or without user=phone the number must be global: the
+		 * '+' is what makes it E.164 */
+		return tel_subscriber(user, out);
+	}
+	/* a bare global number (e.g. a recipient_uri argument) */
+	if (a.s[0] == '+')
+		return tel_subscriber(a, out);
+	return -1;
+}
+
+int e164_from_mm4_address(cm_str addr, char *out)
+{
+	char tmp[E164_BUF];
+	cm_str a;
+	int i, k = 0, at, slash;
+
+	if (!out || !addr.s)
+		return -1;
+	a = addr_spec(addr);
+	if (a.len <= 0)
+		return -1;
+	at = find_chr(a, 0, '@');
+	if (at >= 0)
+		a.len = at;
+	slash = find_chr(a, 0, '/');
+	if (slash >= 0) {
+		/* only the PLMN address type carries a number */
+		if (!cm_str_ieqz(cm_str_trim(sub(a, slash + 1, a.len)), "TYPE=PLMN"))
+			return -1;
+		a.len = slash;
+	}
+	a = cm_str_trim(a);
+	i = 0;
+	if (a.len > 0 && a.s[0] == '+')
+		i = 1;
+	tmp[k++] = '+';
+	for (; i < a.len; i++) {
+		if (!is_digit(a.s[i]) || k > E164_MAX_DIGITS)
+			return -1;
+		tmp[k++] = a.s[i];
+	}
+	if (k < 2)
+		return -1;
+	tmp[k] = '\0';
+	memcpy(out, tmp, k + 1);
+	return 0;
+}
+
+int enum_domain(const char *e164, cm_str suffix, char *out, int size)
+{
+	char digits[E164_MAX_DIGITS];
+	int nd = 0, i, k = 0;
+
+	if (!e164 || !out || size <= 0)
+		return -1;
+	/* RFC 3761: strip everything but the digits */
+	for (i = 0; e164[i]; i++) {
+		if (!is_digit(e164[i]))
+			continue;
+		if (nd >= E164_MAX_DIGITS)
+			return -1;
+		digits[nd++] = e164[i];
+	}
+	if (nd == 0)
+		return -1;
+	suffix = cm_str_trim(suffix);
+	while (suffix.len > 0 && suffix.s[suffix.len - 1] == '.')
+		suffix.len--;
+	while (suffix.len > 0 && suffix.s[0] == '.') {
+		suffix.s++;
+		suffix.len--;
+	}
+	if (suffix.len <= 0)
+		suffix = cm_str_z("e164.arpa");
+	if (2 * nd + suffix.len + 1 > size)
+		return -1;
+	for (i = nd - 1; i >= 0; i--) {
+		out[k++] = digits[i];
+		out[k++] = '.';
+	}
+	memcpy(out + k, suffix.s, suffix.len);
+	k += suffix.len;
+	out[k] = '\0';
+	return k;
+}
+
+int naptr_is_mms_mailto(cm_str service)
+{
+	cm_str es, type, st;
+	int i, end, colon, next;
+
+	service = cm_str_trim(service);
+	/* RFC 2916 era "mms+E2U" */
+	if (cm_str_ieqz(service, "mms+E2U"))
+		return 1;
+	/* RFC 3761: "E2U" 1*("+" type *(":" subtype)); any of the listed
+	 * enumservices may be ours */
+	if (service.len < 4 || !cm_str_iprefix(service, "E2U+"))
+		return 0;
+	i = 4;
+	while (i <= service.len) {
+		end = find_chr(service, i, '+');
+		if (end < 0)
+			end = service.len;
+		es = sub(service, i, end);
+		colon = find_chr(es, 0, ':');
+		type = colon < 0 ? es : sub(es, 0, colon);
+		if (cm_str_ieqz(type, "mms")) {
+			if (colon < 0)
+				return 1; /* legacy "E2U+mms", no subtype */
+			while (colon >= 0) {
+				next = find_chr(es, colon + 1, ':');
+				st = sub(es, colon + 1, next < 0 ? es.len : next);
+				if (cm_str_ieqz(st, "mailto"))
+					return 1;
+				colon = next;
+			}
+		}
+		i = end + 1;
+	}
+	return 0;
+}
+
+static int naptr_usable(const naptr_rr *rr)
+{
+	/* terminal rule with a regexp: the replacement field is unused */
+	return cm_str_ieqz(cm_str_trim(rr->flags), "u")
+			&& naptr_is_mms_mailto(rr->service)
+			&& cm_str_trim(rr->regexp).len > 0;
+}
+
+int naptr_select(const naptr_rr *rrs, int n, int *idx, int max)
+{
+	int i, j, k, cnt = 0, best = -1, tmp;
+
+	if (!rrs || !idx || n <= 0 || max <= 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (naptr_usable(&rrs[i]) && (best < 0 || rrs[i].order < best))
+			best = rrs[i].order;
+	if (best < 0)
+		return 0;
+	for (i = 0; i < n && cnt < max; i++) {
+		if (rrs[i].order != best || !naptr_usable(&rrs[i]))
+			continue;
+		/* insertion by preference, stable for equal preferences */
+		for (j = cnt; j > 0 && rrs[idx[j - 1]].pref > rrs[i].pref; j--)
+			;
+		for (k = cnt; k > j; k--)
+			idx[k] = idx[k - 1];
+		idx[j] = i;
+		cnt++;
+	}
+	/* with more usable records than room, keep the best ones */
+	for (; i < n; i++) {
+		if (rrs[i].order != best || !naptr_usable(&rrs[i]))
+			continue;
+		if (rrs[idx[cnt - 1]].pref <= rrs[i].pref)
+			continue;
+		tmp = i;
+		for (j = cnt - 1; j > 0 && rrs[idx[j - 1]].pref > rrs[tmp].pref; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = tmp;
+	}
+	return cnt;
+}
+
+/* an ERE of a DNS character-string is at most 255 bytes; keep slack */
+#define NAPTR_RE_MAX 512
+
+/* glibc compiles bounded repetitions by copying: nested intervals from a
+ * hostile DNS answer ("((a{255}){255}){255}") cost seconds and gigabytes.
+ * The product of all interval bounds is kept small; ENUM needs {1,15}. */
+#define NAPTR_RE_REPEAT_MAX 65536
+
+static int ere_repeat_ok(const char *ere)
+{
+	long prod = 1, m, n;
+	int i = 0, j;
+
+	while (ere[i]) {
+		if (ere[i] == '\\' && ere[i + 1]) {
+			i += 2;
+			continue;
+		}
+		if (ere[i] == '[') {
+			/* bracket expression: ']' first is literal */
+			j = i + 1;
+			if (ere[j] == '^')
+				j++;
+			if (ere[j] == ']')
+				j++;
+			while (ere[j] && ere[j] != ']')
+				j++;
+			i = ere[j] ? j + 1 : j;
+			continue;
+		}
+		if (ere[i] == '{') {
+			m = n = 0;
+			for (j = i + 1; ere[j] >= '0' && ere[j] <= '9' && m <= 100000; j++)
+				m = m * 10 + (ere[j] - '0');
+			if (ere[j] == ',')
+				for (j++; ere[j] >= '0' && ere[j] <= '9' && n <= 100000; j++)
+					n = n * 10 + (ere[j] - '0');
+			if (n < m)
+				n = m;
+			if (n < 1)
+				n = 1;
+			prod *= n;
+			if (prod > NAPTR_RE_REPEAT_MAX)
+				return 0;
+		}
+		i++;
+	}
+	return 1;
+}
+
+int naptr_apply_regexp(cm_str regexp, const char *aus, char *out, int size)
+{
+	char ere[NAPTR_RE_MAX];
+	regex_t re;
+	regmatch_t pm[10];
+	cm_str repl, flags;
+	char delim, c;
+	int i, k, d1, d2, cflags, len, ref, n;
+
+	if (!regexp.s || !aus || !out || size <= 0)
+		return -1;
+	regexp = cm_str_trim(regexp);
+	if (regexp.len < 3)
+		return -1;
+	delim = regexp.s[0];
+	if (is_digit(delim) || delim == '\\' || delim == 'i' || delim == '\0')
+		return -1;
+
+	/* ERE up to the first unescaped delimiter; "\<delim>" -> delim, the
+	 * other escapes are the regexp's own */
+	k = 0;
+	for (i = 1; i < regexp.len && regexp.s[i] != delim; i++) {
+		if (k + 2 >= NAPTR_RE_MAX)
+			return -1;
+		c = regexp.s[i];
+		if (c == '\0')
+			return -1;
+		if (c == '\\') {
+			if (i + 1 >= regexp.len)
+				return -1;
+			if (regexp.s[i + 1] != delim)
+				ere[k++] = c;
+			c = regexp.s[++i];
+			if (c == '\0')
+				return -1;
+		}
+		ere[k++] = c;
+	}
+	if (i >= regexp.len || k == 0)
+		return -1;
+	ere[k] = '\0';
+	d1 = i;
+
+	/* replacement up to the next unescaped delimiter */
+	for (i = d1 + 1; i < regexp.len && regexp.s[i] != delim; i++)
+		if (regexp.s[i] == '\\')
+			i++;
+	if (i >= regexp.len)
+		return -1;
+	d2 = i;
+	repl.s = regexp.s + d1 + 1;
+	repl.len = d2 - d1 - 1;
+
+	/* flags: only "i" is defined */
+	cflags = REG_EXTENDED;
+	flags = sub(regexp, d2 + 1, regexp.len);
+	for (i = 0; i < flags.len; i++) {
+		if (flags.s[i] == 'i')
+			cflags |= REG_ICASE;
+		else
+			return -1;
+	}
+
+	if (!ere_repeat_ok(ere) || regcomp(&re, ere, cflags) != 0)
+		return -1;
+	if (regexec(&re, aus, 10, pm, 0) != 0) {
+		regfree(&re);
+		return -1;
+	}
+
+	/* RFC 3402: the result is the replacement with its back-references
+	 * expanded (as Kamailio's enum module does); ENUM expressions are
+	 * anchored, so this equals sed's substitution there */
+	len = 0;
+	for (i = 0; i < repl.len; i++) {
+		c = repl.s[i];
+		if (c == '\\') {
+			if (i + 1 >= repl.len)
+				goto fail;
+			c = repl.s[++i];
+			if (is_digit(c)) {
+				ref = c - '0';
+				if (ref > (int)re.re_nsub)
+					goto fail;
+				if (pm[ref].rm_so < 0)
+					continue; /* group did not take part */
+				n = (int)(pm[ref].rm_eo - pm[ref].rm_so);
+				if (len + n >= size)
+					goto fail;
+				memcpy(out + len, aus + pm[ref].rm_so, n);
+				len += n;
+				continue;
+			}
+			/* "\\", "\<delim>" and any other escaped char: literal */
+		}
+		if (c == '\0')
+			goto fail;
+		if (len + 1 >= size)
+			goto fail;
+		out[len++] = c;
+	}
+	regfree(&re);
+	out[len] = '\0';
+	return len;
+
+fail:
+	regfree(&re);
+	out[0] = '\0';
+	return -1;
+}
+
+int mailto_split(cm_str uri, cm_str *mailbox, cm_str *domain)
+{
+	cm_str a;
+	int i, at = -1, q;
+
+	if (!mailbox || !domain || !uri.s)
+		return -1;
+	/* a URI, not a name-addr: only enclosing brackets are dropped */
+	a = cm_str_trim(uri);
+	if (a.len >= 2 && a.s[0] == '<' && a.s[a.len - 1] == '>')
+		a = cm_str_trim(sub(a, 1, a.len - 1));
+	if (cm_str_iprefix(a, "mailto:")) {
+		a.s += 7;
+		a.len -= 7;
+	}
+	/* hfields ("?subject=...") are not part of the address */
+	q = find_chr(a, 0, '?');
+	if (q >= 0)
+		a.len = q;
+	if (a.len <= 0)
+		return -1;
+	/* the mailbox goes into RCPT TO:<...>: nothing that could break the
+	 * SMTP command line or the brackets */
+	for (i = 0; i < a.len; i++) {
+		unsigned char c = (unsigned char)a.s[i];
+
+		if (c <= ' ' || c == 0x7f || c == '<' || c == '>')
+			return -1;
+		if (c == '@')
+			at = i;
+	}
+	if (at <= 0 || at == a.len - 1)
+		return -1;
+	*mailbox = a;
+	domain->s = a.s + at + 1;
+	domain->len = a.len - at - 1;
+	return 0;
+}
+
+int static_route_parse(cm_str spec, static_route *out)
+{
+	cm_str pfx, hp;
+	int i, arrow = -1, k = 0;
+
+	if (!out || !spec.s)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i + 1 < spec.len; i++)
+		if (spec.s[i] == '=' && spec.s[i + 1] == '>') {
+			arrow = i;
+			break;
+		}
+	if (arrow < 0)
+		return -1;
+	pfx = cm_str_trim(sub(spec, 0, arrow));
+	hp = cm_str_trim(sub(spec, arrow + 2, spec.len));
+	if (pfx.len == 1 && pfx.s[0] == '*') {
+		out->prefix[0] = '\0';
+	} else {
+		i = 0;
+		if (pfx.len > 0 && pfx.s[0] == '+')
+			i = 1;
+		if (i >= pfx.len)
+			return -1;
+		for (; i < pfx.len; i++) {
+			if (!is_digit(pfx.s[i]) || k >= E164_MAX_DIGITS)
+				return -1;
+			out->prefix[k++] = pfx.s[i];
+		}
+		out->prefix[k] = '\0';
+	}
+	if (hostport_split(hp, out->host, sizeof(out->host), &out->port) < 0)
+		return -1;
+	return 0;
+}
+
+int static_route_match(const static_route *routes, int n, const char *e164)
+{
+	const char *num;
+	int i, best = -1, blen = -1, plen;
+
+	if (!routes || !e164 || n <= 0)
+		return -1;
+	num = e164[0] == '+' ? e164 + 1 : e164;
+	for (i = 0; i < n; i++) {
+		plen = (int)strnlen(routes[i].prefix, sizeof(routes[i].prefix));
+		if (plen >= (int)sizeof(routes[i].prefix))
+			continue; /* not NUL-terminated: not from static_route_parse */
+		if (strncmp(num, routes[i].prefix, plen) != 0)
+			continue;
+		/* first of equally long prefixes wins */
+		if (plen > blen) {
+			best = i;
+			blen = plen;
+		}
+	}
+	return best;
+}
+
+static int parse_port(cm_str p, int *port)
+{
+	int i, v = 0;
+
+	if (p.len <= 0 || p.len > 5)
+		return -1;
+	for (i = 0; i < p.len; i++) {
+		if (!is_digit(p.s[i]))
+			return -1;
+		v = v * 10 + (p.s[i] - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*port = v;
+	return 0;
+}
+
+static int host_ok(cm_str h)
+{
+	int i;
+
+	if (h.len <= 0)
+		return 0;
+	for (i = 0; i < h.len; i++) {
+		unsigned char c = (unsigned char)h.s[i];
+
+		if (c <= ' ' || c == 0x7f || c == '[' || c == ']' || c == '/'
+				|| c == '@' || c == '<' || c == '>')
+			return 0;
+	}
+	return 1;
+}
+
+int hostport_split(cm_str hp, char *host, int hostsize, int *port)
+{
+	cm_str h;
+	int p = 0, rb, colon, colon2;
+
+	if (!host || !port || hostsize <= 0 || !hp.s)
+		return -1;
+	hp = cm_str_trim(hp);
+	if (hp.len <= 0)
+		return -1;
+	if (hp.s[0] == '[') {
+		/* "[v6]" or "[v6]:port"; the brackets are dropped */
+		rb = find_chr(hp, 1, ']');
+		if (rb < 0)
+			return -1;
+		h = sub(hp, 1, rb);
+		if (find_chr(h, 0, ':') < 0)
+			return -1;
+		if (rb + 1 < hp.len) {
+			if (hp.s[rb + 1] != ':'
+					|| parse_port(sub(hp, rb + 2, hp.len), &p) < 0)
+				return -1;
+		}
+	} else {
+		colon = find_chr(hp, 0, ':');
+		colon2 = colon < 0 ? -1 : find_chr(hp, colon + 1, ':');
+		if (colon >= 0 && colon2 < 0) {
+			h = sub(hp, 0, colon);
+			if (parse_port(sub(hp, colon + 1, hp.len), &p) < 0)
+				return -1;
+		} else {
+			/* a name, an IPv4 or a bare IPv6 address without port */
+			h = hp;
+		}
+	}
+	if (!host_ok(h) || h.len >= hostsize)
+		return -1;
+	memcpy(host, h.s, h.len);
+	host[h.len] = '\0';
+	*port = p;
+	return 0;
+}
