@@ -45,7 +45,7 @@ KAM_WARN := -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializ
 CFLAGS ?= -O2 -g
 PURE_SRC := cm_str.c cpim.c mm4.c e164.c mapping.c smtp_server.c
 GLUE_SRC := cpm_mms_mod.c forward.c workers.c pending.c enum_resolve.c smtp_client.c \
-	smtp_listener.c resume.c
+	smtp_listener.c resume.c stats.c peers.c rpc.c
 MOD_SRC := $(addprefix $(MOD_DIR)/,$(PURE_SRC) $(GLUE_SRC))
 MOD_HDR := $(wildcard $(MOD_DIR)/*.h)
 MOD_LIBS := -lesmtp -lldns

@@ -42,6 +42,9 @@
 #include "workers.h"
 #include "smtp_listener.h"
 #include "enum_resolve.h"
+#include "stats.h"
+#include "peers.h"
+#include "rpc.h"
 
 MODULE_VERSION
 
@@ -121,7 +124,7 @@ struct module_exports exports = {
 	DEFAULT_DLFLAGS,
 	cmds,
 	params,
-	0,              /* RPC methods */
+	cpm_mms_rpc_cmds, /* RPC methods */
 	mod_pvs,
 	0,              /* response handling */
 	mod_init,
@@ -293,7 +296,7 @@ static int mod_init(void)
 		return -1;
 	}
 	if (resume_init() < 0 || pending_init(cpm_cfg.max_pending) < 0
-			|| workers_init() < 0)
+			|| workers_init() < 0 || stats_init() < 0 || peers_init() < 0)
 		return -1;
 	if (listener_bind(cpm_cfg.mm4_listen) < 0)
 		return -1;
@@ -337,6 +340,7 @@ static void mod_destroy(void)
 {
 	workers_destroy();
 	pending_destroy();
+	peers_destroy();
 }
 
 /* ---- script functions ---- */

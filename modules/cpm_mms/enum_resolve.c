@@ -65,6 +65,17 @@ static void trace_add(mm4_dest *d, const char *fmt, const char *a,
 		snprintf(d->trace + used, sizeof(d->trace) - used, fmt, a, b);
 }
 
+static void trace_naptr(mm4_dest *d, const naptr_rr *rr, const char *what)
+{
+	int used = strlen(d->trace);
+
+	if (used < (int)sizeof(d->trace) - 1)
+		snprintf(d->trace + used, sizeof(d->trace) - used,
+				" %s NAPTR %u %u \"%.*s\" \"%.*s\" \"%.*s\";", what,
+				rr->order, rr->pref, rr->flags.len, rr->flags.s,
+				rr->service.len, rr->service.s, rr->regexp.len, rr->regexp.s);
+}
+
 static int pool_add(dq_naptrs *q, const char *s, int len, cm_str *out)
 {
 	if (len < 0 || q->used + len + 1 > DQ_POOL)
@@ -440,18 +451,28 @@ static int resolve_hosts(mm4_dest *d)
 	if (st == DQ_OK) {
 		qsort(mx, nmx, sizeof(mx[0]), mx_cmp);
 		for (i = 0; i < nmx; i++) {
+			char pref[8];
+
+			snprintf(pref, sizeof(pref), "%u", mx[i].pref);
+			trace_add(d, " MX %s %s;", pref, mx[i].host);
+		}
+		for (i = 0; i < nmx; i++) {
 			st = q_addrs(mx[i].host, ips, &n, MM4_DEST_MAX_HOSTS);
 			trace_add(d, " A %s: %s;", mx[i].host, dq_name(st));
 			if (st == DQ_TEMP)
 				temp = 1;
 			dest_add_hosts(d, mx[i].host, cpm_cfg.mm4_port, ips, n);
 		}
+		for (i = 0; i < d->nhosts; i++)
+			trace_add(d, " host %s (%s);", d->hosts[i].ip, d->hosts[i].name);
 	} else {
 		st = q_addrs(d->domain, ips, &n, MM4_DEST_MAX_HOSTS);
 		trace_add(d, " A %s: %s;", d->domain, dq_name(st));
 		if (st == DQ_TEMP)
 			temp = 1;
 		dest_add_hosts(d, d->domain, cpm_cfg.mm4_port, ips, n);
+		for (i = 0; i < d->nhosts; i++)
+			trace_add(d, " host %s (%s);", d->hosts[i].ip, d->hosts[i].name);
 	}
 	if (d->nhosts > 0)
 		return 0;
@@ -519,7 +540,11 @@ int enum_resolve(const char *e164, mm4_dest *d)
 	trace_add(d, "NAPTR %s: %s;", name, dq_name(st));
 	ret = (st == DQ_TEMP) ? MAP_LF_DNS_TEMP : MAP_LF_NO_MMS_ROUTE;
 	if (st == DQ_OK) {
+		for (i = 0; i < q->n; i++)
+			trace_naptr(d, &q->rr[i], "seen");
 		n = naptr_select(q->rr, q->n, idx, DQ_MAX_NAPTR);
+		if (n == 0)
+			trace_add(d, " no usable MMS NAPTR;%s%s", "", "");
 		for (i = 0; i < n; i++) {
 			naptr_rr *rr = &q->rr[idx[i]];
 
@@ -532,6 +557,7 @@ int enum_resolve(const char *e164, mm4_dest *d)
 						rr->regexp.len, rr->regexp.s);
 				continue;
 			}
+			trace_naptr(d, rr, "chosen");
 			memcpy(d->mailbox, mailbox.s, mailbox.len);
 			d->mailbox[mailbox.len] = '\0';
 			memcpy(d->domain, domain.s, domain.len);

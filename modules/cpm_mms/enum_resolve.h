@@ -30,7 +30,7 @@ typedef struct mm4_dest {
 	mm4_host hosts[MM4_DEST_MAX_HOSTS]; /* in MX preference order */
 	int nhosts;
 	int via_static;             /* 1 if a static route was used */
-	char trace[512];            /* what was looked up, for logs */
+	char trace[1536];           /* what was looked up, ';'-separated */
 } mm4_dest;
 
 int enum_resolve_init(void);   /* per process */

@@ -21,6 +21,7 @@
 #include "forward.h"
 #include "pending.h"
 #include "workers.h"
+#include "stats.h"
 
 cpm_last cpm_last_fwd;
 
@@ -62,7 +63,20 @@ static void set_last(int code, const char *text)
 			text ? text : "");
 }
 
+static int cpm_forward_do(struct sip_msg *msg, str *recipient);
+
 int cpm_forward(struct sip_msg *msg, str *recipient)
+{
+	int ret = cpm_forward_do(msg, recipient);
+
+	if (ret == CPM_FWD_SUSPENDED)
+		stats_inc(CPM_ST_MESSAGES_IN);
+	else
+		stats_inc(CPM_ST_LOCAL_REJECTS);
+	return ret;
+}
+
+static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 {
 	cpm_request rq;
 	map_result *mr;

@@ -964,6 +964,9 @@ int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
 		p.content_type = cm_str_z(t1.default_type);
 	if (cfg->max_message_size > 0 && p.body.len > cfg->max_message_size)
 		return map_fail(out, 413);
+	/* content the MM4 writer cannot carry is refused now, not in a worker */
+	if (mm4_check_content(p.content_type, p.cte, p.body) < 0)
+		return map_fail(out, 415);
 
 	/* recipients: Request-URI, URI list, CPIM To/cc */
 	max = cfg->max_recipients;

@@ -242,6 +242,23 @@ void pending_free(pending_entry *e)
 		shm_free(e);
 }
 
+int pending_snapshot(pending_entry *out, int max)
+{
+	pending_entry *e;
+	int i, n = 0;
+
+	lock_get(&ptab->lock);
+	for (i = 0; i < PENDING_BUCKETS && n < max; i++) {
+		for (e = ptab->bucket[i]; e && n < max; e = e->next) {
+			out[n] = *e;
+			out[n].next = NULL;
+			n++;
+		}
+	}
+	lock_release(&ptab->lock);
+	return n;
+}
+
 int pending_count(void)
 {
 	return ptab ? ptab->count : 0;

@@ -63,6 +63,8 @@ pending_entry *pending_take(const char *tid);
 pending_entry *pending_expire(long long now_ms);
 void pending_free(pending_entry *e);
 int pending_count(void);
+/* copy up to max entries (oldest first not guaranteed); returns count */
+int pending_snapshot(pending_entry *out, int max);
 int pending_peak(void);
 
 /* split "<base>-<n>" into base and n; 0 / -1 */

@@ -27,6 +27,8 @@
 #include "mm4.h"
 #include "pending.h"
 #include "workers.h"
+#include "stats.h"
+#include "peers.h"
 
 #define LISTENER_TICK_MS 100
 #define LISTENER_MAX_EVENTS 64
@@ -198,11 +200,18 @@ static int handle_forward_res(mm4_msg *m, char *text, int textsize)
 		return 250;
 	}
 	if (pending_split_tid(tid.s, tid.len, base, sizeof(base), &n) < 0) {
+		stats_inc(CPM_ST_RES_UNMATCHED);
 		LM_NOTICE("MM4_forward.RES for unknown transaction '%.*s': ignored\n",
 				tid.len, tid.s);
 		return 250;
 	}
 	map_res_status_to_sip(status, stext, &st);
+	if (st.code < 300)
+		stats_inc(CPM_ST_RES_OK);
+	else if (st.code == 480 || st.code == 503)
+		stats_inc(CPM_ST_RES_TRANSIENT);
+	else
+		stats_inc(CPM_ST_RES_PERMANENT);
 	/* the peer's text, when safe, is more useful to the sender */
 	if (st.code >= 300 && stext.len > 0 && stext.len < PENDING_REASON_MAX
 			&& !cm_str_has_ctl(stext))
@@ -215,6 +224,7 @@ static int handle_forward_res(mm4_msg *m, char *text, int textsize)
 				status.s);
 		cpm_finish(e, "MM4_forward.RES");
 	} else if (!known) {
+		stats_inc(CPM_ST_RES_UNMATCHED);
 		LM_NOTICE("MM4_forward.RES %.*s (%.*s) matches no waiting MESSAGE"
 				" (late, duplicate or forged): ignored\n", tid.len, tid.s,
 				status.len, status.s);
@@ -239,6 +249,8 @@ static int on_message(void *ctx, cm_str reverse_path, cm_str *rcpts,
 	mm4_msg *m;
 	int code;
 
+	stats_inc(CPM_ST_MM4_IN);
+	peers_msg_in(c->peer);
 	m = pkg_malloc(sizeof(*m));
 	if (!m) {
 		PKG_MEM_ERROR;
@@ -338,6 +350,7 @@ static void conn_accept(int ep)
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
 					addr, sizeof(addr));
 		if (!peer_allowed(&ss)) {
+			stats_inc(CPM_ST_MM4_REFUSED);
 			static const char deny[] = "554 5.7.1 not an MM4 peer\r\n";
 			LM_NOTICE("MM4 connection from %s refused: not in mm4_peers\n",
 					addr);
@@ -348,6 +361,7 @@ static void conn_accept(int ep)
 			continue;
 		}
 		if (nconns >= cpm_cfg.mm4_max_connections) {
+			stats_inc(CPM_ST_MM4_REFUSED);
 			static const char busy[] = "421 4.3.2 too many connections\r\n";
 			LM_WARN("MM4 connection from %s refused: %d connections\n",
 					addr, nconns);
@@ -382,6 +396,7 @@ static void conn_accept(int ep)
 			continue;
 		}
 		nconns++;
+		peers_conn_in(addr);
 		c->next = conn_list;
 		if (conn_list)
 			conn_list->prev = c;
@@ -451,6 +466,7 @@ static void expire_pending(void)
 			e->code = st.code;
 			snprintf(e->reason, sizeof(e->reason), "%s", st.reason);
 		}
+		stats_inc(CPM_ST_TIMEOUTS);
 		cpm_finish(e, "no MM4_forward.RES in time");
 	}
 }

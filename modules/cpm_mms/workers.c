@@ -25,6 +25,8 @@
 #include "enum_resolve.h"
 #include "smtp_client.h"
 #include "resume.h"
+#include "stats.h"
+#include "peers.h"
 
 enum {
 	JF_RURI = 0, JF_FROM, JF_PAI, JF_PRIVACY, JF_SUBJECT, JF_PRIORITY,
@@ -243,9 +245,11 @@ static void process_job(mm4_job *j)
 			group[i] = ++nreq;
 		if (!fail[i])
 			mr->req.to[mr->req.nto++] = cm_str_z(dest[i].mailbox);
-		else
+		else {
+			stats_inc(CPM_ST_DNS_FAILURES);
 			LM_NOTICE("no MMS route for %s: %s\n", mr->rcpt_e164[i],
 					dest[i].trace);
+		}
 	}
 	if (pending_set_state(j->tid, PENDING_SENDING, nreq,
 				fail[0] ? NULL : dest[0].domain) < 0) {
@@ -278,12 +282,16 @@ static void process_job(mm4_job *j)
 		smtp_send_mail(dest[first].hosts, dest[first].nhosts,
 				mr->sender_addr, rcpts, nr, mail.s, mail.len, &out);
 		cm_buf_free(&mail);
+		if (out.host[0])
+			peers_msg_out(out.host, out.ok, out.code, out.text);
 		if (out.ok) {
+			stats_inc(CPM_ST_MM4_REQ_SENT);
 			LM_INFO("MM4_forward.REQ %s (X-Mms-Message-ID %s, imdn %.*s) "
 					"to %s via %s\n", req_tid, mr->message_id,
 					mr->imdn_message_id.len, mr->imdn_message_id.s,
 					dest[first].mailbox, out.host);
 		} else {
+			stats_inc(CPM_ST_SMTP_FAILURES);
 			LM_NOTICE("MM4_forward.REQ %s to %s failed: %d %s (%s)\n",
 					req_tid, dest[first].domain, out.code, out.text,
 					out.host[0] ? out.host : "no host");
