@@ -130,4 +130,66 @@ int map_format_iso8601(time_t t, char *out);
  * case, quoted or not) in From, or Privacy containing id or header */
 int map_sender_hidden(cm_str from, cm_str privacy);
 
+/* ---- Table 4: MM4_forward.REQ -> SIP MESSAGE (MMS -> CPM) ---- */
+
+#define MAP_URI_TEL 0           /* recipients as tel:+E164 */
+#define MAP_URI_SIP_PHONE 1     /* sip:+E164@<cpm_domain>;user=phone */
+
+typedef struct mm4_in_config {
+	cm_str domain;           /* the IWF's MMS domain */
+	cm_str cpm_domain;       /* host part of sip: URIs (empty: domain) */
+	int uri_form;            /* MAP_URI_TEL / MAP_URI_SIP_PHONE */
+	cm_str iwf_uri;          /* imdn.IMDN-Record-Route, e.g. <sip:iwf@dom> */
+	int max_body_size;       /* CPIM payload limit (pager mode), 0 = none */
+	int max_forward_counter; /* X-Mms-Forward-Counter above it = loop */
+} mm4_in_config;
+
+/* one SIP MESSAGE to build, for one local recipient of the REQ */
+typedef struct cpm_out {
+	char ruri[256];          /* Request-URI = SIP To = CPIM To */
+	char from_uri[256];      /* originator (tel:/sip:/mailto:) */
+	char from_display[64];   /* "Anonymous" when hidden, else empty */
+	int anonymous;           /* X-Mms-Sender-Visibility: Hide */
+	char pai[256];           /* P-Asserted-Identity URI (real originator) */
+	char subject[512];       /* decoded (RFC 2047 -> UTF-8), no CR/LF */
+	const char *priority;    /* SIP Priority token or NULL */
+	int expires;             /* seconds, -1 = no Expires */
+	int max_forwards;        /* from X-Mms-Forward-Counter */
+	char sip_date[40];       /* RFC 1123 "Tue, 24 Nov 2026 17:10:02 GMT" */
+	char imdn_message_id[64];/* new, globally unique */
+	int dispositions;        /* CPIM_DN_* requested of the CPM side */
+	char conversation_id[40];
+	char contribution_id[40];
+	cm_str body;             /* whole message/cpim body, cm_malloc'd */
+	/* what the REQ asked for, for the RES and later reports */
+	int ack_request;         /* X-Mms-Ack-Request: Yes (default yes) */
+	int delivery_report;     /* X-Mms-Delivery-Report: Yes */
+	int read_reply;          /* X-Mms-Read-Reply / X-Mms-Read-Report: Yes */
+	/* on failure: the X-Mms-Request-Status-Code for the RES and a text */
+	const char *res_status;
+	const char *res_text;
+} cpm_out;
+
+/* Map one REQ for one envelope recipient (an MM4 address of ours, e.g.
+ * "+4712345678/TYPE=PLMN@mms.iwf.test"). 'unique' is a fresh token for the
+ * new ids (imdn.Message-ID, Conversation-ID, Contribution-ID). Body policy
+ * (documented in mapping.c): a single text part (top level, or the only
+ * non-SMIL part of a multipart) goes as text/plain with its charset,
+ * decoded from base64/quoted-printable; anything else goes as the original
+ * multipart (or single part) with its own headers; a payload bigger than
+ * max_body_size -> Error-content-not-accepted.
+ * Returns 0, or -1 with res_status/res_text set (Error-message-format-corrupt
+ * for missing mandatory headers or bad MIME, Error-sending-address-unresolved
+ * for a recipient that is not a PLMN number, Error-service-denied for a
+ * forward-counter loop, Error-content-not-accepted for size/type,
+ * Error-unspecified for an MM already expired). cpm_out_free() in both
+ * cases. */
+int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
+		cm_str unique, time_t now, cpm_out *out);
+void cpm_out_free(cpm_out *out);
+
+/* worst-status-wins order for one RES covering several recipients
+ * (higher = worse); unknown tokens rank as Error-unspecified */
+int map_res_status_rank(const char *status);
+
 #endif
