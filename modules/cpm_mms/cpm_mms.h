@@ -47,7 +47,15 @@ typedef struct cpm_mms_cfg {
 	int mm4_max_connections;
 	int mm4_idle_timeout;   /* seconds */
 	char *hostname;         /* EHLO / greeting name */
+	char *local_domains;    /* more MMS domains we accept mail for */
+	char *cpm_route;        /* next hop of MESSAGEs towards CPM, or NULL */
+	char *event_callback;   /* KEMI function for the event routes */
+	int dedup_time;         /* seconds an answered REQ is remembered */
+	char *db_url;           /* report correlation DB, empty = none */
+	char *db_table;
+	int corr_expire;        /* seconds a correlation row is kept */
 	map_config map;
+	mm4_in_config map_in;
 } cpm_mms_cfg;
 
 extern cpm_mms_cfg cpm_cfg;

@@ -45,6 +45,10 @@
 #include "stats.h"
 #include "peers.h"
 #include "rpc.h"
+#include "inbound.h"
+#include "mm4_in.h"
+#include "report.h"
+#include "store.h"
 
 MODULE_VERSION
 
@@ -71,6 +75,19 @@ static int p_mm4_idle_timeout = 60;
 static char *p_mms_version = "6.16.0";
 static char *p_hostname = "";
 static int p_cpim_recipients = 1;
+static char *p_local_domains = "";
+static char *p_cpm_route = "";
+static char *p_cpm_domain = "";
+static char *p_uri_form = "tel";
+static char *p_iwf_uri = "";
+static char *p_event_callback = "";
+static int p_dedup_time = 3600;
+static int p_max_cpm_size = 60000;
+static int p_max_forward_counter = 20;
+static int p_max_inbound = 20000;
+static char *p_db_url = "";
+static char *p_db_table = "cpm_mms_corr";
+static int p_corr_expire = 604800;
 
 static int mod_init(void);
 static int child_init(int rank);
@@ -78,14 +95,22 @@ static void mod_destroy(void);
 static int w_cpm_mms_forward(struct sip_msg *msg, char *p1, char *p2);
 static int w_cpm_mms_forward1(struct sip_msg *msg, char *p1, char *p2);
 static int param_static_route(modparam_t type, void *val);
+static int w_cpm_mms_report(struct sip_msg *msg, char *p1, char *p2);
+static int w_cpm_mms_is_imdn(struct sip_msg *msg, char *p1, char *p2);
 static int pv_get_mm4(struct sip_msg *msg, pv_param_t *param, pv_value_t *res);
 static int pv_parse_mm4_name(pv_spec_p sp, str *in);
+static int pv_set_mm4(struct sip_msg *msg, pv_param_t *param, int op,
+		pv_value_t *val);
 
 static cmd_export_t cmds[] = {
 	{"cpm_mms_forward", (cmd_function)w_cpm_mms_forward, 0, 0, 0,
 		REQUEST_ROUTE},
 	{"cpm_mms_forward", (cmd_function)w_cpm_mms_forward1, 1,
 		fixup_spve_null, fixup_free_spve_null, REQUEST_ROUTE},
+	{"cpm_mms_report", (cmd_function)w_cpm_mms_report, 0, 0, 0,
+		REQUEST_ROUTE},
+	{"cpm_mms_is_imdn", (cmd_function)w_cpm_mms_is_imdn, 0, 0, 0,
+		REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
 	{0, 0, 0, 0, 0, 0}
 };
 
@@ -110,11 +135,24 @@ static param_export_t params[] = {
 	{"mms_version", PARAM_STRING, &p_mms_version},
 	{"hostname", PARAM_STRING, &p_hostname},
 	{"cpim_recipients", PARAM_INT, &p_cpim_recipients},
+	{"local_domains", PARAM_STRING, &p_local_domains},
+	{"cpm_route", PARAM_STRING, &p_cpm_route},
+	{"cpm_domain", PARAM_STRING, &p_cpm_domain},
+	{"uri_form", PARAM_STRING, &p_uri_form},
+	{"iwf_uri", PARAM_STRING, &p_iwf_uri},
+	{"event_callback", PARAM_STRING, &p_event_callback},
+	{"dedup_time", PARAM_INT, &p_dedup_time},
+	{"max_cpm_size", PARAM_INT, &p_max_cpm_size},
+	{"max_forward_counter", PARAM_INT, &p_max_forward_counter},
+	{"max_inbound", PARAM_INT, &p_max_inbound},
+	{"db_url", PARAM_STRING, &p_db_url},
+	{"db_table", PARAM_STRING, &p_db_table},
+	{"corr_expire", PARAM_INT, &p_corr_expire},
 	{0, 0, 0}
 };
 
 static pv_export_t mod_pvs[] = {
-	{ {"mm4", sizeof("mm4") - 1}, PVT_OTHER, pv_get_mm4, 0,
+	{ {"mm4", sizeof("mm4") - 1}, PVT_OTHER, pv_get_mm4, pv_set_mm4,
 		pv_parse_mm4_name, 0, 0, 0 },
 	{ {0, 0}, 0, 0, 0, 0, 0, 0, 0 }
 };
@@ -209,6 +247,7 @@ static int cfg_check(void)
 {
 	static char sysaddr[256];
 	static char host[128];
+	static char iwfuri[256];
 
 	if (p_res_timeout < 1 || p_res_timeout > 25) {
 		LM_ERR("res_timeout must be 1..25 s (below SIP Timer F)\n");
@@ -281,6 +320,43 @@ static int cfg_check(void)
 	cpm_cfg.map.max_message_size = p_max_message_size;
 	cpm_cfg.map.max_recipients = MAP_MAX_RCPT;
 	cpm_cfg.map.use_cpim_recipients = p_cpim_recipients ? 1 : 0;
+
+	/* MMS -> CPM */
+	if (strcmp(p_uri_form, "tel") == 0) {
+		cpm_cfg.map_in.uri_form = MAP_URI_TEL;
+	} else if (strcmp(p_uri_form, "sip") == 0) {
+		cpm_cfg.map_in.uri_form = MAP_URI_SIP_PHONE;
+	} else {
+		LM_ERR("uri_form must be \"tel\" or \"sip\"\n");
+		return -1;
+	}
+	if (p_dedup_time < 1 || p_max_cpm_size < 1 || p_max_inbound < 1
+			|| p_max_forward_counter < 1) {
+		LM_ERR("dedup_time, max_cpm_size, max_inbound and "
+				"max_forward_counter must be positive\n");
+		return -1;
+	}
+	if (p_iwf_uri[0])
+		snprintf(iwfuri, sizeof(iwfuri), "%s", p_iwf_uri);
+	else
+		snprintf(iwfuri, sizeof(iwfuri), "sip:iwf@%s", p_domain);
+	cpm_cfg.local_domains = p_local_domains;
+	cpm_cfg.cpm_route = p_cpm_route[0] ? p_cpm_route : NULL;
+	cpm_cfg.event_callback = p_event_callback;
+	cpm_cfg.dedup_time = p_dedup_time;
+	cpm_cfg.map_in.domain = cm_str_z(p_domain);
+	cpm_cfg.map_in.cpm_domain = cm_str_z(p_cpm_domain[0] ? p_cpm_domain
+			: p_domain);
+	cpm_cfg.map_in.iwf_uri = cm_str_z(iwfuri);
+	cpm_cfg.map_in.max_body_size = p_max_cpm_size;
+	cpm_cfg.map_in.max_forward_counter = p_max_forward_counter;
+	if (p_corr_expire < 60) {
+		LM_ERR("corr_expire must be at least 60 s\n");
+		return -1;
+	}
+	cpm_cfg.db_url = p_db_url;
+	cpm_cfg.db_table = p_db_table;
+	cpm_cfg.corr_expire = p_corr_expire;
 	return 0;
 }
 
@@ -296,7 +372,9 @@ static int mod_init(void)
 		return -1;
 	}
 	if (resume_init() < 0 || pending_init(cpm_cfg.max_pending) < 0
-			|| workers_init() < 0 || stats_init() < 0 || peers_init() < 0)
+			|| workers_init() < 0 || stats_init() < 0 || peers_init() < 0
+			|| inbound_init(p_max_inbound) < 0 || mm4_in_init() < 0
+			|| store_init() < 0)
 		return -1;
 	if (listener_bind(cpm_cfg.mm4_listen) < 0)
 		return -1;
@@ -341,6 +419,7 @@ static void mod_destroy(void)
 	workers_destroy();
 	pending_destroy();
 	peers_destroy();
+	inbound_destroy();
 }
 
 /* ---- script functions ---- */
@@ -361,6 +440,26 @@ static int w_cpm_mms_forward1(struct sip_msg *msg, char *p1, char *p2)
 	return cpm_forward(msg, &uri);
 }
 
+static int w_cpm_mms_report(struct sip_msg *msg, char *p1, char *p2)
+{
+	return cpm_report(msg);
+}
+
+static int w_cpm_mms_is_imdn(struct sip_msg *msg, char *p1, char *p2)
+{
+	return cpm_is_imdn(msg);
+}
+
+static int ki_cpm_mms_report(struct sip_msg *msg)
+{
+	return cpm_report(msg);
+}
+
+static int ki_cpm_mms_is_imdn(struct sip_msg *msg)
+{
+	return cpm_is_imdn(msg);
+}
+
 static int ki_cpm_mms_forward(struct sip_msg *msg)
 {
 	return cpm_forward(msg, NULL);
@@ -379,6 +478,16 @@ enum {
 	MM4_PV_TRANSACTION_ID,
 	MM4_PV_MESSAGE_ID,
 	MM4_PV_RECIPIENT,
+	/* the MM4_forward.REQ in event_route[cpm_mms:mm4-request] */
+	MM4_PV_FROM,
+	MM4_PV_TO,
+	MM4_PV_SUBJECT,
+	MM4_PV_ORIG_SYSTEM,
+	MM4_PV_CONTENT_TYPE,
+	MM4_PV_PEER,
+	MM4_PV_TARGET,
+	MM4_PV_DST,
+	MM4_PV_IMDN_ID,
 };
 
 static int pv_parse_mm4_name(pv_spec_p sp, str *in)
@@ -392,6 +501,15 @@ static int pv_parse_mm4_name(pv_spec_p sp, str *in)
 		{"transaction_id", MM4_PV_TRANSACTION_ID},
 		{"message_id", MM4_PV_MESSAGE_ID},
 		{"recipient", MM4_PV_RECIPIENT},
+		{"from", MM4_PV_FROM},
+		{"to", MM4_PV_TO},
+		{"subject", MM4_PV_SUBJECT},
+		{"originator_system", MM4_PV_ORIG_SYSTEM},
+		{"content_type", MM4_PV_CONTENT_TYPE},
+		{"peer", MM4_PV_PEER},
+		{"target", MM4_PV_TARGET},
+		{"dst", MM4_PV_DST},
+		{"imdn_message_id", MM4_PV_IMDN_ID},
 	};
 	unsigned int i;
 
@@ -422,8 +540,97 @@ static int pv_get_text(struct sip_msg *msg, pv_param_t *param,
 	return pv_get_strval(msg, param, res, &s);
 }
 
+static int pv_get_cmstr(struct sip_msg *msg, pv_param_t *param,
+		pv_value_t *res, cm_str v)
+{
+	str s;
+
+	if (v.len <= 0)
+		return pv_get_null(msg, param, res);
+	s.s = v.s;
+	s.len = v.len;
+	return pv_get_strval(msg, param, res, &s);
+}
+
+/* fields of the REQ in the event route */
+static int pv_get_mm4_in(struct sip_msg *msg, pv_param_t *param,
+		pv_value_t *res)
+{
+	mm4_in_ctx *c = mm4_in_cur;
+
+	switch (param->pvn.u.isname.name.n) {
+	case MM4_PV_FROM:
+		return pv_get_cmstr(msg, param, res, mm4_get(c->m, "From"));
+	case MM4_PV_TO:
+		return pv_get_cmstr(msg, param, res, c->rcpt);
+	case MM4_PV_SUBJECT:
+		return pv_get_text(msg, param, res, (char *)c->o->subject);
+	case MM4_PV_MESSAGE_ID:
+		return pv_get_cmstr(msg, param, res,
+				mm4_get_unquoted(c->m, "X-Mms-Message-ID"));
+	case MM4_PV_TRANSACTION_ID:
+		return pv_get_cmstr(msg, param, res,
+				mm4_get_unquoted(c->m, "X-Mms-Transaction-ID"));
+	case MM4_PV_ORIG_SYSTEM:
+		return pv_get_cmstr(msg, param, res,
+				mm4_get(c->m, "X-Mms-Originator-System"));
+	case MM4_PV_CONTENT_TYPE:
+		return pv_get_cmstr(msg, param, res, mm4_get(c->m, "Content-Type"));
+	case MM4_PV_PEER:
+		return pv_get_text(msg, param, res, (char *)c->peer);
+	case MM4_PV_TARGET:
+		return pv_get_text(msg, param, res, c->target);
+	case MM4_PV_DST:
+		return pv_get_text(msg, param, res, c->dst);
+	case MM4_PV_IMDN_ID:
+		return pv_get_text(msg, param, res, (char *)c->o->imdn_message_id);
+	}
+	return pv_get_null(msg, param, res);
+}
+
+static int pv_set_mm4(struct sip_msg *msg, pv_param_t *param, int op,
+		pv_value_t *val)
+{
+	mm4_in_ctx *c = mm4_in_cur;
+	char *dst;
+	int size;
+
+	switch (param->pvn.u.isname.name.n) {
+	case MM4_PV_TARGET:
+		dst = c ? c->target : NULL;
+		size = sizeof(c->target);
+		break;
+	case MM4_PV_DST:
+		dst = c ? c->dst : NULL;
+		size = sizeof(c->dst);
+		break;
+	default:
+		LM_ERR("this $mm4() field is read-only\n");
+		return -1;
+	}
+	if (!dst) {
+		LM_ERR("$mm4(target)/$mm4(dst) are set in "
+				"event_route[cpm_mms:mm4-request] only\n");
+		return -1;
+	}
+	if (!val || (val->flags & PV_VAL_NULL)) {
+		dst[0] = '\0';
+		return 0;
+	}
+	if (!(val->flags & PV_VAL_STR) || val->rs.len >= size
+			|| cm_str_has_ctl((cm_str){val->rs.s, val->rs.len})) {
+		LM_ERR("bad value for $mm4(target)/$mm4(dst)\n");
+		return -1;
+	}
+	memcpy(dst, val->rs.s, val->rs.len);
+	dst[val->rs.len] = '\0';
+	return 0;
+}
+
 static int pv_get_mm4(struct sip_msg *msg, pv_param_t *param, pv_value_t *res)
 {
+	if (mm4_in_cur)
+		return pv_get_mm4_in(msg, param, res);
 	switch (param->pvn.u.isname.name.n) {
 	case MM4_PV_STATUS_CODE:
 		if (!cpm_last_fwd.status_code)
@@ -452,6 +659,16 @@ static sr_kemi_t sr_kemi_cpm_mms_exports[] = {
 	{ str_init("cpm_mms"), str_init("forward_uri"),
 		SR_KEMIP_INT, ki_cpm_mms_forward_uri,
 		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("cpm_mms"), str_init("report"),
+		SR_KEMIP_INT, ki_cpm_mms_report,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("cpm_mms"), str_init("is_imdn"),
+		SR_KEMIP_INT, ki_cpm_mms_is_imdn,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
 			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
 	},
 	{ {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }

@@ -517,6 +517,15 @@ static int resolve_static(mm4_dest *d)
 	return 0;
 }
 
+int enum_resolve_domain(const char *domain, mm4_dest *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (strlen(domain) >= sizeof(d->domain))
+		return MAP_LF_NO_HOST;
+	strcpy(d->domain, domain);
+	return resolve_hosts(d);
+}
+
 int enum_resolve(const char *e164, mm4_dest *d)
 {
 	char name[256];

@@ -38,5 +38,8 @@ void enum_resolve_close(void);
 /* 0 on success, else a map_local_failure (MAP_LF_NO_MMS_ROUTE,
  * MAP_LF_DNS_TEMP, MAP_LF_NO_HOST) */
 int enum_resolve(const char *e164, mm4_dest *d);
+/* MMSE hosts of a mail domain (MX by preference, else A/AAAA): 0 or a
+ * map_local_failure */
+int enum_resolve_domain(const char *domain, mm4_dest *d);
 
 #endif

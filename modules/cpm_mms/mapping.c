@@ -814,7 +814,7 @@ static int looks_short(cm_str uri)
 	return nd > 0 && nd < 8;
 }
 
-static int rcpt_add(map_result *out, const char *e164, int max)
+static int rcpt_add(map_result *out, const char *e164, int max, int cc)
 {
 	int i;
 
@@ -824,6 +824,8 @@ static int rcpt_add(map_result *out, const char *e164, int max)
 	if (out->nrcpt >= max)
 		return -1;
 	memcpy(out->rcpt_e164[out->nrcpt], e164, E164_BUF);
+	/* Table 1, CPIM cc row: courtesy copies stay Cc on MM4 */
+	out->rcpt_cc[out->nrcpt] = cc ? 1 : 0;
 	out->nrcpt++;
 	return 0;
 }
@@ -980,7 +982,7 @@ int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
 	}
 	ruri_ok = e164_from_uri(in->ruri, e164) == 0;
 	if (ruri_ok) {
-		if (rcpt_add(out, e164, max) < 0)
+		if (rcpt_add(out, e164, max, 0) < 0)
 			return map_fail(out, 403);
 	} else if (n <= 0) {
 		return map_fail(out, looks_short(in->ruri) ? 484 : 404);
@@ -990,7 +992,7 @@ int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
 	for (i = 0; i < n; i++) {
 		if (e164_from_uri(rl[i], e164) < 0)
 			return map_fail(out, looks_short(rl[i]) ? 484 : 404);
-		if (rcpt_add(out, e164, max) < 0)
+		if (rcpt_add(out, e164, max, 0) < 0)
 			return map_fail(out, 403);
 	}
 	if (out->is_cpim && cfg->use_cpim_recipients) {
@@ -1003,7 +1005,7 @@ int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
 			for (i = 0; i < nv && i < CPIM_MAX_RCPT; i++) {
 				if (e164_from_uri(v[i], e164) < 0)
 					continue;
-				if (rcpt_add(out, e164, max) < 0)
+				if (rcpt_add(out, e164, max, k) < 0)
 					return map_fail(out, 403);
 			}
 		}
@@ -1101,4 +1103,1066 @@ int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
 	out->sip_code = 0;
 	out->sip_reason = NULL;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Table 4: MM4_forward.REQ -> SIP MESSAGE (MMS -> CPM)                 */
+/* ------------------------------------------------------------------ */
+
+/* X-Mms-Request-Status-Code values this table answers with */
+#define T4_CORRUPT "Error-message-format-corrupt"
+#define T4_UNRESOLVED "Error-sending-address-unresolved"
+#define T4_DENIED "Error-service-denied"
+#define T4_CONTENT "Error-content-not-accepted"
+#define T4_UNSUPPORTED "Error-unsupported-message"
+#define T4_UNSPECIFIED "Error-unspecified"
+
+/* Table 4, the rows with fixed values */
+static const struct t4_fixed {
+	const char *hide;            /* X-Mms-Sender-Visibility that hides */
+	const char *anon_display;    /* ... -> From display name */
+	const char *anon_uri;        /* ... -> From URI (PAI keeps the real one) */
+	const char *auto_class;      /* X-Mms-Message-Class: no IMDN request */
+	int dr_bits;                 /* Delivery-Report: Yes -> dispositions */
+	int rr_bits;                 /* Read-Reply: Yes -> dispositions */
+	const char *smil_type;       /* presentation part, dropped with one text */
+	const char *text_type;       /* the one part type sent decoded */
+	const char *default_type;    /* no Content-Type (RFC 2045 5.2) */
+	const char *default_charset; /* text without charset: CPM text is UTF-8 */
+	int ack_default;             /* X-Mms-Ack-Request absent */
+	const char *mandatory[3];    /* missing -> Error-message-format-corrupt */
+} t4 = {
+	"Hide",
+	"Anonymous",
+	"sip:anonymous@anonymous.invalid",
+	"Auto",
+	CPIM_DN_POSITIVE_DELIVERY | CPIM_DN_NEGATIVE_DELIVERY,
+	CPIM_DN_DISPLAY,
+	"application/smil",
+	"text/plain",
+	"text/plain",
+	"utf-8",
+	1,
+	{"X-Mms-Transaction-ID", "X-Mms-Message-ID", "From"},
+};
+
+/* Table 4, boolean values; "1"/"0" are sent by one Python gateway
+ * (MM4.md 4.3) */
+static const char *const t4_yes[] = {"Yes", "1"};
+static const char *const t4_no[] = {"No", "0"};
+
+/* Table 4, rows X-Mms-Delivery-Report / X-Mms-Originator-R/S-Delivery-Report
+ * / X-Mms-Read-Reply: the headers that request each report. Real MMSCs send
+ * X-Mms-Read-Report (the MM1 name) instead of X-Mms-Read-Reply. */
+static const char *const t4_dr_ua_headers[] = {"X-Mms-Delivery-Report"};
+static const char *const t4_dr_rs_headers[] = {
+	"X-Mms-Originator-R/S-Delivery-Report"};
+static const char *const t4_rr_headers[] = {"X-Mms-Read-Reply",
+	"X-Mms-Read-Report"};
+
+/* Table 4 + RFC 5438: imdn.Disposition-Notification tokens, in the order
+ * they are written */
+static const struct t4_dn_row {
+	int bit;
+	const char *token;
+} t4_dn[] = {
+	{CPIM_DN_POSITIVE_DELIVERY, "positive-delivery"},
+	{CPIM_DN_NEGATIVE_DELIVERY, "negative-delivery"},
+	{CPIM_DN_DISPLAY, "display"},
+};
+
+/* Table 4, row Content-Type: WSP multipart types -> MIME (MM4.md 3.1) */
+static const token_row t4_wsp_types[] = {
+	{"application/vnd.wap.multipart.related", "multipart/related"},
+	{"application/vnd.wap.multipart.mixed", "multipart/mixed"},
+	{"application/vnd.wap.multipart.alternative", "multipart/alternative"},
+};
+
+/* Table 4, row Content-Type: the payloads refused in Table 1 are refused
+ * here too (an MMS must not inject an IMDN or a second CPIM wrapper into
+ * the CPM client) -> Error-content-not-accepted; see t1_refused_types */
+
+/* parts of a multipart looked at (beyond it the multipart is passed) */
+#define T4_MAX_PARTS 64
+
+/* RFC 1123 date for SIP, from the RFC 5322 writer ("... +0000") */
+#define T4_SIP_DATE_ZONE "GMT"
+
+static int t4_fail(cpm_out *out, const char *status, const char *text)
+{
+	cm_free(out->body.s);
+	out->body.s = NULL;
+	out->body.len = 0;
+	out->res_status = status;
+	out->res_text = text;
+	return -1;
+}
+
+static int t4_in(cm_str v, const char *const *toks, int n)
+{
+	int i;
+
+	v = cm_str_trim(v);
+	for (i = 0; i < n; i++)
+		if (cm_str_ieqz(v, toks[i]))
+			return 1;
+	return 0;
+}
+
+/* 1 if any of the headers says Yes */
+static int t4_any_yes(const mm4_msg *m, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (t4_in(mm4_get(m, names[i]), t4_yes, ARRAY_LEN(t4_yes)))
+			return 1;
+	return 0;
+}
+
+/* decimal digits only, clamped to max; -1 if not a number */
+static long long t4_number(cm_str v, long long max)
+{
+	long long x = 0;
+	int i;
+
+	v = cm_str_trim(v);
+	if (v.len <= 0)
+		return -1;
+	for (i = 0; i < v.len; i++) {
+		if (!is_digit(v.s[i]))
+			return -1;
+		if (x <= max)
+			x = x * 10 + (v.s[i] - '0');
+	}
+	return x > max ? max : x;
+}
+
+/* host part of a sip: URI from configuration: hostname, IP literal and
+ * port characters only, so nothing can break the URI or a header */
+static int t4_host_ok(cm_str h)
+{
+	int i;
+	char c;
+
+	if (h.len <= 0)
+		return 0;
+	for (i = 0; i < h.len; i++) {
+		c = h.s[i];
+		if (!is_alpha(c) && !is_digit(c) && !strchr("-.:[]", c))
+			return 0;
+	}
+	return 1;
+}
+
+/* Table 4, row To (and From for PLMN senders): tel:+E164 or
+ * sip:+E164@host;user=phone */
+static int t4_number_uri(const char *e164, const mm4_in_config *cfg,
+		char *out, int size)
+{
+	cm_str host = cm_str_trim(cfg->cpm_domain);
+	int n;
+
+	if (cfg->uri_form != MAP_URI_SIP_PHONE)
+		n = snprintf(out, size, "tel:%s", e164);
+	else {
+		if (host.len <= 0)
+			host = cm_str_trim(cfg->domain);
+		if (!t4_host_ok(host))
+			return -1;
+		n = snprintf(out, size, "sip:%s@%.*s;user=phone", e164, host.len,
+				host.s);
+	}
+	return n < 0 || n >= size ? -1 : 0;
+}
+
+/* RFC 6068 qchar without the delimiters that mean something in a SIP
+ * header: kept as they are; everything else printable is %-encoded */
+static int t4_mailto_plain(char c)
+{
+	return is_alpha(c) || is_digit(c) || strchr("-._~!$'*+", c);
+}
+
+/* Table 4, row From for e-mail senders: mailto:local@domain, -1 if the
+ * value is not a usable addr-spec */
+static int t4_mailto(cm_str a, char *out, int size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int at = -1, i, k;
+	unsigned char c;
+
+	for (i = 0; i < a.len; i++)
+		if (a.s[i] == '@')
+			at = i;
+	if (at <= 0 || at >= a.len - 1)
+		return -1;
+	k = snprintf(out, size, "mailto:");
+	for (i = 0; i < a.len; i++) {
+		c = (unsigned char)a.s[i];
+		if (k + 4 > size)
+			return -1;
+		if (i > at) {
+			/* domain: hostname or [literal] */
+			if (!is_alpha(c) && !is_digit(c) && !strchr("-.[]:", c))
+				return -1;
+			out[k++] = (char)c;
+		} else if (i == at || t4_mailto_plain((char)c)) {
+			out[k++] = (char)c;
+		} else if (c > 0x20 && c != 0x7f) {
+			out[k++] = '%';
+			out[k++] = hex[c >> 4];
+			out[k++] = hex[c & 15];
+		} else {
+			return -1; /* SP, controls: not an addr-spec */
+		}
+	}
+	out[k] = '\0';
+	return 0;
+}
+
+/* Table 4, row From: PLMN address -> number URI, e-mail -> mailto: */
+static int t4_originator(cm_str from, const mm4_in_config *cfg, char *out,
+		int size)
+{
+	char e164[E164_BUF];
+	cm_str disp, a;
+
+	if (e164_from_mm4_address(from, e164) == 0)
+		return t4_number_uri(e164, cfg, out, size);
+	if (cpim_split_addr(from, &disp, &a) < 0)
+		return -1;
+	a = cm_str_trim(a);
+	/* a PLMN address whose number is not E.164 is broken, not e-mail */
+	if (ci_contains(a, "/TYPE=PLMN"))
+		return -1;
+	return t4_mailto(a, out, size);
+}
+
+/* UTF-8 sequence length at s[i] if valid (no overlong, surrogate or
+ * > U+10FFFF), else 0 */
+static int t4_utf8_len(const unsigned char *s, int n, int i)
+{
+	unsigned char c = s[i];
+	int len, k;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	cp = c & (0x7f >> len);
+	if (i + len > n)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((s[i + k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i + k] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+			|| (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/*
+ * Table 4, row Subject: RFC 2047 decoded, then made a clean UTF-8 header
+ * value of at most size - 1 bytes: CR, LF, NUL and other controls dropped
+ * (HTAB -> SP), bytes that are not UTF-8 taken as ISO-8859-1 (raw 8-bit
+ * subjects of old MMSCs), C1 bytes -> '?'; cut at a character boundary.
+ */
+static int t4_subject(cm_str raw, char *out, int size)
+{
+	cm_buf dec;
+	const unsigned char *s;
+	int i, k = 0, len, n;
+	unsigned char c;
+	char tmp[4];
+	cm_str t;
+
+	out[0] = '\0';
+	raw = cm_str_trim(raw);
+	if (raw.len <= 0)
+		return 0;
+	cm_buf_init(&dec);
+	if (mm4_rfc2047_decode(&dec, raw) < 0) {
+		cm_buf_free(&dec);
+		return -1;
+	}
+	s = (const unsigned char *)dec.s;
+	for (i = 0; i < dec.len; i += len) {
+		c = s[i];
+		len = t4_utf8_len(s, dec.len, i);
+		if (len > 1) {
+			memcpy(tmp, s + i, len);
+			n = len;
+		} else if (len == 0) {
+			len = 1;
+			if (c < 0xa0) {
+				tmp[0] = '?';
+				n = 1;
+			} else {
+				tmp[0] = (char)(0xc0 | (c >> 6));
+				tmp[1] = (char)(0x80 | (c & 0x3f));
+				n = 2;
+			}
+		} else if (c == '\t') {
+			tmp[0] = ' ';
+			n = 1;
+		} else if (c < 0x20 || c == 0x7f) {
+			continue; /* CR, LF, NUL, other controls */
+		} else {
+			tmp[0] = (char)c;
+			n = 1;
+		}
+		if (k + n > size - 1)
+			break; /* whole characters only */
+		memcpy(out + k, tmp, n);
+		k += n;
+	}
+	cm_buf_free(&dec);
+	out[k] = '\0';
+	t = cm_str_trim(cm_str_z(out));
+	memmove(out, t.s, t.len);
+	out[t.len] = '\0';
+	return 0;
+}
+
+/* 64-bit FNV-1a over salt and s, finished with the splitmix64 mixer */
+static unsigned long long t4_hash64(unsigned long long seed,
+		const char *salt, cm_str s)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL ^ seed;
+	const char *p;
+	int i;
+
+	for (p = salt; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	for (i = 0; i < s.len; i++)
+		h = (h ^ (unsigned char)s.s[i]) * 0x100000001b3ULL;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}
+
+/* 128 bits derived from unique, different per salt */
+static void t4_hash128(const char *salt, cm_str unique, unsigned char b[16])
+{
+	unsigned long long h[2];
+	int i;
+
+	h[0] = t4_hash64(0, salt, unique);
+	h[1] = t4_hash64(0x9e3779b97f4a7c15ULL ^ h[0], salt, unique);
+	for (i = 0; i < 16; i++)
+		b[i] = (unsigned char)(h[i / 8] >> (8 * (i % 8)));
+}
+
+/* Table 4, rows Conversation-ID / Contribution-ID: a UUID (RFC 9562
+ * version 8, name-based) from unique; out >= 37 bytes */
+static void t4_uuid(const char *salt, cm_str unique, char *out)
+{
+	unsigned char b[16];
+
+	t4_hash128(salt, unique, b);
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x80);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	sprintf(out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+			"%02x%02x%02x%02x%02x%02x",
+			b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+			b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* Table 4, row X-Mms-Message-ID -> imdn.Message-ID: the glue's token when
+ * it is a safe id that fits, else 32 hex digits derived from it */
+static void t4_imdn_id(cm_str unique, char *out, int size)
+{
+	unsigned char b[16];
+	int i;
+
+	if (id_safe(unique) && unique.len < size) {
+		memcpy(out, unique.s, unique.len);
+		out[unique.len] = '\0';
+		return;
+	}
+	t4_hash128("imdn", unique, b);
+	for (i = 0; i < 16; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+/* MIME token (RFC 2045 5.1) */
+static int t4_token(cm_str v)
+{
+	int i;
+	unsigned char c;
+
+	if (v.len <= 0)
+		return 0;
+	for (i = 0; i < v.len; i++) {
+		c = (unsigned char)v.s[i];
+		if (c <= 0x20 || c >= 0x7f || strchr("()<>@,;:\\\"/[]?=", c))
+			return 0;
+	}
+	return 1;
+}
+
+/* type "/" subtype */
+static int t4_media_type_ok(cm_str t)
+{
+	int i;
+
+	for (i = 0; i < t.len && t.s[i] != '/'; i++)
+		;
+	if (i >= t.len)
+		return 0;
+	return t4_token((cm_str){t.s, i})
+		   && t4_token((cm_str){t.s + i + 1, t.len - i - 1});
+}
+
+typedef struct t4_payload {
+	cm_buf ct;    /* Content-Type to write */
+	cm_str cte;   /* Content-Transfer-Encoding to write, or empty */
+	cm_buf dec;   /* decoded bytes */
+	cm_str data;  /* the payload: dec, or a slice of the mail */
+	int crlf;     /* line ends to be made CRLF when written */
+} t4_payload;
+
+#define T4_DEC_OK 0
+#define T4_DEC_BAD -1     /* undecodable */
+#define T4_DEC_UNKNOWN -2 /* a transfer encoding we cannot decode */
+#define T4_DEC_NOMEM -3
+
+static int t4_cte_identity(cm_str cte)
+{
+	return cte.len == 0 || cm_str_ieqz(cte, "7bit") || cm_str_ieqz(cte, "8bit")
+		   || cm_str_ieqz(cte, "binary");
+}
+
+/* a text body: base64 / quoted-printable decoded, 7bit/8bit as they are
+ * (line ends made CRLF, the canonical form of text, RFC 2046 4.1.1) */
+static int t4_decode_text(cm_str cte, cm_str raw, t4_payload *p)
+{
+	int rc;
+
+	cte = cm_str_trim(cte);
+	if (cm_str_ieqz(cte, "base64") || cm_str_ieqz(cte, "quoted-printable")) {
+		if (cm_str_ieqz(cte, "base64"))
+			rc = mm4_base64_decode(&p->dec, raw.s, raw.len);
+		else
+			rc = mm4_qp_decode(&p->dec, raw.s, raw.len);
+		if (rc < 0)
+			return p->dec.failed ? T4_DEC_NOMEM : T4_DEC_BAD;
+		p->data.s = p->dec.s;
+		p->data.len = p->dec.len;
+		return T4_DEC_OK;
+	}
+	if (!t4_cte_identity(cte))
+		return T4_DEC_UNKNOWN;
+	p->data = raw;
+	p->crlf = !cm_str_ieqz(cte, "binary");
+	return T4_DEC_OK;
+}
+
+/* Content-Type of a decoded text payload: type; charset=cs */
+static int t4_text_ct(t4_payload *p, cm_str type, cm_str charset)
+{
+	charset = cm_str_trim(charset);
+	if (charset.len <= 0)
+		charset = cm_str_z(t4.default_charset);
+	if (!t4_token(charset))
+		return -1;
+	cm_buf_printf(&p->ct, "%.*s; charset=%.*s", type.len, type.s,
+			charset.len, charset.s);
+	return 0;
+}
+
+/* "--boundary--" line present (mime_split also fails on too many parts) */
+static int t4_has_close(cm_str body, cm_str bnd)
+{
+	int i, j;
+
+	for (i = 0; i + bnd.len + 4 <= body.len; i++) {
+		if ((i == 0 || body.s[i - 1] == '\n') && body.s[i] == '-'
+				&& body.s[i + 1] == '-'
+				&& memcmp(body.s + i + 2, bnd.s, bnd.len) == 0
+				&& body.s[i + 2 + bnd.len] == '-'
+				&& body.s[i + 3 + bnd.len] == '-') {
+			for (j = i + 4 + bnd.len; j < body.len && (body.s[j] == ' '
+					|| body.s[j] == '\t'); j++)
+				;
+			if (j == body.len || body.s[j] == '\r' || body.s[j] == '\n')
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Table 4, row Content-Type + body. Policy:
+ *  - top-level text/<sub>: decoded -> text/<sub>; charset=<cs or utf-8>
+ *    (one trailing line end dropped: it ends the SMTP data, not the text)
+ *  - multipart (WSP types rewritten): exactly one text/plain part and
+ *    otherwise only application/smil parts -> that part decoded as
+ *    text/plain; anything else -> the multipart as received, with its
+ *    top-level Content-Type (boundary) and Content-Transfer-Encoding
+ *  - any other single part: as received, with its Content-Type and
+ *    Content-Transfer-Encoding
+ * Broken MIME (no boundary, no closing delimiter, undecodable base64, an
+ * encoded multipart) -> Error-message-format-corrupt.
+ * Returns NULL, or the status with *text set.
+ */
+static const char *t4_select_payload(const mm4_msg *m, t4_payload *p,
+		const char **text)
+{
+	mime_part parts[T4_MAX_PARTS];
+	cm_str ct, cte, body, type, otype, rest, bnd, pt, pcte;
+	int i, n, rc, ntext = 0, nother = 0, itext = -1;
+
+	ct = cm_str_trim(mm4_get(m, "Content-Type"));
+	cte = cm_str_trim(mm4_get(m, "Content-Transfer-Encoding"));
+	body = m->body;
+	if (!body.s)
+		body.len = 0;
+	if (cm_str_has_ctl(ct) || cm_str_has_ctl(cte)) {
+		*text = "bad Content-Type";
+		return T4_CORRUPT;
+	}
+	if (ct.len <= 0)
+		ct = cm_str_z(t4.default_type);
+	type = mime_ct_type(ct);
+	if (!t4_media_type_ok(type)) {
+		*text = "bad Content-Type";
+		return T4_CORRUPT;
+	}
+	/* parameters as received, from the first ';' */
+	rest.s = ct.s + (type.s - ct.s) + type.len;
+	rest.len = ct.len - (int)(rest.s - ct.s);
+	rest = cm_str_trim(rest);
+	otype = type;
+	for (i = 0; i < ARRAY_LEN(t4_wsp_types); i++)
+		if (cm_str_ieqz(type, t4_wsp_types[i].from))
+			otype = cm_str_z(t4_wsp_types[i].to);
+	for (i = 0; i < ARRAY_LEN(t1_refused_types); i++) {
+		if (cm_str_ieqz(otype, t1_refused_types[i])) {
+			*text = "content type not accepted";
+			return T4_CONTENT;
+		}
+	}
+
+	if (cm_str_iprefix(otype, "text/")) {
+		/* the CRLF before the SMTP "." ends the last line */
+		if (body.len > 0 && body.s[body.len - 1] == '\n')
+			body.len--;
+		if (body.len > 0 && body.s[body.len - 1] == '\r')
+			body.len--;
+		rc = t4_decode_text(cte, body, p);
+		if (rc == T4_DEC_OK) {
+			if (t4_text_ct(p, otype, mime_ct_param(ct, "charset")) < 0) {
+				*text = "bad charset";
+				return T4_CONTENT;
+			}
+			return NULL;
+		}
+		if (rc == T4_DEC_BAD) {
+			*text = "undecodable text body";
+			return T4_CORRUPT;
+		}
+		if (rc == T4_DEC_NOMEM) {
+			*text = "out of memory";
+			return T4_UNSPECIFIED;
+		}
+		body = m->body; /* unknown encoding: passed as it is */
+	} else if (cm_str_iprefix(otype, "multipart/")) {
+		/* RFC 2045 6.4: a multipart is never encoded */
+		if (!t4_cte_identity(cte)) {
+			*text = "encoded multipart";
+			return T4_CORRUPT;
+		}
+		bnd = mime_ct_param(ct, "boundary");
+		if (bnd.len <= 0) {
+			*text = "multipart without boundary";
+			return T4_CORRUPT;
+		}
+		n = mime_split(body, bnd, parts, T4_MAX_PARTS);
+		if (n < 0 && !t4_has_close(body, bnd)) {
+			*text = "multipart without closing delimiter";
+			return T4_CORRUPT;
+		}
+		if (n == 0) {
+			*text = "empty multipart";
+			return T4_CORRUPT;
+		}
+		for (i = 0; i < n; i++) {
+			pt = mime_ct_type(parts[i].content_type);
+			pcte = block_header(parts[i].headers,
+					"Content-Transfer-Encoding");
+			if (cm_str_ieqz(pcte, "base64")
+					&& mm4_base64_decode(NULL, parts[i].body.s,
+							   parts[i].body.len)
+							< 0) {
+				*text = "undecodable base64 part";
+				return T4_CORRUPT;
+			}
+			if (pt.len == 0 || cm_str_ieqz(pt, t4.text_type)) {
+				ntext++;
+				itext = i;
+			} else if (!cm_str_ieqz(pt, t4.smil_type)) {
+				nother++;
+			}
+		}
+		if (n > 0 && ntext == 1 && nother == 0) {
+			rc = t4_decode_text(block_header(parts[itext].headers,
+										"Content-Transfer-Encoding"),
+					parts[itext].body, p);
+			if (rc == T4_DEC_OK) {
+				if (t4_text_ct(p, cm_str_z(t4.text_type),
+							mime_ct_param(parts[itext].content_type,
+									"charset"))
+						< 0) {
+					*text = "bad charset";
+					return T4_CONTENT;
+				}
+				return NULL;
+			}
+			if (rc == T4_DEC_BAD) {
+				*text = "undecodable text part";
+				return T4_CORRUPT;
+			}
+			if (rc == T4_DEC_NOMEM) {
+				*text = "out of memory";
+				return T4_UNSPECIFIED;
+			}
+			/* unknown encoding: the multipart goes as it is */
+			cm_buf_free(&p->dec);
+			p->crlf = 0;
+		}
+	} else if (cm_str_ieqz(cte, "base64")
+			&& mm4_base64_decode(NULL, body.s, body.len) < 0) {
+		*text = "undecodable base64 body";
+		return T4_CORRUPT;
+	}
+	/* passed through as received */
+	if (cte.len > 0 && !t4_token(cte)) {
+		*text = "bad Content-Transfer-Encoding";
+		return T4_CORRUPT;
+	}
+	p->data = body;
+	p->cte = cte;
+	cm_buf_addstr(&p->ct, otype);
+	if (rest.len > 0) {
+		cm_buf_adds(&p->ct, rest.s[0] == ';' ? "" : "; ");
+		cm_buf_addstr(&p->ct, rest);
+	}
+	return NULL;
+}
+
+/* payload bytes, line ends made CRLF when asked */
+static void t4_add_payload(cm_buf *b, const t4_payload *p)
+{
+	int i, start = 0;
+	const char *s = p->data.s;
+
+	if (!p->crlf) {
+		cm_buf_add(b, s, p->data.len);
+		return;
+	}
+	for (i = 0; i < p->data.len; i++) {
+		if (s[i] != '\r' && s[i] != '\n')
+			continue;
+		cm_buf_add(b, s + start, i - start);
+		cm_buf_add(b, "\r\n", 2);
+		if (s[i] == '\r' && i + 1 < p->data.len && s[i + 1] == '\n')
+			i++;
+		start = i + 1;
+	}
+	cm_buf_add(b, s + start, p->data.len - start);
+}
+
+/* RFC 3862 message/cpim body (CPIM_IMDN_ENUM.md 2, 3.1) */
+static void t4_write_cpim(cm_buf *b, const cpm_out *out, const char *datetime,
+		cm_str iwf_uri, const t4_payload *p)
+{
+	int i, k = 0;
+
+	if (out->anonymous)
+		cm_buf_printf(b, "From: \"%s\" <%s>\r\n", t4.anon_display,
+				t4.anon_uri);
+	else
+		cm_buf_printf(b, "From: <%s>\r\n", out->from_uri);
+	cm_buf_printf(b, "To: <%s>\r\n", out->ruri);
+	cm_buf_adds(b, "NS: imdn <" CPIM_IMDN_NS_URN ">\r\n");
+	cm_buf_printf(b, "imdn.Message-ID: %s\r\n", out->imdn_message_id);
+	cm_buf_printf(b, "DateTime: %s\r\n", datetime);
+	if (out->dispositions) {
+		cm_buf_adds(b, "imdn.Disposition-Notification: ");
+		for (i = 0; i < ARRAY_LEN(t4_dn); i++)
+			if (out->dispositions & t4_dn[i].bit)
+				cm_buf_printf(b, "%s%s", k++ ? ", " : "", t4_dn[i].token);
+		cm_buf_adds(b, "\r\n");
+		/* IMDNs must come back through the IWF: the CPIM From is an
+		 * MMS user outside IMS */
+		if (iwf_uri.len > 0) {
+			if (iwf_uri.s[0] == '<')
+				cm_buf_printf(b, "imdn.IMDN-Record-Route: %.*s\r\n",
+						iwf_uri.len, iwf_uri.s);
+			else
+				cm_buf_printf(b, "imdn.IMDN-Record-Route: <%.*s>\r\n",
+						iwf_uri.len, iwf_uri.s);
+		}
+	}
+	if (out->subject[0])
+		cm_buf_printf(b, "Subject: %s\r\n", out->subject);
+	cm_buf_adds(b, "\r\n");
+	cm_buf_printf(b, "Content-Type: %.*s\r\n", p->ct.len, p->ct.s);
+	if (p->cte.len > 0)
+		cm_buf_printf(b, "Content-Transfer-Encoding: %.*s\r\n", p->cte.len,
+				p->cte.s);
+	cm_buf_adds(b, "\r\n");
+}
+
+int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
+		cm_str unique, time_t now, cpm_out *out)
+{
+	char e164[E164_BUF], iso[32], d[32];
+	cm_str v, iwf_uri;
+	t4_payload p;
+	cm_buf b;
+	const char *status, *text = NULL;
+	long long fc, secs;
+	time_t date, expiry;
+	int i, n, off;
+
+	if (!out)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->expires = -1;
+	out->max_forwards = map_max_forwards(0);
+	out->ack_request = t4.ack_default;
+	if (!m || !cfg)
+		return t4_fail(out, T4_UNSPECIFIED, "internal error");
+	if (m->type != MM4_FORWARD_REQ)
+		return t4_fail(out, T4_UNSUPPORTED, "not an MM4_forward.REQ");
+
+	/* Table 3.1 mandatory elements (To/Cc may be absent: the envelope
+	 * names the recipients) */
+	for (i = 0; i < ARRAY_LEN(t4.mandatory); i++)
+		if (mm4_get_unquoted(m, t4.mandatory[i]).len <= 0)
+			return t4_fail(out, T4_CORRUPT, "missing mandatory header");
+	unique = cm_str_trim(unique);
+	if (unique.len <= 0)
+		return t4_fail(out, T4_UNSPECIFIED, "internal error");
+	iwf_uri = cm_str_trim(cfg->iwf_uri);
+	if (cm_str_has_ctl(iwf_uri))
+		return t4_fail(out, T4_UNSPECIFIED, "bad iwf_uri");
+
+	/* row RCPT TO: Request-URI = SIP To = CPIM To */
+	if (e164_from_mm4_address(rcpt, e164) < 0)
+		return t4_fail(out, T4_UNRESOLVED, "recipient is not a PLMN address");
+	if (t4_number_uri(e164, cfg, out->ruri, sizeof(out->ruri)) < 0)
+		return t4_fail(out, T4_UNSPECIFIED, "bad cpm_domain");
+
+	/* row From; row X-Mms-Sender-Visibility */
+	if (t4_originator(mm4_get(m, "From"), cfg, out->pai, sizeof(out->pai))
+			< 0)
+		return t4_fail(out, T4_CORRUPT, "unusable From address");
+	if (cm_str_ieqz(cm_str_trim(mm4_get(m, "X-Mms-Sender-Visibility")),
+				t4.hide)) {
+		out->anonymous = 1;
+		snprintf(out->from_display, sizeof(out->from_display), "%s",
+				t4.anon_display);
+		snprintf(out->from_uri, sizeof(out->from_uri), "%s", t4.anon_uri);
+	} else {
+		memcpy(out->from_uri, out->pai, sizeof(out->from_uri));
+	}
+
+	/* row X-Mms-Forward-Counter -> Max-Forwards; above the limit a loop */
+	fc = t4_number(mm4_get(m, "X-Mms-Forward-Counter"), 1000000);
+	if (fc >= 0) {
+		if (cfg->max_forward_counter > 0 && fc > cfg->max_forward_counter)
+			return t4_fail(out, T4_DENIED, "forwarding loop");
+		out->max_forwards = map_max_forwards((int)fc);
+	}
+
+	/* row Date -> DateTime and SIP Date; missing or bad: now */
+	date = now;
+	v = mm4_get(m, "Date");
+	if (v.len > 0 && map_parse_rfc5322_date(v, &date) < 0)
+		date = now;
+	map_format_iso8601(date, iso);
+	n = mm4_format_date(date, d);
+	snprintf(out->sip_date, sizeof(out->sip_date), "%.*s" T4_SIP_DATE_ZONE,
+			n > 5 ? n - 5 : 0, d);
+
+	/* row X-Mms-Expiry -> Expires: absolute date or relative seconds */
+	v = cm_str_trim(mm4_get(m, "X-Mms-Expiry"));
+	secs = v.len > 0 ? t4_number(v, 0x7fffffff) : -1;
+	if (secs < 0 && v.len > 0 && map_parse_rfc5322_date(v, &expiry) == 0) {
+		secs = (long long)expiry - (long long)now;
+		if (secs > 0x7fffffff)
+			secs = 0x7fffffff;
+		if (secs < 0)
+			secs = 0;
+	}
+	/* (unreadable: no Expires rather than a refusal) */
+	if (secs == 0)
+		return t4_fail(out, T4_UNSPECIFIED, "message expired");
+	if (secs > 0)
+		out->expires = (int)secs;
+
+	/* row X-Mms-Priority -> Priority */
+	v = map_priority_mm4_to_cpm(mm4_get(m, "X-Mms-Priority"));
+	out->priority = v.len > 0 ? v.s : NULL;
+
+	/* rows Delivery-Report / Read-Reply -> imdn.Disposition-Notification;
+	 * X-Mms-Message-Class: Auto is machine-generated: no IMDN request */
+	out->delivery_report = t4_any_yes(m, t4_dr_ua_headers,
+			ARRAY_LEN(t4_dr_ua_headers));
+	out->rs_delivery_report = t4_any_yes(m, t4_dr_rs_headers,
+			ARRAY_LEN(t4_dr_rs_headers));
+	out->read_reply = t4_any_yes(m, t4_rr_headers, ARRAY_LEN(t4_rr_headers));
+	if (out->delivery_report || out->rs_delivery_report)
+		out->dispositions |= t4.dr_bits;
+	if (out->read_reply)
+		out->dispositions |= t4.rr_bits;
+	if (cm_str_ieqz(cm_str_trim(mm4_get(m, "X-Mms-Message-Class")),
+				t4.auto_class))
+		out->dispositions = 0;
+	if (t4_in(mm4_get(m, "X-Mms-Ack-Request"), t4_no, ARRAY_LEN(t4_no)))
+		out->ack_request = 0;
+
+	/* row Subject */
+	if (t4_subject(mm4_get(m, "Subject"), out->subject, sizeof(out->subject))
+			< 0)
+		return t4_fail(out, T4_UNSPECIFIED, "out of memory");
+
+	/* rows X-Mms-Message-ID, Conversation-ID, Contribution-ID */
+	t4_imdn_id(unique, out->imdn_message_id, sizeof(out->imdn_message_id));
+	t4_uuid("conversation", unique, out->conversation_id);
+	t4_uuid("contribution", unique, out->contribution_id);
+
+	/* row Content-Type + body */
+	memset(&p, 0, sizeof(p));
+	cm_buf_init(&p.ct);
+	cm_buf_init(&p.dec);
+	status = t4_select_payload(m, &p, &text);
+	if (!status && p.ct.failed) {
+		status = T4_UNSPECIFIED;
+		text = "out of memory";
+	}
+	if (status) {
+		cm_buf_free(&p.ct);
+		cm_buf_free(&p.dec);
+		return t4_fail(out, status, text);
+	}
+	cm_buf_init(&b);
+	t4_write_cpim(&b, out, iso, iwf_uri, &p);
+	off = b.len;
+	t4_add_payload(&b, &p);
+	n = b.len - off;
+	cm_buf_free(&p.ct);
+	cm_buf_free(&p.dec);
+	if (b.failed) {
+		cm_buf_free(&b);
+		return t4_fail(out, T4_UNSPECIFIED, "out of memory");
+	}
+	if (cfg->max_body_size > 0 && n > cfg->max_body_size) {
+		cm_buf_free(&b);
+		return t4_fail(out, T4_CONTENT, "content too large for pager mode");
+	}
+	if (cm_buf_take(&b, &out->body) < 0)
+		return t4_fail(out, T4_UNSPECIFIED, "out of memory");
+	return 0;
+}
+
+void cpm_out_free(cpm_out *out)
+{
+	if (!out)
+		return;
+	cm_free(out->body.s);
+	out->body.s = NULL;
+	out->body.len = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Table 5 companion: one RES for several recipients, worst wins        */
+/* ------------------------------------------------------------------ */
+
+typedef struct res_rank_row {
+	const char *token;  /* exact token, or a prefix when prefix is set */
+	int prefix;
+	int rank;
+} res_rank_row;
+
+/*
+ * Order, lowest first:
+ *   0 Ok
+ *   1 temporary: Error-network-problem, Error-transient-* (the MMSC
+ *     retries; a final error elsewhere must not be hidden by it)
+ *   2 generic final: Error-unspecified, Error-permanent-failure and any
+ *     unknown token (MMS_ENC: unknown = permanent failure)
+ *   3 final with a cause: service denied, address unresolved, content,
+ *     format, unsupported, message not found, Error-permanent-* (tells the
+ *     originator more than 2)
+ * Ties keep the first status (the caller compares with >).
+ */
+static const res_rank_row t5_res_rank[] = {
+	{"Ok", 0, 0},
+	{"Error-network-problem", 0, 1},
+	{"Error-unspecified", 0, 2},
+	{"Error-permanent-failure", 0, 2},
+	{"Error-service-denied", 0, 3},
+	{"Error-message-format-corrupt", 0, 3},
+	{"Error-sending-address-unresolved", 0, 3},
+	{"Error-message-not-found", 0, 3},
+	{"Error-content-not-accepted", 0, 3},
+	{"Error-unsupported-message", 0, 3},
+	/* prefix rows after the exact ones */
+	{"Error-transient-", 1, 1},
+	{"Error-permanent-", 1, 3},
+};
+
+/* Table 5 companion, row "unknown token" */
+#define T5_UNKNOWN_RANK 2
+
+int map_res_status_rank(const char *status)
+{
+	cm_str s;
+	int i;
+
+	if (!status)
+		return T5_UNKNOWN_RANK;
+	s = cm_str_trim(cm_str_z(status));
+	for (i = 0; i < ARRAY_LEN(t5_res_rank); i++)
+		if (!t5_res_rank[i].prefix && cm_str_ieqz(s, t5_res_rank[i].token))
+			return t5_res_rank[i].rank;
+	for (i = 0; i < ARRAY_LEN(t5_res_rank); i++)
+		if (t5_res_rank[i].prefix && cm_str_iprefix(s, t5_res_rank[i].token))
+			return t5_res_rank[i].rank;
+	return T5_UNKNOWN_RANK;
+}
+
+/* ================================================================== */
+/* Tables 6-9: delivery / read reports <-> IMDN (CPM_MMS_MAPPING.md    */
+/* sec. 7-8). Tokens are compared case-insensitively, trimmed.         */
+/* ================================================================== */
+
+typedef struct report_imdn_row {
+	const char *token;   /* X-Mms-MM-Status-Code / X-Mms-Read-Status */
+	imdn_status status;  /* IMDN_ST_NONE: no IMDN for this value */
+	int requested;       /* CPIM_DN_* bit the CPM sender must have set */
+} report_imdn_row;
+
+/* Table 6: MM4_delivery_report.REQ -> <delivery-notification> */
+static const report_imdn_row t6_mm_status[] = {
+	{"Retrieved", IMDN_ST_DELIVERED, CPIM_DN_POSITIVE_DELIVERY},
+	/* the recipient acted on it */
+	{"Forwarded", IMDN_ST_DELIVERED, CPIM_DN_POSITIVE_DELIVERY},
+	{"Expired", IMDN_ST_FAILED, CPIM_DN_NEGATIVE_DELIVERY},
+	{"Rejected", IMDN_ST_FAILED, CPIM_DN_NEGATIVE_DELIVERY},
+	{"Unrecognised", IMDN_ST_FAILED, CPIM_DN_NEGATIVE_DELIVERY},
+	/* US spelling seen from some peers; same meaning */
+	{"Unrecognized", IMDN_ST_FAILED, CPIM_DN_NEGATIVE_DELIVERY},
+	{"Unreachable", IMDN_ST_FAILED, CPIM_DN_NEGATIVE_DELIVERY},
+	/* not final: no delivery IMDN */
+	{"Deferred", IMDN_ST_NONE, 0},
+	{"Indeterminate", IMDN_ST_NONE, 0},
+};
+
+/* Table 6, row "unknown value" (an empty one too: the peer gave no
+ * usable status, which is an error from the sender's point of view) */
+static const report_imdn_row t6_unknown = {
+	NULL, IMDN_ST_ERROR, CPIM_DN_NEGATIVE_DELIVERY
+};
+
+/* Table 8: MM4_read_reply_report.REQ -> <display-notification> */
+static const report_imdn_row t8_read_status[] = {
+	{"Read", IMDN_ST_DISPLAYED, CPIM_DN_DISPLAY},
+	/* RFC 5438 has no "deleted": no IMDN by default */
+	{"Deleted without being read", IMDN_ST_NONE, 0},
+};
+
+/* Table 8, row "unknown value": nothing to report */
+static const report_imdn_row t8_unknown = {NULL, IMDN_ST_NONE, 0};
+
+static imdn_status report_to_imdn(const report_imdn_row *rows, int n,
+		const report_imdn_row *unknown, cm_str token, int requested)
+{
+	const report_imdn_row *row = unknown;
+	int i;
+
+	token = cm_str_trim(token);
+	for (i = 0; i < n; i++)
+		if (cm_str_ieqz(token, rows[i].token)) {
+			row = &rows[i];
+			break;
+		}
+	if (row->status == IMDN_ST_NONE || !(requested & row->requested))
+		return IMDN_ST_NONE;
+	return row->status;
+}
+
+imdn_status map_mm_status_to_imdn(cm_str mm_status, int requested)
+{
+	return report_to_imdn(t6_mm_status, ARRAY_LEN(t6_mm_status),
+			&t6_unknown, mm_status, requested);
+}
+
+imdn_status map_read_status_to_imdn(cm_str read_status, int requested)
+{
+	return report_to_imdn(t8_read_status, ARRAY_LEN(t8_read_status),
+			&t8_unknown, read_status, requested);
+}
+
+typedef struct imdn_report_row {
+	imdn_status status;
+	const char *token;   /* X-Mms-MM-Status-Code / X-Mms-Read-Status */
+} imdn_report_row;
+
+/* Table 7: IMDN delivery (and processing) status -> X-Mms-MM-Status-Code.
+ * The caller picks Table 7 or 9 by the notification kind; a status not
+ * listed here (displayed, processed) gives no delivery report. The
+ * "IWF's own expiry -> Expired" and "MESSAGE failed" rows are decided by
+ * the glue, which knows the cause. */
+static const imdn_report_row t7_imdn_to_mm[] = {
+	{IMDN_ST_DELIVERED, "Retrieved"},
+	{IMDN_ST_FAILED, "Rejected"},
+	/* the recipient refuses to disclose */
+	{IMDN_ST_FORBIDDEN, "Indeterminate"},
+	{IMDN_ST_ERROR, "Indeterminate"},
+	/* processing <stored/>: kept for later, not final */
+	{IMDN_ST_STORED, "Deferred"},
+};
+
+/* Table 9: IMDN display status -> X-Mms-Read-Status; forbidden and error
+ * send nothing */
+static const imdn_report_row t9_imdn_to_read[] = {
+	{IMDN_ST_DISPLAYED, "Read"},
+};
+
+static const char *imdn_to_report(const imdn_report_row *rows, int n,
+		imdn_status st)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (rows[i].status == st)
+			return rows[i].token;
+	return NULL;
+}
+
+const char *map_imdn_to_mm_status(imdn_status st)
+{
+	return imdn_to_report(t7_imdn_to_mm, ARRAY_LEN(t7_imdn_to_mm), st);
+}
+
+const char *map_imdn_to_read_status(imdn_status st)
+{
+	return imdn_to_report(t9_imdn_to_read, ARRAY_LEN(t9_imdn_to_read), st);
 }

@@ -49,6 +49,7 @@ typedef struct map_result {
 	char sender_e164[E164_BUF];
 	char sender_addr[MM4_ADDR_MAX];   /* +E164/TYPE=PLMN@domain (From, MAIL FROM) */
 	char rcpt_e164[MAP_MAX_RCPT][E164_BUF];
+	unsigned char rcpt_cc[MAP_MAX_RCPT]; /* 1: from CPIM cc -> MM4 Cc */
 	int nrcpt;
 	int dispositions;                  /* CPIM_DN_* requested */
 	cm_str imdn_message_id;            /* from CPIM, may be empty */
@@ -165,6 +166,10 @@ typedef struct cpm_out {
 	int ack_request;         /* X-Mms-Ack-Request: Yes (default yes) */
 	int delivery_report;     /* X-Mms-Delivery-Report: Yes */
 	int read_reply;          /* X-Mms-Read-Reply / X-Mms-Read-Report: Yes */
+	int rs_delivery_report;  /* X-Mms-Originator-R/S-Delivery-Report: Yes
+	                          * (a DR for the R/S only: the glue sends it
+	                          * with X-Mms-Forward-To-Originator-UA: No
+	                          * unless delivery_report is set too) */
 	/* on failure: the X-Mms-Request-Status-Code for the RES and a text */
 	const char *res_status;
 	const char *res_text;
@@ -191,5 +196,20 @@ void cpm_out_free(cpm_out *out);
 /* worst-status-wins order for one RES covering several recipients
  * (higher = worse); unknown tokens rank as Error-unspecified */
 int map_res_status_rank(const char *status);
+
+/* ---- Tables 6-9: reports <-> IMDN ---- */
+#include "imdn.h"
+
+/* Table 6: X-Mms-MM-Status-Code of an MM4_delivery_report.REQ -> IMDN
+ * delivery status, given what the CPM sender requested (CPIM_DN_* bits).
+ * Returns IMDN_ST_NONE when no IMDN is to be sent (not requested, or a
+ * non-final status such as Deferred / Indeterminate). */
+imdn_status map_mm_status_to_imdn(cm_str mm_status, int requested);
+/* Table 8: X-Mms-Read-Status -> IMDN display status or IMDN_ST_NONE */
+imdn_status map_read_status_to_imdn(cm_str read_status, int requested);
+/* Table 7: IMDN delivery status -> X-Mms-MM-Status-Code, NULL = none */
+const char *map_imdn_to_mm_status(imdn_status st);
+/* Table 9: IMDN display status -> X-Mms-Read-Status, NULL = none */
+const char *map_imdn_to_read_status(imdn_status st);
 
 #endif

@@ -933,9 +933,16 @@ int mm4_write_res(cm_buf *b, const mm4_res *r)
 	mm4_add_header(b, "X-Mms-3GPP-MMS-Version", r->version, 0);
 	mm4_add_header(b, "X-Mms-Message-Type", cm_str_z(mm4_type_name(r->type)),
 			0);
-	add_wrapped(b, "X-Mms-Transaction-ID", "\"", r->transaction_id, "\"");
-	if (nonempty(r->message_id))
-		add_wrapped(b, "X-Mms-Message-ID", "\"", r->message_id, "\"");
+	if (r->raw_ids) {
+		/* peers match their own bytes: echo them as they came */
+		mm4_add_header(b, "X-Mms-Transaction-ID", r->transaction_id, 0);
+		if (nonempty(r->message_id))
+			mm4_add_header(b, "X-Mms-Message-ID", r->message_id, 0);
+	} else {
+		add_wrapped(b, "X-Mms-Transaction-ID", "\"", r->transaction_id, "\"");
+		if (nonempty(r->message_id))
+			add_wrapped(b, "X-Mms-Message-ID", "\"", r->message_id, "\"");
+	}
 	mm4_add_header(b, "X-Mms-Request-Status-Code", r->status, 0);
 	if (nonempty(r->status_text))
 		mm4_add_header(b, "X-Mms-Status-Text", r->status_text, 1);
@@ -943,6 +950,317 @@ int mm4_write_res(cm_buf *b, const mm4_res *r)
 	mm4_add_header(b, "To", r->to, 0);
 	add_wrapped(b, "Message-ID", "<", r->rfc822_message_id, ">");
 	add_date(b, "Date", r->date);
+	cm_buf_add(b, "\r\n", 2);
+	return b->failed ? -1 : 0;
+}
+
+/* ---- decoders (MMS -> CPM direction) ---- */
+
+static int b64_index(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+static void b64_emit(cm_buf *out, const unsigned char *o, int n)
+{
+	if (out)
+		cm_buf_add(out, (const char *)o, n);
+}
+
+/*
+ * Whitespace (SP, HTAB, CR, LF) is skipped as RFC 2045 6.8 allows; any
+ * other character outside the alphabet is an error rather than ignored,
+ * so a corrupt part is reported instead of delivered as garbage. Missing
+ * padding is tolerated (seen in the wild), data after padding is not.
+ */
+int mm4_base64_decode(cm_buf *out, const char *in, int len)
+{
+	unsigned char o[3];
+	unsigned v = 0;
+	int n = 0, pad = 0, i, x;
+	unsigned char c;
+
+	if (len < 0 || (len > 0 && !in) || (out && out->failed))
+		return -1;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)in[i];
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (c == '=') {
+			/* padding only completes a quantum of 2 or 3 characters */
+			if (n < 2 || n + pad >= 4)
+				return -1;
+			pad++;
+			continue;
+		}
+		if (pad)
+			return -1;
+		x = b64_index(c);
+		if (x < 0)
+			return -1;
+		v = (v << 6) | (unsigned)x;
+		if (++n == 4) {
+			o[0] = (unsigned char)(v >> 16);
+			o[1] = (unsigned char)(v >> 8);
+			o[2] = (unsigned char)v;
+			b64_emit(out, o, 3);
+			n = 0;
+			v = 0;
+		}
+	}
+	if (n == 1)
+		return -1;
+	if (n == 2) {
+		o[0] = (unsigned char)(v >> 4);
+		b64_emit(out, o, 1);
+	} else if (n == 3) {
+		o[0] = (unsigned char)(v >> 10);
+		o[1] = (unsigned char)(v >> 2);
+		b64_emit(out, o, 2);
+	}
+	return out && out->failed ? -1 : 0;
+}
+
+int mm4_qp_decode(cm_buf *out, const char *in, int len)
+{
+	if (!out || len < 0 || (len > 0 && !in) || out->failed)
+		return -1;
+	qp_decode(out, in, len);
+	return out->failed ? -1 : 0;
+}
+
+/* ---- RFC 2047 ---- */
+
+#define EW_UTF8 0
+#define EW_LATIN1 1
+#define EW_OTHER 2
+
+/* charsets decoded to UTF-8; the rest stays as the encoded-word text */
+static const char *const ew_utf8_names[] = {"utf-8", "utf8", "us-ascii",
+	"ascii"};
+static const char *const ew_latin1_names[] = {"iso-8859-1", "iso8859-1",
+	"iso_8859-1", "latin1", "l1"};
+
+static int ew_charset(cm_str cs)
+{
+	int i;
+
+	/* RFC 2231 language suffix: charset*lang */
+	for (i = 0; i < cs.len; i++)
+		if (cs.s[i] == '*')
+			cs.len = i;
+	for (i = 0; i < (int)(sizeof(ew_utf8_names) / sizeof(ew_utf8_names[0]));
+			i++)
+		if (cm_str_ieqz(cs, ew_utf8_names[i]))
+			return EW_UTF8;
+	for (i = 0;
+			i < (int)(sizeof(ew_latin1_names) / sizeof(ew_latin1_names[0]));
+			i++)
+		if (cm_str_ieqz(cs, ew_latin1_names[i]))
+			return EW_LATIN1;
+	return EW_OTHER;
+}
+
+/* "=?charset?B|Q?text?=" at in.s[i]: index after it, or -1 */
+static int ew_parse(cm_str in, int i, cm_str *cs, char *enc, cm_str *text)
+{
+	int p, q;
+	unsigned char c;
+
+	if (i + 1 >= in.len || in.s[i] != '=' || in.s[i + 1] != '?')
+		return -1;
+	p = i + 2;
+	for (q = p; q < in.len && in.s[q] != '?'; q++) {
+		c = (unsigned char)in.s[q];
+		if (c <= 0x20 || c >= 0x7f)
+			return -1;
+	}
+	if (q == p || q + 2 >= in.len || in.s[q + 2] != '?')
+		return -1;
+	*cs = mk_str(in.s + p, q - p);
+	*enc = in.s[q + 1];
+	if (*enc != 'B' && *enc != 'b' && *enc != 'Q' && *enc != 'q')
+		return -1;
+	p = q + 3;
+	for (q = p; q + 1 < in.len && !(in.s[q] == '?' && in.s[q + 1] == '=');
+			q++) {
+		c = (unsigned char)in.s[q];
+		/* encoded-text is printable ASCII without SP and '?' */
+		if (c <= 0x20 || c >= 0x7f || c == '?')
+			return -1;
+	}
+	if (q + 1 >= in.len)
+		return -1;
+	*text = mk_str(in.s + p, q - p);
+	return q + 2;
+}
+
+/* Q encoding (RFC 2047 4.2): 0 / -1 on a bad "=XX" */
+static int ew_q_decode(cm_buf *out, cm_str t)
+{
+	int i, hi, lo;
+	char c;
+
+	for (i = 0; i < t.len; i++) {
+		c = t.s[i];
+		if (c == '_') {
+			c = ' ';
+		} else if (c == '=') {
+			if (i + 2 >= t.len)
+				return -1;
+			hi = hexval(t.s[i + 1]);
+			lo = hexval(t.s[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		cm_buf_add(out, &c, 1);
+	}
+	return out->failed ? -1 : 0;
+}
+
+/* decoded bytes of one word into out as UTF-8; -1 to keep it raw */
+static int ew_decode(cm_buf *out, cm_str cs, char enc, cm_str text)
+{
+	cm_buf t;
+	int kind = ew_charset(cs), i, rc;
+	unsigned char c;
+	char u[2];
+
+	if (kind == EW_OTHER)
+		return -1;
+	cm_buf_init(&t);
+	if (enc == 'B' || enc == 'b')
+		rc = mm4_base64_decode(&t, text.s, text.len);
+	else
+		rc = ew_q_decode(&t, text);
+	if (rc < 0) {
+		if (t.failed)
+			out->failed = 1;
+		cm_buf_free(&t);
+		return -1;
+	}
+	for (i = 0; i < t.len; i++) {
+		c = (unsigned char)t.s[i];
+		if (kind == EW_LATIN1 && c >= 0x80) {
+			u[0] = (char)(0xc0 | (c >> 6));
+			u[1] = (char)(0x80 | (c & 0x3f));
+			cm_buf_add(out, u, 2);
+		} else {
+			cm_buf_add(out, (const char *)&c, 1);
+		}
+	}
+	cm_buf_free(&t);
+	return 0;
+}
+
+/*
+ * Decode encoded-words (B and Q; UTF-8/US-ASCII as they are, ISO-8859-1
+ * converted to UTF-8). A word in another charset, or one that does not
+ * decode, is kept as written. Whitespace between two decoded words is
+ * dropped (RFC 2047 6.2); everything else is copied.
+ */
+int mm4_rfc2047_decode(cm_buf *out, cm_str in)
+{
+	cm_str cs, text;
+	char enc;
+	int i = 0, end, j, ws = -1, prev_decoded = 0;
+
+	if (!out || in.len < 0 || (in.len > 0 && !in.s) || out->failed)
+		return -1;
+	while (i < in.len && !out->failed) {
+		ws = -1;
+		if (prev_decoded && is_wsp(in.s[i])) {
+			for (j = i; j < in.len && is_wsp(in.s[j]); j++)
+				;
+			if (ew_parse(in, j, &cs, &enc, &text) < 0) {
+				cm_buf_add(out, in.s + i, j - i);
+				i = j;
+				prev_decoded = 0;
+				continue;
+			}
+			ws = i; /* dropped if the next word decodes */
+			i = j;
+		}
+		end = ew_parse(in, i, &cs, &enc, &text);
+		if (end > 0) {
+			prev_decoded = ew_decode(out, cs, enc, text) == 0;
+			if (!prev_decoded) {
+				if (ws >= 0)
+					cm_buf_add(out, in.s + ws, i - ws);
+				cm_buf_add(out, in.s + i, end - i);
+			}
+			i = end;
+			continue;
+		}
+		cm_buf_add(out, in.s + i, 1);
+		prev_decoded = 0;
+		i++;
+	}
+	return out->failed ? -1 : 0;
+}
+
+/* ================================================================== */
+/* MM4_delivery_report.REQ / MM4_read_reply_report.REQ (MM4.md 3.3,   */
+/* 3.5): the IWF reports a CPM recipient's IMDN to the MMS originator  */
+/* ================================================================== */
+
+int mm4_write_report_req(cm_buf *b, const mm4_report_req *r)
+{
+	int dr;
+
+	if (!b || !r || b->failed)
+		return -1;
+	if (r->type != MM4_DELIVERY_REPORT_REQ
+			&& r->type != MM4_READ_REPLY_REPORT_REQ)
+		return -1;
+	dr = r->type == MM4_DELIVERY_REPORT_REQ;
+	/* the M rows of MM4.md 3.3 / 3.5 (Originator-System is C, but we
+	 * always ask for the RES and it is also our Sender) */
+	if (!nonempty(r->version) || !nonempty(r->transaction_id)
+			|| !nonempty(r->message_id) || !nonempty(cm_str_trim(r->to))
+			|| !nonempty(cm_str_trim(r->from))
+			|| !nonempty(cm_str_trim(dr ? r->mm_status : r->read_status))
+			|| !nonempty(r->originator_system)
+			|| !nonempty(r->rfc822_message_id))
+		return -1;
+
+	mm4_add_header(b, "X-Mms-3GPP-MMS-Version", r->version, 0);
+	mm4_add_header(b, "X-Mms-Message-Type", cm_str_z(mm4_type_name(r->type)),
+			0);
+	add_wrapped(b, "X-Mms-Transaction-ID", "\"", r->transaction_id, "\"");
+	add_wrapped(b, "X-Mms-Message-ID", "\"", r->message_id, "\"");
+	mm4_add_header(b, "To", cm_str_trim(r->to), 0);
+	mm4_add_header(b, "From", cm_str_trim(r->from), 0);
+	add_date(b, "Date", r->date);
+	if (dr)
+		mm4_add_header(b, "X-Mms-MM-Status-Code", cm_str_trim(r->mm_status),
+				0);
+	else
+		mm4_add_header(b, "X-Mms-Read-Status", cm_str_trim(r->read_status),
+				0);
+	if (nonempty(r->status_text))
+		mm4_add_header(b, "X-Mms-Status-Text", r->status_text, 1);
+	/* Rel-6 header of the delivery report only */
+	if (dr && r->forward_to_ua >= 0)
+		mm4_add_header(b, "X-Mms-Forward-To-Originator-UA",
+				yes_no(r->forward_to_ua), 0);
+	mm4_add_header(b, "X-Mms-Ack-Request", yes_no(r->ack_request > 0), 0);
+	mm4_add_header(b, "X-Mms-Originator-System", r->originator_system, 0);
+	mm4_add_header(b, "Sender", r->originator_system, 0);
+	add_wrapped(b, "Message-ID", "<", r->rfc822_message_id, ">");
+	/* no body: the empty line ends the mail */
 	cm_buf_add(b, "\r\n", 2);
 	return b->failed ? -1 : 0;
 }

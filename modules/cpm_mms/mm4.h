@@ -129,6 +129,9 @@ typedef struct mm4_res {
 	cm_str to;                 /* peer's originator system */
 	cm_str rfc822_message_id;
 	time_t date;
+	int raw_ids;               /* 1: transaction_id/message_id are the
+	                            * peer's header values as received (quotes
+	                            * included) and are written unchanged */
 } mm4_res;
 
 /* 0 / -1; -1 also for a type that is not *_RES or an empty version,
@@ -138,5 +141,42 @@ int mm4_write_res(cm_buf *b, const mm4_res *r);
 /* base64 / quoted-printable encoders used by the writer (exposed for tests) */
 int mm4_base64_encode(cm_buf *b, const unsigned char *in, int len, int line_len);
 int mm4_qp_encode(cm_buf *b, const unsigned char *in, int len);
+
+/* ---- decoders (MMS -> CPM direction) ---- */
+
+/* RFC 2045 base64: whitespace is skipped, any other character outside the
+ * alphabet, data after '=' padding or a lone last character is an
+ * error (missing padding is tolerated). out may be NULL to only check.
+ * Returns 0 / -1 (invalid input or buffer failed). */
+int mm4_base64_decode(cm_buf *out, const char *in, int len);
+/* RFC 2045 quoted-printable, lenient (a stray '=' stays literal): soft
+ * breaks removed, hard line breaks written as CRLF. 0 / -1 (buffer). */
+int mm4_qp_decode(cm_buf *out, const char *in, int len);
+/* RFC 2047 header decoding to UTF-8: B and Q words in UTF-8/US-ASCII are
+ * copied, ISO-8859-1 is converted; words in other charsets or that do not
+ * decode stay as written; whitespace between two decoded words is
+ * dropped. No other cleaning (CR/LF/NUL may come out). 0 / -1 (buffer). */
+int mm4_rfc2047_decode(cm_buf *out, cm_str in);
+
+/* MM4_delivery_report.REQ and MM4_read_reply_report.REQ (MM4.md 3.3, 3.5) */
+typedef struct mm4_report_req {
+	mm4_type type;             /* MM4_DELIVERY_REPORT_REQ / _READ_REPLY_REPORT_REQ */
+	cm_str version;
+	cm_str transaction_id;     /* new, written quoted */
+	cm_str message_id;         /* of the original MM, written quoted */
+	cm_str to;                 /* the original MM's originator (full address) */
+	cm_str from;               /* the reporting recipient (full address) */
+	time_t date;               /* when the reported event happened */
+	cm_str mm_status;          /* X-Mms-MM-Status-Code (delivery report) */
+	cm_str read_status;        /* X-Mms-Read-Status (read reply) */
+	cm_str status_text;        /* optional */
+	int forward_to_ua;         /* -1 omit, else X-Mms-Forward-To-Originator-UA */
+	int ack_request;           /* 1 -> X-Mms-Ack-Request: Yes */
+	cm_str originator_system;  /* ours; also Sender */
+	cm_str rfc822_message_id;  /* without <> */
+} mm4_report_req;
+
+/* whole mail, no body; 0 / -1 (missing mandatory field) */
+int mm4_write_report_req(cm_buf *b, const mm4_report_req *r);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -29,6 +30,10 @@
 #include "workers.h"
 #include "stats.h"
 #include "peers.h"
+#include "mm4_in.h"
+#include "inbound.h"
+#include "report.h"
+#include "store.h"
 
 #define LISTENER_TICK_MS 100
 #define LISTENER_MAX_EVENTS 64
@@ -225,6 +230,8 @@ static int handle_forward_res(mm4_msg *m, char *text, int textsize)
 		cpm_finish(e, "MM4_forward.RES");
 	} else if (!known) {
 		stats_inc(CPM_ST_RES_UNMATCHED);
+		if (st.code >= 300)
+			report_late_failure(m, status);
 		LM_NOTICE("MM4_forward.RES %.*s (%.*s) matches no waiting MESSAGE"
 				" (late, duplicate or forged): ignored\n", tid.len, tid.s,
 				status.len, status.s);
@@ -239,6 +246,16 @@ static int on_mail(void *ctx, cm_str reverse_path, char *text, int textsize)
 
 static int on_rcpt(void *ctx, cm_str forward_path, char *text, int textsize)
 {
+	mm4_conn *c = ctx;
+
+	/* mail for our own domains only: no relaying */
+	if (!mm4_in_rcpt_is_local(forward_path)) {
+		LM_NOTICE("MM4 from %s: recipient %.*s is not ours: refused\n",
+				c->peer, forward_path.len, forward_path.s);
+		stats_inc(CPM_ST_MM4_REFUSED);
+		snprintf(text, textsize, "5.7.1 relaying denied");
+		return 550;
+	}
 	return 250;
 }
 
@@ -266,6 +283,23 @@ static int on_message(void *ctx, cm_str reverse_path, cm_str *rcpts,
 	switch (m->type) {
 	case MM4_FORWARD_RES:
 		code = handle_forward_res(m, text, textsize);
+		break;
+	case MM4_FORWARD_REQ:
+		code = mm4_in_forward_req(m, rcpts, nrcpt, c->peer, text, textsize);
+		break;
+	case MM4_DELIVERY_REPORT_REQ:
+	case MM4_READ_REPLY_REPORT_REQ:
+		code = report_mm4_in(m, c->peer, text, textsize);
+		break;
+	case MM4_DELIVERY_REPORT_RES:
+	case MM4_READ_REPLY_REPORT_RES:
+		/* nothing waits for these: log what the peer said */
+		LM_INFO("%s %.*s from %s: %.*s\n", mm4_type_name(m->type),
+				mm4_get(m, "X-Mms-Transaction-ID").len,
+				mm4_get(m, "X-Mms-Transaction-ID").s, c->peer,
+				mm4_get(m, "X-Mms-Request-Status-Code").len,
+				mm4_get(m, "X-Mms-Request-Status-Code").s);
+		code = 250;
 		break;
 	case MM4_UNKNOWN:
 		LM_NOTICE("MM4 from %s: no or unknown X-Mms-Message-Type\n", c->peer);
@@ -475,7 +509,7 @@ void listener_loop(void)
 {
 	struct epoll_event ev, events[LISTENER_MAX_EVENTS];
 	int ep, n, i;
-	long long last_idle_check = 0, now;
+	long long last_idle_check = 0, last_purge = 0, now;
 
 	signal(SIGPIPE, SIG_IGN);
 	cpm_mem_use_pkg();
@@ -512,6 +546,11 @@ void listener_loop(void)
 		if (now - last_idle_check >= 1000) {
 			last_idle_check = now;
 			conn_idle_scan(ep, now);
+			inbound_expire(time(NULL));
+		}
+		if (store_enabled() && now - last_purge >= 60000) {
+			last_purge = now;
+			store_purge(time(NULL));
 		}
 	}
 }

@@ -30,6 +30,14 @@ static const struct {
 	{"dns_failures", "recipients with no usable MMS route"},
 	{"mm4_in", "MM4 mails received on the MM4 listener"},
 	{"mm4_refused", "MM4 connections or mails refused"},
+	{"mm4_req_in", "MM4_forward.REQs received from peers"},
+	{"mm4_duplicates", "MM4_forward.REQs received again"},
+	{"messages_out", "MESSAGEs sent towards CPM users"},
+	{"res_sent", "MM4_forward.RESs queued to peers"},
+	{"reports_in", "MM4 delivery reports and read replies received"},
+	{"reports_out", "MM4 delivery reports and read replies sent"},
+	{"imdn_in", "IMDNs taken by cpm_mms_report()"},
+	{"imdn_out", "IMDNs accepted by the CPM side"},
 };
 
 static counter_val_t cnt_pending(counter_handle_t h, void *p)

@@ -20,6 +20,14 @@ typedef enum cpm_stat {
 	CPM_ST_DNS_FAILURES,     /* recipients with no usable MMS route */
 	CPM_ST_MM4_IN,           /* MM4 mails received on the listener */
 	CPM_ST_MM4_REFUSED,      /* connections/mails refused */
+	CPM_ST_MM4_REQ_IN,       /* MM4_forward.REQs received */
+	CPM_ST_MM4_DUPLICATES,   /* of those, repeats of one already taken */
+	CPM_ST_MESSAGES_OUT,     /* MESSAGEs sent towards CPM */
+	CPM_ST_RES_SENT,         /* MM4_forward.RESs queued to peers */
+	CPM_ST_REPORTS_IN,       /* MM4 delivery/read reports received */
+	CPM_ST_REPORTS_OUT,      /* MM4 delivery/read reports sent */
+	CPM_ST_IMDN_IN,          /* IMDNs taken by cpm_mms_report() */
+	CPM_ST_IMDN_OUT,         /* IMDNs the CPM side accepted */
 	CPM_ST_COUNT
 } cpm_stat;
 

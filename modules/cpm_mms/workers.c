@@ -27,13 +27,18 @@
 #include "resume.h"
 #include "stats.h"
 #include "peers.h"
+#include "report.h"
 
 enum {
 	JF_RURI = 0, JF_FROM, JF_PAI, JF_PRIVACY, JF_SUBJECT, JF_PRIORITY,
 	JF_DATE, JF_CTYPE, JF_BODY, JF_COUNT
 };
 
+#define JOB_FORWARD 1
+#define JOB_MAIL 2
+
 struct mm4_job {
+	int type;
 	char tid[PENDING_TID_MAX];
 	char unique[48];
 	time_t now;
@@ -44,7 +49,34 @@ struct mm4_job {
 	char data[];
 };
 
+/* a ready mail to deliver */
+typedef struct mail_job {
+	int type;
+	char domain[128];
+	char fallback_ip[64];
+	char mail_from[160];
+	char rcpt[160];
+	char what[64];
+	int len;
+	char data[];
+} mail_job;
+
 static int queue_fd[2] = { -1, -1 };
+
+static int queue_write(void *j)
+{
+	ssize_t n;
+
+	do {
+		n = write(queue_fd[1], &j, sizeof(j));
+	} while (n < 0 && errno == EINTR);
+	if (n != sizeof(j)) {
+		LM_WARN("MM4 worker queue full (%s)\n",
+				n < 0 ? strerror(errno) : "short write");
+		return -1;
+	}
+	return 0;
+}
 
 int workers_init(void)
 {
@@ -113,7 +145,6 @@ int workers_push(const cpm_request *rq, const char *tid, const char *unique,
 	cm_str f[JF_COUNT];
 	mm4_job *j;
 	int i, total = 0, pos = 0;
-	ssize_t n;
 
 	job_fields(rq, f);
 	for (i = 0; i < JF_COUNT; i++)
@@ -124,6 +155,7 @@ int workers_push(const cpm_request *rq, const char *tid, const char *unique,
 		return -1;
 	}
 	memset(j, 0, sizeof(*j));
+	j->type = JOB_FORWARD;
 	snprintf(j->tid, sizeof(j->tid), "%s", tid);
 	snprintf(j->unique, sizeof(j->unique), "%s", unique);
 	j->now = now;
@@ -139,16 +171,87 @@ int workers_push(const cpm_request *rq, const char *tid, const char *unique,
 		j->data[pos + len] = '\0';
 		pos += len + 1;
 	}
-	do {
-		n = write(queue_fd[1], &j, sizeof(j));
-	} while (n < 0 && errno == EINTR);
-	if (n != sizeof(j)) {
-		LM_WARN("MM4 worker queue full (%s)\n",
-				n < 0 ? strerror(errno) : "short write");
+	if (queue_write(j) < 0) {
 		shm_free(j);
 		return -1;
 	}
 	return 0;
+}
+
+int workers_push_mail(const char *domain, const char *fallback_ip,
+		const char *mail_from, const char *rcpt, const char *data, int len,
+		const char *what)
+{
+	mail_job *j;
+
+	if (strlen(domain) >= sizeof(j->domain)
+			|| strlen(mail_from) >= sizeof(j->mail_from)
+			|| strlen(rcpt) >= sizeof(j->rcpt)) {
+		LM_ERR("%s: address too long\n", what);
+		return -1;
+	}
+	j = shm_malloc(sizeof(*j) + len + 1);
+	if (!j) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	memset(j, 0, sizeof(*j));
+	j->type = JOB_MAIL;
+	strcpy(j->domain, domain);
+	snprintf(j->fallback_ip, sizeof(j->fallback_ip), "%s",
+			fallback_ip ? fallback_ip : "");
+	strcpy(j->mail_from, mail_from);
+	strcpy(j->rcpt, rcpt);
+	snprintf(j->what, sizeof(j->what), "%s", what);
+	memcpy(j->data, data, len);
+	j->data[len] = '\0';
+	j->len = len;
+	if (queue_write(j) < 0) {
+		shm_free(j);
+		return -1;
+	}
+	return 0;
+}
+
+static void process_mail(mail_job *j)
+{
+	mm4_dest *d;
+	smtp_outcome out;
+	const char *rcpts[1];
+	int ret;
+
+	d = pkg_malloc(sizeof(*d));
+	if (!d) {
+		PKG_MEM_ERROR;
+		return;
+	}
+	ret = enum_resolve_domain(j->domain, d);
+	if (ret != 0 && j->fallback_ip[0]) {
+		/* the peer that sent us the request is the best guess left */
+		d->nhosts = 1;
+		snprintf(d->hosts[0].ip, sizeof(d->hosts[0].ip), "%s", j->fallback_ip);
+		d->hosts[0].port = cpm_cfg.mm4_port;
+		snprintf(d->hosts[0].name, sizeof(d->hosts[0].name), "%s (peer)",
+				j->fallback_ip);
+		ret = 0;
+	}
+	if (ret != 0) {
+		LM_ERR("%s to %s lost: no MM4 host for %s (%s)\n", j->what, j->rcpt,
+				j->domain, d->trace);
+		pkg_free(d);
+		return;
+	}
+	rcpts[0] = j->rcpt;
+	smtp_send_mail(d->hosts, d->nhosts, j->mail_from, rcpts, 1, j->data,
+			j->len, &out);
+	if (out.host[0])
+		peers_msg_out(out.host, out.ok, out.code, out.text);
+	if (out.ok)
+		LM_INFO("%s sent to %s via %s\n", j->what, j->rcpt, out.host);
+	else
+		LM_ERR("%s to %s failed: %d %s (%s)\n", j->what, j->rcpt, out.code,
+				out.text, out.host[0] ? out.host : "no host");
+	pkg_free(d);
 }
 
 void cpm_finish(pending_entry *e, const char *why)
@@ -231,6 +334,7 @@ static void process_job(mm4_job *j)
 	}
 	/* resolve everybody, then one REQ per destination MMSE */
 	mr->req.nto = 0;
+	mr->req.ncc = 0;
 	for (i = 0; i < mr->nrcpt; i++) {
 		fail[i] = enum_resolve(mr->rcpt_e164[i], &dest[i]);
 		LM_DBG("%s: %s\n", mr->rcpt_e164[i], dest[i].trace);
@@ -243,7 +347,9 @@ static void process_job(mm4_job *j)
 		}
 		if (!group[i])
 			group[i] = ++nreq;
-		if (!fail[i])
+		if (!fail[i] && mr->rcpt_cc[i])
+			mr->req.cc[mr->req.ncc++] = cm_str_z(dest[i].mailbox);
+		else if (!fail[i])
 			mr->req.to[mr->req.nto++] = cm_str_z(dest[i].mailbox);
 		else {
 			stats_inc(CPM_ST_DNS_FAILURES);
@@ -286,6 +392,9 @@ static void process_job(mm4_job *j)
 			peers_msg_out(out.host, out.ok, out.code, out.text);
 		if (out.ok) {
 			stats_inc(CPM_ST_MM4_REQ_SENT);
+			for (i = 0; i < mr->nrcpt; i++)
+				if (group[i] == k)
+					report_store_forward(mr, mr->rcpt_e164[i]);
 			LM_INFO("MM4_forward.REQ %s (X-Mms-Message-ID %s, imdn %.*s) "
 					"to %s via %s\n", req_tid, mr->message_id,
 					mr->imdn_message_id.len, mr->imdn_message_id.s,
@@ -323,7 +432,7 @@ done:
 
 void workers_loop(int rank)
 {
-	mm4_job *j;
+	void *j;
 	ssize_t n;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -342,7 +451,10 @@ void workers_loop(int rank)
 			continue;
 		}
 		cfg_update();
-		process_job(j);
+		if (*(int *)j == JOB_MAIL)
+			process_mail(j);
+		else
+			process_job(j);
 		shm_free(j);
 	}
 }

@@ -20,6 +20,12 @@ void workers_destroy(void);
 /* copy the request to shm and queue it; 0, or -1 (no memory / queue full) */
 int workers_push(const cpm_request *rq, const char *tid, const char *unique,
 		time_t now);
+/* queue one ready mail (an MM4 *.RES or report): sent to the MX/A hosts of
+ * 'domain', else to fallback_ip (may be empty) on mm4_port. Never blocks;
+ * 0 / -1 */
+int workers_push_mail(const char *domain, const char *fallback_ip,
+		const char *mail_from, const char *rcpt, const char *data, int len,
+		const char *what);
 /* main loop of an MM4 worker process; never returns */
 void workers_loop(int rank);
 

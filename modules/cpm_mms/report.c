@@ -1,0 +1,450 @@
+/*
+ * cpm_mms - delivery reports and read replies <-> IMDN (Tables 6-9, 6b).
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+/* Correlation rows (store.c) tie the two id spaces together: CPM -> MMS
+ * rows are keyed by our X-Mms-Message-ID and give the IMDN its target;
+ * MMS -> CPM rows are keyed by the imdn.Message-ID we generated and give
+ * the MM4 report its destination. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/parser/parse_hname2.h"
+#include "core/parser/hf.h"
+#include "core/mem/mem.h"
+#include "core/dprint.h"
+
+#include "cpm_mms.h"
+#include "report.h"
+#include "store.h"
+#include "imdn.h"
+#include "mm4_in.h"
+#include "inbound.h"
+#include "workers.h"
+#include "stats.h"
+
+static int copy_cm(char *dst, int size, cm_str s)
+{
+	if (s.len < 0 || s.len >= size)
+		return -1;
+	if (s.len)
+		memcpy(dst, s.s, s.len);
+	dst[s.len] = '\0';
+	return 0;
+}
+
+void report_store_forward(const map_result *mr, const char *e164)
+{
+	corr_row r;
+	cm_str disp, uri;
+	int i, used = 0;
+
+	if (!store_enabled() || !(mr->dispositions & (CPIM_DN_POSITIVE_DELIVERY
+					| CPIM_DN_NEGATIVE_DELIVERY | CPIM_DN_DISPLAY))
+			|| mr->imdn_message_id.len <= 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.direction = CORR_CPM_TO_MMS;
+	snprintf(r.mms_message_id, sizeof(r.mms_message_id), "%s",
+			mr->message_id);
+	if (copy_cm(r.imdn_message_id, sizeof(r.imdn_message_id),
+				mr->imdn_message_id) < 0)
+		return;
+	/* IMDNs go back to the CPIM From of the original message */
+	if (cpim_split_addr(mr->cpim.from, &disp, &uri) < 0
+			|| copy_cm(r.sender, sizeof(r.sender), uri) < 0 || !r.sender[0]) {
+		LM_NOTICE("no CPIM From to send IMDNs to for %s\n", mr->message_id);
+		return;
+	}
+	snprintf(r.recipient, sizeof(r.recipient), "%s", e164);
+	for (i = 0; i < mr->cpim.nrecord_route; i++) {
+		cm_str v = mr->cpim.imdn_record_route[i];
+
+		if (used + v.len + 2 >= (int)sizeof(r.record_route))
+			break;
+		if (used)
+			r.record_route[used++] = ',';
+		memcpy(r.record_route + used, v.s, v.len);
+		used += v.len;
+		r.record_route[used] = '\0';
+	}
+	copy_cm(r.datetime, sizeof(r.datetime), mr->cpim.datetime);
+	r.dispositions = mr->dispositions;
+	r.expires = time(NULL) + cpm_cfg.corr_expire;
+	store_put(&r);
+}
+
+/* the first IMDN-Route hop: the last IMDN-Record-Route entry, as a bare
+ * URI; the IMDN-Route header value is the list reversed */
+static void imdn_route(const char *rr, char *target, int tsize, char *route,
+		int rsize)
+{
+	const char *items[16];
+	int lens[16], n = 0, i, used = 0;
+	const char *p = rr, *e;
+
+	target[0] = route[0] = '\0';
+	while (*p && n < 16) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		for (e = p; *e && *e != ','; e++)
+			;
+		items[n] = p;
+		lens[n] = e - p;
+		while (lens[n] > 0 && p[lens[n] - 1] == ' ')
+			lens[n]--;
+		n++;
+		p = e;
+	}
+	for (i = n - 1; i >= 0; i--) {
+		if (used + lens[i] + 3 >= rsize)
+			break;
+		used += snprintf(route + used, rsize - used, "%s%.*s",
+				used ? ", " : "", lens[i], items[i]);
+	}
+	if (n > 0) {
+		cm_str v = { (char *)items[n - 1], lens[n - 1] };
+		cm_str disp, uri;
+
+		if (cpim_split_addr(v, &disp, &uri) == 0)
+			copy_cm(target, tsize, uri);
+	}
+}
+
+/* build and send the IMDN of one report; 0 sent, -1 not */
+static int send_imdn(const corr_row *row, const char *recipient_e164,
+		imdn_kind kind, imdn_status status, time_t when, const char *key,
+		int corr_bit)
+{
+	imdn_out o;
+	cm_buf body, hdrs;
+	char unique[33], id[48], now_iso[40], rcpt_uri[40], from[64], to[300];
+	char target[300], route[256];
+	int ret;
+
+	if (cpm_random_hex(unique, 16) < 0)
+		return -1;
+	snprintf(id, sizeof(id), "%s", unique);
+	map_format_iso8601(when, now_iso);
+	snprintf(rcpt_uri, sizeof(rcpt_uri), "tel:%s", recipient_e164);
+	imdn_route(row->record_route, target, sizeof(target), route, sizeof(route));
+	if (!target[0])
+		snprintf(target, sizeof(target), "%s", row->sender);
+	memset(&o, 0, sizeof(o));
+	o.from_uri = cm_str_z(rcpt_uri);
+	o.to_uri = cm_str_z(row->sender);
+	o.imdn_message_id = cm_str_z(id);
+	o.datetime = cm_str_z(now_iso);
+	o.orig_message_id = cm_str_z(row->imdn_message_id);
+	o.orig_datetime = cm_str_z(row->datetime[0] ? row->datetime : now_iso);
+	o.recipient_uri = cm_str_z(rcpt_uri);
+	o.imdn_route = cm_str_z(route);
+	o.kind = kind;
+	o.status = status;
+	cm_buf_init(&body);
+	if (imdn_write_cpim(&body, &o) < 0 || body.failed) {
+		LM_ERR("cannot write the IMDN for %s\n", row->imdn_message_id);
+		cm_buf_free(&body);
+		return -1;
+	}
+	cm_buf_init(&hdrs);
+	cm_buf_printf(&hdrs, "P-Asserted-Identity: <%s>\r\n", rcpt_uri);
+	cm_buf_printf(&hdrs, "P-Asserted-Service: "
+			"urn:urn-7:3gpp-service.ims.icsi.oma.cpm.msg\r\n");
+	cm_buf_printf(&hdrs, "Content-Type: message/cpim\r\n");
+	snprintf(from, sizeof(from), "<%s>", rcpt_uri);
+	snprintf(to, sizeof(to), "<%s>", row->sender);
+	ret = hdrs.failed ? -1 : mm4_in_send_message(target,
+			cpm_cfg.cpm_route ? cpm_cfg.cpm_route : "", from, to,
+			(cm_str){hdrs.s, hdrs.len}, (cm_str){body.s, body.len}, key, 0,
+			row, corr_bit);
+	LM_INFO("IMDN %s %s for imdn.Message-ID %s (X-Mms-Message-ID %s) to %s: "
+			"%s\n", kind == IMDN_KIND_DISPLAY ? "display" : "delivery",
+			imdn_status_name(status), row->imdn_message_id,
+			row->mms_message_id, target, ret < 0 ? "not sent" : "sent");
+	cm_buf_free(&hdrs);
+	cm_buf_free(&body);
+	return ret;
+}
+
+int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
+{
+	inbound_res info, res;
+	cm_str tid, osys, mid, from, status;
+	char key[INBOUND_KEY_MAX], mms_id[160], e164[E164_BUF];
+	corr_row row;
+	imdn_status ist;
+	imdn_kind kind;
+	time_t when;
+	int found, dr = (m->type == MM4_DELIVERY_REPORT_REQ);
+
+	stats_inc(CPM_ST_REPORTS_IN);
+	memset(&info, 0, sizeof(info));
+	info.res_type = dr ? MM4_DELIVERY_REPORT_RES : MM4_READ_REPLY_REPORT_RES;
+	tid = mm4_get(m, "X-Mms-Transaction-ID");
+	mid = mm4_get(m, "X-Mms-Message-ID");
+	osys = mm4_in_bare_address(mm4_get(m, "X-Mms-Originator-System"));
+	if (osys.len == 0)
+		osys = mm4_in_bare_address(mm4_get(m, "Sender"));
+	info.ack_request = !cm_str_ieqz(mm4_get(m, "X-Mms-Ack-Request"), "No");
+	if (copy_cm(info.tid, sizeof(info.tid), tid) < 0
+			|| copy_cm(info.message_id, sizeof(info.message_id), mid) < 0
+			|| copy_cm(info.orig_system, sizeof(info.orig_system), osys) < 0
+			|| cm_str_has_ctl(osys) || tid.len == 0
+			|| osys.len + tid.len + 2 >= (int)sizeof(key)) {
+		snprintf(text, textsize, "5.6.0 bad or missing X-Mms ids");
+		return 554;
+	}
+	snprintf(info.peer_ip, sizeof(info.peer_ip), "%s", peer);
+	snprintf(key, sizeof(key), "%.*s|%.*s", osys.len, osys.s, tid.len, tid.s);
+	switch (inbound_begin(key, &info, 1, cpm_cfg.dedup_time, &res)) {
+	case INBOUND_DONE:
+		mm4_in_send_res(&res);
+		return 250;
+	case INBOUND_IN_PROGRESS:
+		return 250;
+	case INBOUND_FULL:
+		snprintf(text, textsize, "4.3.2 busy, try again later");
+		return 451;
+	default:
+		break;
+	}
+	mid = mm4_get_unquoted(m, "X-Mms-Message-ID");
+	from = mm4_get(m, "From");
+	if (copy_cm(mms_id, sizeof(mms_id), mid) < 0 || mid.len == 0
+			|| e164_from_mm4_address(mm4_in_bare_address(from), e164) < 0) {
+		mm4_in_outcome(key, 0, "Error-message-format-corrupt",
+				"X-Mms-Message-ID or From unusable");
+		return 250;
+	}
+	if (!store_enabled()) {
+		mm4_in_outcome(key, 0, "Error-message-not-found",
+				"no correlation store");
+		return 250;
+	}
+	found = store_get_by_mms(mms_id, e164, &row);
+	if (found == 0)
+		found = store_get_by_mms(mms_id, NULL, &row);
+	if (found < 0) {
+		mm4_in_outcome(key, 0, "Error-network-problem", "store unavailable");
+		return 250;
+	}
+	if (found == 0) {
+		LM_NOTICE("%s for unknown X-Mms-Message-ID %s from %s\n",
+				mm4_type_name(m->type), mms_id, peer);
+		mm4_in_outcome(key, 0, "Error-message-not-found", "");
+		return 250;
+	}
+	if (dr) {
+		status = mm4_get(m, "X-Mms-MM-Status-Code");
+		ist = map_mm_status_to_imdn(status, row.dispositions);
+		kind = IMDN_KIND_DELIVERY;
+	} else {
+		status = mm4_get(m, "X-Mms-Read-Status");
+		ist = map_read_status_to_imdn(status, row.dispositions);
+		kind = IMDN_KIND_DISPLAY;
+	}
+	if (ist == IMDN_ST_NONE
+			|| (row.reports_done & (dr ? CORR_DONE_DELIVERY : CORR_DONE_READ))) {
+		LM_INFO("%s %.*s for %s: no IMDN (%s)\n", mm4_type_name(m->type),
+				status.len, status.s, mms_id,
+				ist == IMDN_ST_NONE ? "not requested or not final"
+					: "already sent");
+		mm4_in_outcome(key, 0, "Ok", "");
+		return 250;
+	}
+	if (map_parse_rfc5322_date(mm4_get(m, "Date"), &when) < 0)
+		when = time(NULL);
+	if (send_imdn(&row, e164, kind, ist, when, key,
+				dr ? CORR_DONE_DELIVERY : CORR_DONE_READ) < 0)
+		mm4_in_outcome(key, 0, "Error-network-problem", "IMDN not sent");
+	return 250;
+}
+
+void report_late_failure(mm4_msg *m, cm_str status)
+{
+	corr_row row;
+	char mms_id[160];
+	char key[INBOUND_KEY_MAX];
+	inbound_res info, res;
+	cm_str mid = mm4_get_unquoted(m, "X-Mms-Message-ID");
+
+	if (!store_enabled() || copy_cm(mms_id, sizeof(mms_id), mid) < 0
+			|| mid.len == 0)
+		return;
+	if (store_get_by_mms(mms_id, NULL, &row) != 1
+			|| !(row.dispositions & CPIM_DN_NEGATIVE_DELIVERY)
+			|| (row.reports_done & CORR_DONE_DELIVERY))
+		return;
+	/* an internal request with no RES: ack_request 0 */
+	memset(&info, 0, sizeof(info));
+	if (snprintf(key, sizeof(key), "late|%s|%.40s", mms_id, row.recipient)
+			>= (int)sizeof(key))
+		return;
+	if (inbound_begin(key, &info, 1, cpm_cfg.dedup_time, &res) != INBOUND_NEW)
+		return;
+	LM_INFO("late %.*s for %s: negative-delivery IMDN\n", status.len, status.s,
+			mms_id);
+	if (send_imdn(&row, row.recipient, IMDN_KIND_DELIVERY, IMDN_ST_FAILED,
+				time(NULL), key, CORR_DONE_DELIVERY) < 0)
+		mm4_in_outcome(key, 0, "Error-network-problem", "");
+}
+
+/* ---- CPM -> MMS reports ---- */
+
+static int sip_reply(struct sip_msg *msg, int code, char *reason)
+{
+	struct cell *t = cpm_tmb.t_gett();
+	int ret;
+
+	if (t == NULL || t == T_UNDEFINED) {
+		ret = cpm_tmb.t_newtran(msg);
+		if (ret == 0)
+			return 0; /* retransmission, absorbed */
+		if (ret < 0)
+			return -1;
+	}
+	return cpm_tmb.t_reply(msg, code, reason);
+}
+
+static int sip_body(struct sip_msg *msg, cm_str *ct, cm_str *body)
+{
+	struct hdr_field *hf;
+	char *b;
+
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+		return -1;
+	ct->s = NULL;
+	ct->len = 0;
+	for (hf = msg->headers; hf; hf = hf->next) {
+		if (hf->type == HDR_CONTENTTYPE_T) {
+			ct->s = hf->body.s;
+			ct->len = hf->body.len;
+			*ct = cm_str_trim(*ct);
+			break;
+		}
+	}
+	b = get_body(msg);
+	if (!b || !ct->s)
+		return -1;
+	body->s = b;
+	body->len = msg->buf + msg->len - b;
+	return 0;
+}
+
+int cpm_is_imdn(struct sip_msg *msg)
+{
+	cm_str ct, body;
+	imdn_request ir;
+
+	if (msg->first_line.type != SIP_REQUEST
+			|| msg->first_line.u.request.method_value != METHOD_MESSAGE)
+		return -1;
+	if (sip_body(msg, &ct, &body) < 0)
+		return -1;
+	return imdn_from_sip_body(ct, body, &ir) == 0 ? 1 : -1;
+}
+
+int cpm_report(struct sip_msg *msg)
+{
+	cm_str ct, body;
+	imdn_request ir;
+	corr_row row;
+	char imdn_id[128], unique[33], tid[48], rid[96];
+	char *at;
+	mm4_report_req rq;
+	cm_buf mail;
+	const char *token;
+	time_t when;
+	int found, dr, bit;
+
+	if (msg->first_line.type != SIP_REQUEST
+			|| msg->first_line.u.request.method_value != METHOD_MESSAGE
+			|| sip_body(msg, &ct, &body) < 0
+			|| imdn_from_sip_body(ct, body, &ir) < 0)
+		return CPM_RPT_NOT_IMDN;
+	stats_inc(CPM_ST_IMDN_IN);
+	if (copy_cm(imdn_id, sizeof(imdn_id), ir.doc.message_id) < 0
+			|| !imdn_id[0]) {
+		sip_reply(msg, 400, "Bad IMDN message-id");
+		return CPM_RPT_ERROR;
+	}
+	found = store_enabled() ? store_get_by_imdn(imdn_id, &row) : 0;
+	if (found < 0) {
+		sip_reply(msg, 500, "Server Internal Error");
+		return CPM_RPT_ERROR;
+	}
+	if (found == 0) {
+		LM_NOTICE("IMDN for unknown imdn.Message-ID %s\n", imdn_id);
+		sip_reply(msg, 404, "Not Found");
+		return CPM_RPT_UNKNOWN;
+	}
+	dr = ir.doc.kind == IMDN_KIND_DELIVERY;
+	bit = dr ? CORR_DONE_DELIVERY : CORR_DONE_READ;
+	token = dr ? map_imdn_to_mm_status(ir.doc.status)
+		: ir.doc.kind == IMDN_KIND_DISPLAY
+			? map_imdn_to_read_status(ir.doc.status) : NULL;
+	/* Tables 7/9: only what the MMS originator asked for, once */
+	if (!token || !(row.dispositions & (dr ? CORR_WANT_DR : CORR_WANT_RR))
+			|| (row.reports_done & bit)) {
+		LM_INFO("IMDN %s for %s: no MM4 report (%s)\n",
+				imdn_status_name(ir.doc.status), imdn_id,
+				!token ? "no mapping" : (row.reports_done & bit)
+					? "already sent" : "not requested");
+		sip_reply(msg, 200, "OK");
+		return CPM_RPT_DONE;
+	}
+	if (map_parse_iso8601(ir.datetime, &when) < 0)
+		when = time(NULL);
+	if (cpm_random_hex(unique, 16) < 0) {
+		sip_reply(msg, 500, "Server Internal Error");
+		return CPM_RPT_ERROR;
+	}
+	snprintf(tid, sizeof(tid), "r%s", unique);
+	snprintf(rid, sizeof(rid), "%s@%s", unique, cpm_cfg.domain);
+	memset(&rq, 0, sizeof(rq));
+	rq.type = dr ? MM4_DELIVERY_REPORT_REQ : MM4_READ_REPLY_REPORT_REQ;
+	rq.version = cpm_cfg.map.mms_version;
+	rq.transaction_id = cm_str_z(tid);
+	rq.message_id = cm_str_z(row.mms_message_id);
+	rq.to = cm_str_z(row.sender);
+	rq.from = cm_str_z(row.recipient);
+	rq.date = when;
+	if (dr)
+		rq.mm_status = cm_str_z(token);
+	else
+		rq.read_status = cm_str_z(token);
+	rq.forward_to_ua = dr ? 1 : -1;
+	rq.ack_request = 1;
+	rq.originator_system = cm_str_z(cpm_cfg.system_address);
+	rq.rfc822_message_id = cm_str_z(rid);
+	cm_buf_init(&mail);
+	if (mm4_write_report_req(&mail, &rq) < 0 || mail.failed) {
+		cm_buf_free(&mail);
+		sip_reply(msg, 500, "Server Internal Error");
+		return CPM_RPT_ERROR;
+	}
+	/* to the originator's MMSE: its address domain, else its system */
+	at = strrchr(row.sender, '@');
+	if (!at)
+		at = strrchr(row.orig_system, '@');
+	if (workers_push_mail(at ? at + 1 : "", row.peer, cpm_cfg.system_address,
+				row.sender, mail.s, mail.len, mm4_type_name(rq.type)) < 0) {
+		cm_buf_free(&mail);
+		sip_reply(msg, 503, "Service Unavailable");
+		return CPM_RPT_ERROR;
+	}
+	cm_buf_free(&mail);
+	stats_inc(CPM_ST_REPORTS_OUT);
+	store_mark_done(&row, bit);
+	LM_INFO("IMDN %s for imdn.Message-ID %s -> %s %s (X-Mms-Message-ID %s) "
+			"to %s\n", imdn_status_name(ir.doc.status), imdn_id,
+			mm4_type_name(rq.type), token, row.mms_message_id, row.sender);
+	sip_reply(msg, 200, "OK");
+	return CPM_RPT_DONE;
+}

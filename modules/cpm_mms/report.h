@@ -1,0 +1,30 @@
+/*
+ * cpm_mms - delivery reports and read replies <-> IMDN (Tables 6-9, 6b).
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef CPM_MMS_REPORT_H
+#define CPM_MMS_REPORT_H
+
+#include "core/parser/msg_parser.h"
+#include "mapping.h"
+#include "mm4.h"
+
+/* return codes of cpm_mms_report() */
+#define CPM_RPT_DONE 1          /* handled and answered (200) */
+#define CPM_RPT_NOT_IMDN -1     /* not an IMDN: nothing answered */
+#define CPM_RPT_UNKNOWN -2      /* no such message: answered 404 */
+#define CPM_RPT_ERROR -3        /* answered 500 */
+
+/* MM4 worker: remember a CPM -> MMS message whose sender asked for IMDNs */
+void report_store_forward(const map_result *mr, const char *e164);
+/* listener: MM4_delivery_report.REQ / MM4_read_reply_report.REQ */
+int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize);
+/* listener: an error RES for a MESSAGE already answered (Table 6b) */
+void report_late_failure(mm4_msg *m, cm_str status);
+/* SIP worker: cpm_mms_report() and cpm_mms_is_imdn() */
+int cpm_report(struct sip_msg *msg);
+int cpm_is_imdn(struct sip_msg *msg);
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * cpm_mms - report correlation state through Kamailio's DB API.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+/* One connection per process, opened on first use (DB handles must not be
+ * shared across fork). Rows are written by MM4 workers and the listener and
+ * read with indexed lookups (mms_message_id, imdn_message_id). */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/srdb1/db.h"
+#include "core/dprint.h"
+#include "core/str.h"
+
+#include "cpm_mms.h"
+#include "store.h"
+
+static db_func_t corr_dbf;
+static db1_con_t *corr_db = NULL;
+static int corr_db_pid = 0;
+static int corr_bound = 0;
+
+static str col_id = str_init("id");
+static str col_direction = str_init("direction");
+static str col_mms_id = str_init("mms_message_id");
+static str col_imdn_id = str_init("imdn_message_id");
+static str col_sender = str_init("sender");
+static str col_recipient = str_init("recipient");
+static str col_orig_system = str_init("orig_system");
+static str col_peer = str_init("peer");
+static str col_record_route = str_init("record_route");
+static str col_datetime = str_init("datetime");
+static str col_dispositions = str_init("dispositions");
+static str col_reports_done = str_init("reports_done");
+static str col_expires = str_init("expires");
+
+#define CORR_NCOLS 12
+
+int store_init(void)
+{
+	str url;
+
+	if (!cpm_cfg.db_url || !cpm_cfg.db_url[0]) {
+		LM_NOTICE("no db_url: delivery/read reports are not correlated\n");
+		return 0;
+	}
+	url.s = cpm_cfg.db_url;
+	url.len = strlen(url.s);
+	if (db_bind_mod(&url, &corr_dbf) < 0) {
+		LM_ERR("cannot bind the DB module for '%s' (load it first)\n",
+				cpm_cfg.db_url);
+		return -1;
+	}
+	if (!DB_CAPABILITY(corr_dbf, DB_CAP_QUERY | DB_CAP_INSERT | DB_CAP_DELETE
+				| DB_CAP_UPDATE)) {
+		LM_ERR("the DB module lacks query/insert/delete/update\n");
+		return -1;
+	}
+	corr_bound = 1;
+	return 0;
+}
+
+int store_enabled(void)
+{
+	return corr_bound;
+}
+
+static int store_conn(void)
+{
+	str url, table;
+
+	if (!corr_bound)
+		return -1;
+	if (corr_db && corr_db_pid == getpid())
+		return 0;
+	corr_db = NULL;
+	url.s = cpm_cfg.db_url;
+	url.len = strlen(url.s);
+	corr_db = corr_dbf.init(&url);
+	if (!corr_db) {
+		LM_ERR("cannot connect to %s\n", cpm_cfg.db_url);
+		return -1;
+	}
+	table.s = cpm_cfg.db_table;
+	table.len = strlen(table.s);
+	if (corr_dbf.use_table(corr_db, &table) < 0) {
+		LM_ERR("cannot use table %s\n", cpm_cfg.db_table);
+		corr_dbf.close(corr_db);
+		corr_db = NULL;
+		return -1;
+	}
+	corr_db_pid = getpid();
+	return 0;
+}
+
+void store_close(void)
+{
+	if (corr_db && corr_db_pid == getpid())
+		corr_dbf.close(corr_db);
+	corr_db = NULL;
+}
+
+static void val_str(db_val_t *v, const char *s)
+{
+	memset(v, 0, sizeof(*v));
+	v->type = DB1_STR;
+	v->val.str_val.s = (char *)s;
+	v->val.str_val.len = strlen(s);
+}
+
+static void val_int(db_val_t *v, int i)
+{
+	memset(v, 0, sizeof(*v));
+	v->type = DB1_INT;
+	v->val.int_val = i;
+}
+
+int store_put(const corr_row *r)
+{
+	db_key_t k[CORR_NCOLS];
+	db_val_t v[CORR_NCOLS];
+	int n = 0;
+
+	if (store_conn() < 0)
+		return -1;
+	k[n] = &col_direction; val_int(&v[n++], r->direction);
+	k[n] = &col_mms_id; val_str(&v[n++], r->mms_message_id);
+	k[n] = &col_imdn_id; val_str(&v[n++], r->imdn_message_id);
+	k[n] = &col_sender; val_str(&v[n++], r->sender);
+	k[n] = &col_recipient; val_str(&v[n++], r->recipient);
+	k[n] = &col_orig_system; val_str(&v[n++], r->orig_system);
+	k[n] = &col_peer; val_str(&v[n++], r->peer);
+	k[n] = &col_record_route; val_str(&v[n++], r->record_route);
+	k[n] = &col_datetime; val_str(&v[n++], r->datetime);
+	k[n] = &col_dispositions; val_int(&v[n++], r->dispositions);
+	k[n] = &col_reports_done; val_int(&v[n++], r->reports_done);
+	k[n] = &col_expires; val_int(&v[n++], r->expires);
+	if (corr_dbf.insert(corr_db, k, v, n) < 0) {
+		LM_ERR("cannot store correlation for %s\n", r->mms_message_id);
+		return -1;
+	}
+	return 0;
+}
+
+static void copy_val(char *dst, int size, db_val_t *v)
+{
+	const char *s = NULL;
+	int len = 0;
+
+	dst[0] = '\0';
+	if (VAL_NULL(v))
+		return;
+	if (VAL_TYPE(v) == DB1_STRING) {
+		s = VAL_STRING(v);
+		len = s ? strlen(s) : 0;
+	} else if (VAL_TYPE(v) == DB1_STR || VAL_TYPE(v) == DB1_BLOB) {
+		s = VAL_STR(v).s;
+		len = VAL_STR(v).len;
+	}
+	if (!s || len <= 0)
+		return;
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+}
+
+static int int_val(db_val_t *v)
+{
+	if (VAL_NULL(v))
+		return 0;
+	if (VAL_TYPE(v) == DB1_BIGINT)
+		return (int)v->val.ll_val;
+	return VAL_INT(v);
+}
+
+/* query by one string column (+ direction), newest first; rows are
+ * filtered by recipient when given. */
+static int store_get(str *col, const char *value, int direction,
+		const char *recipient, corr_row *out)
+{
+	db_key_t k[2], c[CORR_NCOLS + 1];
+	db_val_t v[2];
+	db_op_t ops[2] = { OP_EQ, OP_EQ };
+	db1_res_t *res = NULL;
+	int i, found = 0;
+
+	if (store_conn() < 0)
+		return -1;
+	k[0] = col;
+	val_str(&v[0], value);
+	k[1] = &col_direction;
+	val_int(&v[1], direction);
+	c[0] = &col_mms_id; c[1] = &col_imdn_id; c[2] = &col_sender;
+	c[3] = &col_recipient; c[4] = &col_orig_system; c[5] = &col_peer;
+	c[6] = &col_record_route; c[7] = &col_datetime; c[8] = &col_dispositions;
+	c[9] = &col_reports_done; c[10] = &col_expires; c[11] = &col_direction;
+	c[12] = &col_id;
+	if (corr_dbf.query(corr_db, k, ops, v, c, 2, 13, &col_id, &res) < 0) {
+		LM_ERR("correlation lookup failed\n");
+		return -1;
+	}
+	for (i = RES_ROW_N(res) - 1; i >= 0 && !found; i--) {
+		db_val_t *rv = ROW_VALUES(&RES_ROWS(res)[i]);
+		corr_row r;
+
+		memset(&r, 0, sizeof(r));
+		copy_val(r.mms_message_id, sizeof(r.mms_message_id), &rv[0]);
+		copy_val(r.imdn_message_id, sizeof(r.imdn_message_id), &rv[1]);
+		copy_val(r.sender, sizeof(r.sender), &rv[2]);
+		copy_val(r.recipient, sizeof(r.recipient), &rv[3]);
+		copy_val(r.orig_system, sizeof(r.orig_system), &rv[4]);
+		copy_val(r.peer, sizeof(r.peer), &rv[5]);
+		copy_val(r.record_route, sizeof(r.record_route), &rv[6]);
+		copy_val(r.datetime, sizeof(r.datetime), &rv[7]);
+		r.dispositions = int_val(&rv[8]);
+		r.reports_done = int_val(&rv[9]);
+		r.expires = int_val(&rv[10]);
+		r.direction = int_val(&rv[11]);
+		if (recipient && recipient[0] && strcmp(r.recipient, recipient) != 0)
+			continue;
+		*out = r;
+		found = 1;
+	}
+	corr_dbf.free_result(corr_db, res);
+	return found;
+}
+
+int store_get_by_mms(const char *mms_message_id, const char *recipient,
+		corr_row *out)
+{
+	return store_get(&col_mms_id, mms_message_id, CORR_CPM_TO_MMS, recipient,
+			out);
+}
+
+int store_get_by_imdn(const char *imdn_message_id, corr_row *out)
+{
+	return store_get(&col_imdn_id, imdn_message_id, CORR_MMS_TO_CPM, NULL,
+			out);
+}
+
+int store_mark_done(const corr_row *r, int bit)
+{
+	db_key_t k[3], uk[1];
+	db_val_t v[3], uv[1];
+	db_op_t ops[3] = { OP_EQ, OP_EQ, OP_EQ };
+
+	if (store_conn() < 0)
+		return -1;
+	k[0] = &col_direction;
+	val_int(&v[0], r->direction);
+	k[1] = r->direction == CORR_CPM_TO_MMS ? &col_mms_id : &col_imdn_id;
+	val_str(&v[1], r->direction == CORR_CPM_TO_MMS ? r->mms_message_id
+			: r->imdn_message_id);
+	k[2] = &col_recipient;
+	val_str(&v[2], r->recipient);
+	uk[0] = &col_reports_done;
+	val_int(&uv[0], r->reports_done | bit);
+	if (corr_dbf.update(corr_db, k, ops, v, uk, uv, 3, 1) < 0) {
+		LM_ERR("cannot update correlation for %s\n", r->mms_message_id);
+		return -1;
+	}
+	return 0;
+}
+
+int store_purge(time_t now)
+{
+	db_key_t k[1];
+	db_val_t v[1];
+	db_op_t ops[1] = { OP_LT };
+
+	if (store_conn() < 0)
+		return -1;
+	k[0] = &col_expires;
+	val_int(&v[0], (int)now);
+	if (corr_dbf.delete(corr_db, k, ops, v, 1) < 0) {
+		LM_ERR("cannot purge expired correlations\n");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * cpm_mms - report correlation state (mapping section 9) through
+ * Kamailio's DB API (srdb1): any DB driver, db_sqlite by default.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef CPM_MMS_STORE_H
+#define CPM_MMS_STORE_H
+
+#include <time.h>
+
+#define CORR_CPM_TO_MMS 1  /* a CPM MESSAGE we sent as MM4_forward.REQ */
+#define CORR_MMS_TO_CPM 2  /* an MM4_forward.REQ we sent as a MESSAGE */
+
+#define CORR_DONE_DELIVERY 1 /* the delivery report / IMDN was sent */
+#define CORR_DONE_READ 2     /* the read reply / display IMDN was sent */
+
+/* MMS -> CPM: what the MMS originator asked for */
+#define CORR_WANT_DR 1
+#define CORR_WANT_RR 2
+
+typedef struct corr_row {
+	int direction;
+	char mms_message_id[160]; /* X-Mms-Message-ID (unquoted) */
+	char imdn_message_id[128];
+	char sender[256];        /* CPM->MMS: CPM sender URI; MMS->CPM: MM4
+	                          * originator address */
+	char recipient[256];     /* CPM->MMS: recipient +E.164; MMS->CPM: CPM
+	                          * recipient URI */
+	char orig_system[160];   /* MMS->CPM: X-Mms-Originator-System */
+	char peer[64];           /* MMS->CPM: IP the REQ came from */
+	char record_route[256];  /* CPM->MMS: imdn.IMDN-Record-Route */
+	char datetime[64];       /* the original message's DateTime */
+	int dispositions;        /* CPM->MMS: CPIM_DN_*; MMS->CPM: CORR_WANT_* */
+	int reports_done;        /* CORR_DONE_* */
+	int expires;             /* unix time */
+} corr_row;
+
+int store_init(void);       /* mod_init: bind the DB module */
+int store_enabled(void);
+int store_put(const corr_row *r);
+/* 1 found, 0 not found, -1 DB error. recipient may be NULL (any). */
+int store_get_by_mms(const char *mms_message_id, const char *recipient,
+		corr_row *out);
+int store_get_by_imdn(const char *imdn_message_id, corr_row *out);
+int store_mark_done(const corr_row *r, int bit);
+int store_purge(time_t now);
+void store_close(void);
+
+#endif

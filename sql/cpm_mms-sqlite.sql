@@ -1,0 +1,20 @@
+-- cpm_mms report correlation (CPM_MMS_MAPPING.md section 9), SQLite.
+-- Other Kamailio DB drivers: the same columns and indexes.
+CREATE TABLE IF NOT EXISTS cpm_mms_corr (
+	id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+	direction INTEGER NOT NULL,
+	mms_message_id VARCHAR(160) NOT NULL,
+	imdn_message_id VARCHAR(128) NOT NULL,
+	sender VARCHAR(255) NOT NULL DEFAULT '',
+	recipient VARCHAR(255) NOT NULL DEFAULT '',
+	orig_system VARCHAR(160) NOT NULL DEFAULT '',
+	peer VARCHAR(64) NOT NULL DEFAULT '',
+	record_route VARCHAR(255) NOT NULL DEFAULT '',
+	datetime VARCHAR(64) NOT NULL DEFAULT '',
+	dispositions INTEGER NOT NULL DEFAULT 0,
+	reports_done INTEGER NOT NULL DEFAULT 0,
+	expires INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cpm_mms_corr_mms_idx ON cpm_mms_corr (mms_message_id);
+CREATE INDEX IF NOT EXISTS cpm_mms_corr_imdn_idx ON cpm_mms_corr (imdn_message_id);
+CREATE INDEX IF NOT EXISTS cpm_mms_corr_expires_idx ON cpm_mms_corr (expires);
