@@ -68,9 +68,12 @@ int store_enabled(void)
 	return corr_bound;
 }
 
+/* srdb1 keeps a pointer to the table name: it must outlive the handle */
+static str corr_table;
+
 static int store_conn(void)
 {
-	str url, table;
+	str url;
 
 	if (!corr_bound)
 		return -1;
@@ -84,9 +87,9 @@ static int store_conn(void)
 		LM_ERR("cannot connect to %s\n", cpm_cfg.db_url);
 		return -1;
 	}
-	table.s = cpm_cfg.db_table;
-	table.len = strlen(table.s);
-	if (corr_dbf.use_table(corr_db, &table) < 0) {
+	corr_table.s = cpm_cfg.db_table;
+	corr_table.len = strlen(corr_table.s);
+	if (corr_dbf.use_table(corr_db, &corr_table) < 0) {
 		LM_ERR("cannot use table %s\n", cpm_cfg.db_table);
 		corr_dbf.close(corr_db);
 		corr_db = NULL;
