@@ -18,9 +18,18 @@ export CPM_MMS_DOMAIN=${CPM_MMS_DOMAIN:-mms.iwf.test}
 export CPM_MMS_ENUM_SERVER=${CPM_MMS_ENUM_SERVER:-127.0.0.1:5353}
 export CPM_MMS_CTL=${CPM_MMS_CTL:-unix:$OUT/ctl.sock}
 export CPM_MMS_RES_TIMEOUT=${CPM_MMS_RES_TIMEOUT:-5}
+export CPM_MMS_CPM_ROUTE=${CPM_MMS_CPM_ROUTE:-sip:127.0.0.1:5080}
+export CPM_MMS_DB_URL=${CPM_MMS_DB_URL:-sqlite:///$OUT/corr.sqlite}
 DNS_PORT=${CPM_MMS_ENUM_SERVER##*:}
 PEER=127.0.0.2:$CPM_MMS_MM4_PORT
 SIP_HOSTPORT=${CPM_MMS_SIP_LISTEN#*:}
+
+# report correlation database (schema shipped in sql/)
+if [ "${CPM_MMS_DB_URL#sqlite://}" != "$CPM_MMS_DB_URL" ]; then
+	db=${CPM_MMS_DB_URL#sqlite://}
+	rm -f "$db"
+	sqlite3 "$db" < "$TOP/sql/cpm_mms-sqlite.sql" || exit 1
+fi
 
 pids=()
 stop_all() {
@@ -85,5 +94,35 @@ echo "== SIP answer:"
 grep -E "^SIP/2.0 [0-9]{3}" "$OUT/sip.log" | tail -1
 echo "== IWF log:"
 grep -E "cpm_mms" "$OUT/kamailio.log" | grep -v "listener_bind" | tail -4
+
+CPM_HOSTPORT=${CPM_MMS_CPM_ROUTE#sip:}
+echo "== MMS -> CPM: the demo MMSC sends an MM4_forward.REQ for +4711111111;"
+echo "   a demo CPM core on $CPM_HOSTPORT answers the MESSAGE with 200"
+(cd "$OUT" && timeout 30 sipp -sf "$TOP/scripts/demo_cpm_uas.xml" -m 1 \
+	-i "${CPM_HOSTPORT%:*}" -p "${CPM_HOSTPORT##*:}" -timeout 25 -nostdin \
+	-trace_msg -message_file "$OUT/cpm.log" > "$OUT/sipp-cpm.out" 2>&1) &
+cpm_sipp=$!
+sleep 1
+POSIXLY_CORRECT=1 swaks --server "$CPM_MMS_MM4_LISTEN" \
+	--from system-user@mms.peer.test --to '+4711111111/TYPE=PLMN@mms.iwf.test' \
+	--data "$TOP/scripts/demo_mm4_req.eml" --suppress-data > "$OUT/swaks.log" 2>&1
+for _ in $(seq 1 50); do
+	kill -0 $cpm_sipp 2>/dev/null || break
+	sleep 0.2
+done
+sleep 1
+echo "== MESSAGE received by the demo CPM core:"
+sed -n '/^MESSAGE /,/^-----/p' "$OUT/cpm.log" | grep -v '^-----'
+echo "== MM4_forward.RES received by the demo MMSC:"
+$PY - "$OUT/peer.jsonl" <<'PYEOF'
+import json, sys
+for line in open(sys.argv[1]):
+    ev = json.loads(line)
+    if ev.get("event") == "mail" and any(
+            n.lower() == "x-mms-message-type" and v == "MM4_forward.RES"
+            for n, v in ev.get("headers", [])):
+        for name, value in ev["headers"]:
+            print("%s: %s" % (name, value))
+PYEOF
 echo "== still running (Ctrl-C stops it). Try: kamcmd -s $CPM_MMS_CTL core.shmmem"
 wait $kpid
