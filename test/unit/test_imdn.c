@@ -682,6 +682,28 @@ static void test_write_optional(void **state)
 	assert_int_equal(m.nhdr, 8);
 	cm_buf_free(&b);
 
+	/* up to CPIM_MAX_RCPT route entries; more is refused */
+	{
+		char routes[64 * 16];
+		int n = 0, k;
+
+		o = example_out();
+		for (k = 0; k < CPIM_MAX_RCPT; k++)
+			n += snprintf(routes + n, sizeof(routes) - n, "%s<sip:r%d>",
+					k ? ", " : "", k);
+		o.imdn_route = (cm_str){routes, n};
+		write_and_parse(&o, &b, &r, &m);
+		assert_int_equal(m.nhdr, 5 + CPIM_MAX_RCPT);
+		assert_str(m.hdr[5 + CPIM_MAX_RCPT - 1].value, "<sip:r31>");
+		cm_buf_free(&b);
+		n += snprintf(routes + n, sizeof(routes) - n, ",sip:one-more");
+		o.imdn_route = (cm_str){routes, n};
+		cm_buf_init(&b);
+		assert_int_equal(imdn_write_cpim(&b, &o), -1);
+		assert_int_equal(b.len, 0);
+		cm_buf_free(&b);
+	}
+
 	/* no route: no such line; blank optional values are omitted */
 	o = example_out();
 	o.imdn_route = S(" \r\n ");
