@@ -58,7 +58,7 @@ build/obj/%.o: $(MOD_DIR)/%.c $(MOD_HDR)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -pthread $(KAM_DEFS) -isystem $(KSRC)/src \
 		-I$(MOD_DIR) -c -o $@ $<
 
-.PHONY: all deps check-flags unit e2e test run bench clean distclean
+.PHONY: all deps check-flags unit e2e valgrind test run bench clean distclean
 
 all: $(MOD_SO)
 
@@ -102,11 +102,16 @@ unit: $(UNIT_TESTS)
 e2e: $(MOD_SO)
 	bash test/e2e/run.sh
 
+# the module driven in both directions under valgrind memcheck
+valgrind: $(MOD_SO)
+	bash test/valgrind/run.sh
+
 test: deps
 	$(MAKE) all
 	$(MAKE) check-flags
 	$(MAKE) unit
 	$(MAKE) e2e
+	$(MAKE) valgrind
 
 run: deps
 	$(MAKE) all
