@@ -46,6 +46,8 @@ typedef struct cpm_mms_cfg {
 	int mm4_max_size;       /* listener: biggest mail accepted */
 	int mm4_max_connections;
 	int mm4_idle_timeout;   /* seconds */
+	int mm4_peer_connections; /* per peer address */
+	int mm4_session_timeout;  /* seconds a whole SMTP session may last */
 	char *hostname;         /* EHLO / greeting name */
 	char *local_domains;    /* more MMS domains we accept mail for */
 	char *cpm_route;        /* next hop of MESSAGEs towards CPM, or NULL */

@@ -72,6 +72,8 @@ static int p_max_message_size = 307200;
 static int p_mm4_max_size = 1048576;
 static int p_mm4_max_connections = 256;
 static int p_mm4_idle_timeout = 60;
+static int p_mm4_peer_connections = 32;
+static int p_mm4_session_timeout = 600;
 static char *p_mms_version = "6.16.0";
 static char *p_hostname = "";
 static int p_cpim_recipients = 1;
@@ -132,6 +134,8 @@ static param_export_t params[] = {
 	{"mm4_max_size", PARAM_INT, &p_mm4_max_size},
 	{"mm4_max_connections", PARAM_INT, &p_mm4_max_connections},
 	{"mm4_idle_timeout", PARAM_INT, &p_mm4_idle_timeout},
+	{"mm4_peer_connections", PARAM_INT, &p_mm4_peer_connections},
+	{"mm4_session_timeout", PARAM_INT, &p_mm4_session_timeout},
 	{"mms_version", PARAM_STRING, &p_mms_version},
 	{"hostname", PARAM_STRING, &p_hostname},
 	{"cpim_recipients", PARAM_INT, &p_cpim_recipients},
@@ -258,9 +262,11 @@ static int cfg_check(void)
 		return -1;
 	}
 	if (p_max_pending < 1 || p_mm4_max_connections < 1 || p_smtp_timeout < 1
-			|| p_mm4_idle_timeout < 1 || p_mm4_max_size < 1024) {
+			|| p_mm4_idle_timeout < 1 || p_mm4_max_size < 1024
+			|| p_mm4_peer_connections < 1 || p_mm4_session_timeout < 1) {
 		LM_ERR("max_pending, mm4_max_connections, smtp_timeout, "
-				"mm4_idle_timeout must be positive, mm4_max_size >= 1024\n");
+				"mm4_idle_timeout, mm4_peer_connections, mm4_session_timeout "
+				"must be positive, mm4_max_size >= 1024\n");
 		return -1;
 	}
 	if (strcmp(p_timeout_reply, "202") == 0) {
@@ -312,6 +318,8 @@ static int cfg_check(void)
 	cpm_cfg.mm4_max_size = p_mm4_max_size;
 	cpm_cfg.mm4_max_connections = p_mm4_max_connections;
 	cpm_cfg.mm4_idle_timeout = p_mm4_idle_timeout;
+	cpm_cfg.mm4_peer_connections = p_mm4_peer_connections;
+	cpm_cfg.mm4_session_timeout = p_mm4_session_timeout;
 
 	memset(&cpm_cfg.map, 0, sizeof(cpm_cfg.map));
 	cpm_cfg.map.mms_version = cm_str_z(p_mms_version);

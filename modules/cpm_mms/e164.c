@@ -327,51 +327,134 @@ int naptr_select(const naptr_rr *rrs, int n, int *idx, int max)
 /* an ERE of a DNS character-string is at most 255 bytes; keep slack */
 #define NAPTR_RE_MAX 512
 
-/* glibc compiles bounded repetitions by copying: nested intervals from a
- * hostile DNS answer ("((a{255}){255}){255}") cost seconds and gigabytes.
- * The product of all interval bounds is kept small; ENUM needs {1,15}. */
-#define NAPTR_RE_REPEAT_MAX 65536
+/*
+ * glibc's regcomp/regexec are far from linear. Intervals copy their operand
+ * ("((a{255}){255}){255}" costs seconds and gigabytes), and repeating an
+ * operand that can match the empty string explodes even when short:
+ * "(i?){1,455}" takes 90 s and 3.7 GB, "i{1,13585}" 6 s and 2 GB,
+ * "(a?)+(a?)+..." or "($){1,200}" seconds to minutes. A DNS answer must not
+ * do that to us, and ENUM needs none of it (RFC 3761 expressions look like
+ * "^\+?(.*)$" or "^\+47([0-9]{8})$"), so these are refused:
+ *  - '*', '+' or an interval with a maximum above 1 applied to an operand
+ *    that can be empty (x?, x*, x{0,n}, anchors, a group with an empty
+ *    alternative) or that has a quantifier already;
+ *  - back-references in the ERE (POSIX EREs have none);
+ *  - intervals whose bounds multiply above NAPTR_RE_REPEAT_MAX, or whose
+ *    product times the ERE length exceeds NAPTR_RE_EXPAND_MAX.
+ */
+#define NAPTR_RE_REPEAT_MAX 1024
+#define NAPTR_RE_EXPAND_MAX 16384
+#define NAPTR_RE_DEPTH 16
+#define NAPTR_RE_DUP_MAX 32767 /* glibc's RE_DUP_MAX */
 
-static int ere_repeat_ok(const char *ere)
+static int ere_cost_ok(const char *ere)
 {
-	long prod = 1, m, n;
-	int i = 0, j;
+	int cur_null[NAPTR_RE_DEPTH + 1]; /* current alternative can be empty */
+	int any_null[NAPTR_RE_DEPTH + 1]; /* an earlier alternative can */
+	int d = 0, have_op = 0, op_null = 0, op_quant = 0;
+	int i = 0, j, len = (int)strlen(ere);
+	long prod = 1, m, n, f;
+	char c, t;
 
-	while (ere[i]) {
-		if (ere[i] == '\\' && ere[i + 1]) {
-			i += 2;
+	cur_null[0] = 1;
+	any_null[0] = 0;
+	while (i < len) {
+		c = ere[i];
+		if (c == '*' || c == '+' || c == '?'
+				|| (c == '{' && (is_digit(ere[i + 1]) || ere[i + 1] == ','))) {
+			if (!have_op)
+				return 0;
+			m = c == '+' ? 1 : 0;
+			n = c == '?' ? 1 : -1; /* -1: no maximum */
+			i++;
+			if (c == '{') {
+				for (m = 0; is_digit(ere[i]); i++)
+					if ((m = m * 10 + (ere[i] - '0')) > NAPTR_RE_DUP_MAX)
+						return 0;
+				n = m;
+				if (ere[i] == ',') {
+					i++;
+					n = is_digit(ere[i]) ? 0 : -1;
+					for (; is_digit(ere[i]); i++)
+						if ((n = n * 10 + (ere[i] - '0')) > NAPTR_RE_DUP_MAX)
+							return 0;
+				}
+				if (ere[i] != '}' || (n >= 0 && n < m))
+					return 0;
+				i++;
+				f = n < 0 ? m : n;
+				prod *= f < 1 ? 1 : f;
+				if (prod > NAPTR_RE_REPEAT_MAX)
+					return 0;
+			}
+			if ((n < 0 || n > 1) && (op_null || op_quant))
+				return 0;
+			op_quant = 1;
+			if (m == 0)
+				op_null = 1;
 			continue;
 		}
-		if (ere[i] == '[') {
-			/* bracket expression: ']' first is literal */
+		/* anything else ends the pending operand */
+		if (have_op)
+			cur_null[d] = cur_null[d] && op_null;
+		have_op = 1;
+		op_quant = 0;
+		op_null = 0;
+		if (c == '(') {
+			if (d >= NAPTR_RE_DEPTH)
+				return 0;
+			d++;
+			cur_null[d] = 1;
+			any_null[d] = 0;
+			have_op = 0;
+			i++;
+		} else if (c == '|') {
+			any_null[d] |= cur_null[d];
+			cur_null[d] = 1;
+			have_op = 0;
+			i++;
+		} else if (c == ')' && d > 0) {
+			op_null = any_null[d] || cur_null[d];
+			d--;
+			i++;
+		} else if (c == '\\') {
+			if (ere[i + 1] == '\0' || (ere[i + 1] >= '1' && ere[i + 1] <= '9'))
+				return 0;
+			/* GNU zero-width escapes */
+			op_null = strchr("bB<>`'", ere[i + 1]) != NULL;
+			i += 2;
+		} else if (c == '[') {
+			/* bracket expression: ']' first is literal; [:class:],
+			 * [=e=] and [.c.] may hold a ']' */
 			j = i + 1;
 			if (ere[j] == '^')
 				j++;
 			if (ere[j] == ']')
 				j++;
-			while (ere[j] && ere[j] != ']')
+			while (ere[j] && ere[j] != ']') {
+				t = ere[j + 1];
+				if (ere[j] == '[' && (t == ':' || t == '=' || t == '.')) {
+					for (j += 2; ere[j] && !(ere[j] == t && ere[j + 1] == ']');
+							j++)
+						;
+					if (!ere[j])
+						return 0;
+					j++;
+				}
 				j++;
-			i = ere[j] ? j + 1 : j;
-			continue;
-		}
-		if (ere[i] == '{') {
-			m = n = 0;
-			for (j = i + 1; ere[j] >= '0' && ere[j] <= '9' && m <= 100000; j++)
-				m = m * 10 + (ere[j] - '0');
-			if (ere[j] == ',')
-				for (j++; ere[j] >= '0' && ere[j] <= '9' && n <= 100000; j++)
-					n = n * 10 + (ere[j] - '0');
-			if (n < m)
-				n = m;
-			if (n < 1)
-				n = 1;
-			prod *= n;
-			if (prod > NAPTR_RE_REPEAT_MAX)
+			}
+			if (!ere[j])
 				return 0;
+			i = j + 1;
+		} else {
+			/* '^' and '$' match the empty string */
+			op_null = c == '^' || c == '$';
+			i++;
 		}
-		i++;
 	}
-	return 1;
+	if (d != 0)
+		return 0;
+	return (long)len * prod <= NAPTR_RE_EXPAND_MAX;
 }
 
 int naptr_apply_regexp(cm_str regexp, const char *aus, char *out, int size)
@@ -437,7 +520,7 @@ int naptr_apply_regexp(cm_str regexp, const char *aus, char *out, int size)
 			return -1;
 	}
 
-	if (!ere_repeat_ok(ere) || regcomp(&re, ere, cflags) != 0)
+	if (!ere_cost_ok(ere) || regcomp(&re, ere, cflags) != 0)
 		return -1;
 	if (regexec(&re, aus, 10, pm, 0) != 0) {
 		regfree(&re);

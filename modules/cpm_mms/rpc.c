@@ -239,7 +239,7 @@ static void rpc_config(rpc_t *rpc, void *c)
 			"enum_suffix", cpm_cfg.enum_suffix,
 			"enum_server", cpm_cfg.enum_server[0] ? cpm_cfg.enum_server : "-",
 			"mm4_port", cpm_cfg.mm4_port);
-	rpc->struct_add(h, "dsddddddddds",
+	rpc->struct_add(h, "dsddddddddddds",
 			"res_timeout", cpm_cfg.res_timeout_ms / 1000,
 			"timeout_reply",
 			cpm_cfg.timeout_mode == MAP_TIMEOUT_504 ? "504" : "202",
@@ -250,6 +250,8 @@ static void rpc_config(rpc_t *rpc, void *c)
 			"mm4_max_size", cpm_cfg.mm4_max_size,
 			"mm4_max_connections", cpm_cfg.mm4_max_connections,
 			"mm4_idle_timeout", cpm_cfg.mm4_idle_timeout,
+			"mm4_peer_connections", cpm_cfg.mm4_peer_connections,
+			"mm4_session_timeout", cpm_cfg.mm4_session_timeout,
 			"cpim_recipients", cpm_cfg.map.use_cpim_recipients,
 			"max_recipients", cpm_cfg.map.max_recipients,
 			"mms_version", cpm_cfg.map.mms_version.s);

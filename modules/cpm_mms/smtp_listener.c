@@ -43,6 +43,7 @@ typedef struct mm4_conn {
 	int fd;
 	char peer[64];
 	long long last_ms;
+	long long start_ms;
 	smtpd_session smtp;
 	cm_buf out;
 	int closing;
@@ -362,6 +363,17 @@ static int conn_flush(int ep, mm4_conn *c)
 	return 0;
 }
 
+static int peer_conns(const char *addr)
+{
+	mm4_conn *c;
+	int n = 0;
+
+	for (c = conn_list; c; c = c->next)
+		if (strcmp(c->peer, addr) == 0)
+			n++;
+	return n;
+}
+
 static void conn_accept(int ep)
 {
 	struct sockaddr_storage ss;
@@ -394,6 +406,17 @@ static void conn_accept(int ep)
 			close(fd);
 			continue;
 		}
+		if (peer_conns(addr) >= cpm_cfg.mm4_peer_connections) {
+			static const char busy[] = "421 4.7.0 too many connections from you\r\n";
+			stats_inc(CPM_ST_MM4_REFUSED);
+			LM_WARN("MM4 connection from %s refused: %d connections from it\n",
+					addr, cpm_cfg.mm4_peer_connections);
+			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL) < 0) {
+				/* closing anyway */
+			}
+			close(fd);
+			continue;
+		}
 		if (nconns >= cpm_cfg.mm4_max_connections) {
 			stats_inc(CPM_ST_MM4_REFUSED);
 			static const char busy[] = "421 4.3.2 too many connections\r\n";
@@ -414,7 +437,7 @@ static void conn_accept(int ep)
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		snprintf(c->peer, sizeof(c->peer), "%s", addr);
-		c->last_ms = pending_now_ms();
+		c->last_ms = c->start_ms = pending_now_ms();
 		smtpd_limits_default(&lim);
 		lim.max_msg_size = cpm_cfg.mm4_max_size;
 		smtpd_init(&c->smtp, &lim, &listener_cb, c, cpm_cfg.hostname);
@@ -473,10 +496,14 @@ static void conn_idle_scan(int ep, long long now)
 
 	for (c = conn_list; c; c = next) {
 		next = c->next;
-		if (now - c->last_ms < (long long)cpm_cfg.mm4_idle_timeout * 1000)
+		/* idle, or trickling bytes to hold the slot (slowloris) */
+		if (now - c->last_ms < (long long)cpm_cfg.mm4_idle_timeout * 1000
+				&& now - c->start_ms
+					< (long long)cpm_cfg.mm4_session_timeout * 1000)
 			continue;
-		LM_NOTICE("MM4 connection from %s idle for %d s: closed\n", c->peer,
-				cpm_cfg.mm4_idle_timeout);
+		LM_NOTICE("MM4 connection from %s %s: closed\n", c->peer,
+				now - c->last_ms >= (long long)cpm_cfg.mm4_idle_timeout * 1000
+					? "idle too long" : "session too long");
 		smtpd_timeout(&c->smtp, &c->out);
 		conn_flush(ep, c);
 		conn_close(ep, c);
