@@ -46,7 +46,7 @@ CFLAGS ?= -O2 -g
 PURE_SRC := cm_str.c cpim.c mm4.c e164.c mapping.c smtp_server.c imdn.c
 GLUE_SRC := cpm_mms_mod.c forward.c workers.c pending.c enum_resolve.c smtp_client.c \
 	smtp_listener.c resume.c stats.c peers.c rpc.c inbound.c mm4_in.c \
-	store.c report.c
+	store.c report.c enum_cache.c
 MOD_SRC := $(addprefix $(MOD_DIR)/,$(PURE_SRC) $(GLUE_SRC))
 MOD_HDR := $(wildcard $(MOD_DIR)/*.h)
 KAM_LIBDIR ?= $(dir $(shell dpkg -L kamailio 2>/dev/null | grep '/libsrdb1.so.1$$' | head -1))

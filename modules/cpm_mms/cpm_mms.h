@@ -56,6 +56,9 @@ typedef struct cpm_mms_cfg {
 	char *db_url;           /* report correlation DB, empty = none */
 	char *db_table;
 	int corr_expire;        /* seconds a correlation row is kept */
+	int dns_cache_size;     /* entries of the routing DNS cache, 0 = off */
+	int dns_negative_ttl;   /* seconds NXDOMAIN/NODATA are remembered */
+	int dns_max_ttl;        /* cap on any cached answer */
 	map_config map;
 	mm4_in_config map_in;
 } cpm_mms_cfg;

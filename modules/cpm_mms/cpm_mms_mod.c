@@ -49,6 +49,7 @@
 #include "mm4_in.h"
 #include "report.h"
 #include "store.h"
+#include "enum_cache.h"
 
 MODULE_VERSION
 
@@ -90,6 +91,9 @@ static int p_max_inbound = 20000;
 static char *p_db_url = "";
 static char *p_db_table = "cpm_mms_corr";
 static int p_corr_expire = 604800;
+static int p_dns_cache_size = 10000;
+static int p_dns_negative_ttl = 30;
+static int p_dns_max_ttl = 3600;
 
 static int mod_init(void);
 static int child_init(int rank);
@@ -152,6 +156,9 @@ static param_export_t params[] = {
 	{"db_url", PARAM_STRING, &p_db_url},
 	{"db_table", PARAM_STRING, &p_db_table},
 	{"corr_expire", PARAM_INT, &p_corr_expire},
+	{"dns_cache_size", PARAM_INT, &p_dns_cache_size},
+	{"dns_negative_ttl", PARAM_INT, &p_dns_negative_ttl},
+	{"dns_max_ttl", PARAM_INT, &p_dns_max_ttl},
 	{0, 0, 0}
 };
 
@@ -365,6 +372,13 @@ static int cfg_check(void)
 	cpm_cfg.db_url = p_db_url;
 	cpm_cfg.db_table = p_db_table;
 	cpm_cfg.corr_expire = p_corr_expire;
+	if (p_dns_cache_size < 0 || p_dns_negative_ttl < 0 || p_dns_max_ttl < 0) {
+		LM_ERR("dns_cache_size, dns_negative_ttl, dns_max_ttl must be >= 0\n");
+		return -1;
+	}
+	cpm_cfg.dns_cache_size = p_dns_cache_size;
+	cpm_cfg.dns_negative_ttl = p_dns_negative_ttl;
+	cpm_cfg.dns_max_ttl = p_dns_max_ttl;
 	return 0;
 }
 
@@ -382,7 +396,7 @@ static int mod_init(void)
 	if (resume_init() < 0 || pending_init(cpm_cfg.max_pending) < 0
 			|| workers_init() < 0 || stats_init() < 0 || peers_init() < 0
 			|| inbound_init(p_max_inbound) < 0 || mm4_in_init() < 0
-			|| store_init() < 0)
+			|| store_init() < 0 || enum_cache_init(cpm_cfg.dns_cache_size) < 0)
 		return -1;
 	if (listener_bind(cpm_cfg.mm4_listen) < 0)
 		return -1;
@@ -428,6 +442,7 @@ static void mod_destroy(void)
 	pending_destroy();
 	peers_destroy();
 	inbound_destroy();
+	enum_cache_destroy();
 }
 
 /* ---- script functions ---- */

@@ -18,6 +18,8 @@
 
 #include "cpm_mms.h"
 #include "enum_resolve.h"
+#include "enum_cache.h"
+#include "stats.h"
 
 extern struct dns_func_t dns_func; /* core/dns_func.c */
 
@@ -45,6 +47,18 @@ typedef struct dq_mx {
 } dq_mx;
 
 static ldns_resolver *enum_ldns = NULL;
+
+/* smallest TTL of the answer being read (for the cache), and what one
+ * enum_resolve() call did, for its trace */
+static unsigned int q_ttl;
+static int q_hits;
+static int q_queries;
+
+static void ttl_seen(unsigned int ttl)
+{
+	if (ttl < q_ttl)
+		q_ttl = ttl;
+}
 
 static const char *dq_name(dq_status s)
 {
@@ -158,6 +172,12 @@ static dq_status ldns_query(const char *name, ldns_rr_type type,
 	}
 	*answers = ldns_pkt_rr_list_by_type(pkt, type, LDNS_SECTION_ANSWER);
 	ldns_pkt_free(pkt);
+	if (*answers) {
+		size_t i;
+
+		for (i = 0; i < ldns_rr_list_rr_count(*answers); i++)
+			ttl_seen(ldns_rr_ttl(ldns_rr_list_rr(*answers, i)));
+	}
 	if (!*answers || ldns_rr_list_rr_count(*answers) == 0) {
 		if (*answers)
 			ldns_rr_list_deep_free(*answers);
@@ -315,6 +335,7 @@ static dq_status kam_naptr(const char *name, dq_naptrs *q)
 
 		if (l->type != T_NAPTR || !nr)
 			continue;
+		ttl_seen(l->ttl);
 		n->order = nr->order;
 		n->pref = nr->pref;
 		if (pool_add(q, nr->flags, nr->flags_len, &n->flags) < 0
@@ -353,6 +374,7 @@ static dq_status kam_mx(const char *name, dq_mx *mx, int *n)
 
 		if (ldns_rr_rd_count(rr) < 2)
 			continue;
+		ttl_seen(ldns_rr_ttl(rr));
 		mx[*n].pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
 		if (rdf_dname(ldns_rr_rdf(rr, 1), mx[*n].host,
 					sizeof(mx[*n].host)) < 0)
@@ -375,6 +397,7 @@ static dq_status kam_addr(const char *name, int v6, char ips[][64], int *n,
 	if (!head)
 		return kam_status();
 	for (l = head; l && *n < max; l = l->next) {
+		ttl_seen(l->ttl);
 		if (l->type == T_A && !v6) {
 			inet_ntop(AF_INET, ((struct a_rdata *)l->rdata)->ip, ips[*n], 64);
 			(*n)++;
@@ -388,31 +411,194 @@ static dq_status kam_addr(const char *name, int v6, char ips[][64], int *n,
 	return DQ_OK;
 }
 
+/* ---- the shared TTL cache in front of both backends ---- */
+
+#define QT_NAPTR 1
+#define QT_MX 2
+#define QT_ADDR 3
+
+static void cache_store(int type, const char *name, dq_status st,
+		const char *blob, int len)
+{
+	unsigned int ttl;
+
+	if (st == DQ_TEMP)
+		return; /* a failure may be over in a second: ask again */
+	ttl = (st == DQ_OK) ? q_ttl : (unsigned int)cpm_cfg.dns_negative_ttl;
+	if (ttl > (unsigned int)cpm_cfg.dns_max_ttl)
+		ttl = cpm_cfg.dns_max_ttl;
+	enum_cache_put(type, name, st, ttl, blob, len);
+}
+
+static int put_str(char *b, int *pos, int size, const cm_str *s)
+{
+	if (s->len > 255 || *pos + 1 + s->len > size)
+		return -1;
+	b[(*pos)++] = (char)s->len;
+	memcpy(b + *pos, s->s, s->len);
+	*pos += s->len;
+	return 0;
+}
+
+static int get_str(const char *b, int *pos, int len, char **out, int *olen)
+{
+	int l;
+
+	if (*pos >= len)
+		return -1;
+	l = (unsigned char)b[(*pos)++];
+	if (*pos + l > len)
+		return -1;
+	*out = (char *)b + *pos;
+	*olen = l;
+	*pos += l;
+	return 0;
+}
+
 static dq_status q_naptr(const char *name, dq_naptrs *q)
 {
-	return enum_ldns ? ldns_naptr(name, q) : kam_naptr(name, q);
+	char *blob, buf[DQ_POOL + DQ_MAX_NAPTR * 8];
+	int len, pos = 0, st, i, sl;
+	char *s;
+
+	if (enum_cache_get(QT_NAPTR, name, &st, &blob, &len)) {
+		q_hits++;
+		stats_inc(CPM_ST_DNS_CACHE_HITS);
+		while (pos + 4 <= len && q->n < DQ_MAX_NAPTR) {
+			naptr_rr *n = &q->rr[q->n];
+			cm_str *f[4] = { &n->flags, &n->service, &n->regexp,
+				&n->replacement };
+
+			n->order = ((unsigned char)blob[pos] << 8)
+				| (unsigned char)blob[pos + 1];
+			n->pref = ((unsigned char)blob[pos + 2] << 8)
+				| (unsigned char)blob[pos + 3];
+			pos += 4;
+			for (i = 0; i < 4; i++) {
+				if (get_str(blob, &pos, len, &s, &sl) < 0
+						|| pool_add(q, s, sl, f[i]) < 0)
+					break;
+			}
+			if (i < 4)
+				break;
+			q->n++;
+		}
+		if (blob)
+			pkg_free(blob);
+		return st;
+	}
+	q_queries++;
+	stats_inc(CPM_ST_DNS_QUERIES);
+	q_ttl = cpm_cfg.dns_max_ttl;
+	st = enum_ldns ? ldns_naptr(name, q) : kam_naptr(name, q);
+	for (i = 0; i < q->n; i++) {
+		const naptr_rr *n = &q->rr[i];
+
+		if (pos + 4 > (int)sizeof(buf))
+			break;
+		buf[pos++] = n->order >> 8;
+		buf[pos++] = n->order & 0xff;
+		buf[pos++] = n->pref >> 8;
+		buf[pos++] = n->pref & 0xff;
+		if (put_str(buf, &pos, sizeof(buf), &n->flags) < 0
+				|| put_str(buf, &pos, sizeof(buf), &n->service) < 0
+				|| put_str(buf, &pos, sizeof(buf), &n->regexp) < 0
+				|| put_str(buf, &pos, sizeof(buf), &n->replacement) < 0)
+			return st; /* too big to cache: fine */
+	}
+	cache_store(QT_NAPTR, name, st, buf, pos);
+	return st;
 }
 
 static dq_status q_mx(const char *name, dq_mx *mx, int *n)
 {
-	return enum_ldns ? ldns_mx(name, mx, n) : kam_mx(name, mx, n);
+	char *blob, buf[DQ_MAX_MX * 132];
+	int len, pos = 0, st, i, sl;
+	char *s;
+
+	*n = 0;
+	if (enum_cache_get(QT_MX, name, &st, &blob, &len)) {
+		q_hits++;
+		stats_inc(CPM_ST_DNS_CACHE_HITS);
+		while (pos + 2 < len && *n < DQ_MAX_MX) {
+			mx[*n].pref = ((unsigned char)blob[pos] << 8)
+				| (unsigned char)blob[pos + 1];
+			pos += 2;
+			if (get_str(blob, &pos, len, &s, &sl) < 0
+					|| sl >= (int)sizeof(mx[*n].host))
+				break;
+			memcpy(mx[*n].host, s, sl);
+			mx[*n].host[sl] = '\0';
+			(*n)++;
+		}
+		if (blob)
+			pkg_free(blob);
+		return st;
+	}
+	q_queries++;
+	stats_inc(CPM_ST_DNS_QUERIES);
+	q_ttl = cpm_cfg.dns_max_ttl;
+	st = enum_ldns ? ldns_mx(name, mx, n) : kam_mx(name, mx, n);
+	for (i = 0; i < *n; i++) {
+		cm_str h = cm_str_z(mx[i].host);
+
+		buf[pos++] = mx[i].pref >> 8;
+		buf[pos++] = mx[i].pref & 0xff;
+		if (put_str(buf, &pos, sizeof(buf), &h) < 0)
+			return st;
+	}
+	cache_store(QT_MX, name, st, buf, pos);
+	return st;
 }
 
 /* A then AAAA of one name */
 static dq_status q_addrs(const char *name, char ips[][64], int *n, int max)
 {
 	dq_status s4, s6;
+	char *blob, buf[MM4_DEST_MAX_HOSTS * 65];
+	int len, pos = 0, st, i, sl;
+	char *s;
 
 	*n = 0;
+	if (enum_cache_get(QT_ADDR, name, &st, &blob, &len)) {
+		q_hits++;
+		stats_inc(CPM_ST_DNS_CACHE_HITS);
+		while (pos < len && *n < max) {
+			if (get_str(blob, &pos, len, &s, &sl) < 0 || sl >= 64)
+				break;
+			memcpy(ips[*n], s, sl);
+			ips[*n][sl] = '\0';
+			(*n)++;
+		}
+		if (blob)
+			pkg_free(blob);
+		return st;
+	}
+	q_queries++;
+	stats_inc(CPM_ST_DNS_QUERIES);
+	q_ttl = cpm_cfg.dns_max_ttl;
 	s4 = enum_ldns ? ldns_addr(name, 0, ips, n, max)
 		: kam_addr(name, 0, ips, n, max);
-	if (s4 == DQ_NXDOMAIN)
+	if (s4 == DQ_NXDOMAIN) {
+		cache_store(QT_ADDR, name, s4, NULL, 0);
 		return s4;
+	}
 	s6 = enum_ldns ? ldns_addr(name, 1, ips, n, max)
 		: kam_addr(name, 1, ips, n, max);
 	if (*n > 0)
-		return DQ_OK;
-	return (s4 == DQ_TEMP || s6 == DQ_TEMP) ? DQ_TEMP : DQ_NODATA;
+		st = DQ_OK;
+	else
+		st = (s4 == DQ_TEMP || s6 == DQ_TEMP) ? DQ_TEMP : DQ_NODATA;
+	for (i = 0; i < *n; i++) {
+		cm_str a = cm_str_z(ips[i]);
+
+		if (put_str(buf, &pos, sizeof(buf), &a) < 0)
+			return st;
+	}
+	/* an address that failed one family only is still worth keeping */
+	if (st != DQ_OK || (s4 != DQ_TEMP && s6 != DQ_TEMP))
+		cache_store(QT_ADDR, name, st, buf, pos);
+	return st;
 }
 
 static int mx_cmp(const void *a, const void *b)
@@ -519,11 +705,17 @@ static int resolve_static(mm4_dest *d)
 
 int enum_resolve_domain(const char *domain, mm4_dest *d)
 {
+	int ret;
+
 	memset(d, 0, sizeof(*d));
 	if (strlen(domain) >= sizeof(d->domain))
 		return MAP_LF_NO_HOST;
 	strcpy(d->domain, domain);
-	return resolve_hosts(d);
+	q_hits = q_queries = 0;
+	ret = resolve_hosts(d);
+	d->cache_hits = q_hits;
+	d->dns_queries = q_queries;
+	return ret;
 }
 
 int enum_resolve(const char *e164, mm4_dest *d)
@@ -538,6 +730,7 @@ int enum_resolve(const char *e164, mm4_dest *d)
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->e164, sizeof(d->e164), "%s", e164);
+	q_hits = q_queries = 0;
 	if (enum_domain(e164, cm_str_z(cpm_cfg.enum_suffix), name,
 				sizeof(name)) < 0)
 		return MAP_LF_NOT_E164;
@@ -579,7 +772,9 @@ int enum_resolve(const char *e164, mm4_dest *d)
 	pkg_free(q);
 	if (ret != 0 && ret != MAP_LF_NO_HOST && cpm_cfg.nroutes > 0) {
 		if (resolve_static(d) == 0)
-			return 0;
+			ret = 0;
 	}
+	d->cache_hits = q_hits;
+	d->dns_queries = q_queries;
 	return ret;
 }

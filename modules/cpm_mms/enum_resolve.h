@@ -30,6 +30,8 @@ typedef struct mm4_dest {
 	mm4_host hosts[MM4_DEST_MAX_HOSTS]; /* in MX preference order */
 	int nhosts;
 	int via_static;             /* 1 if a static route was used */
+	int cache_hits;             /* answers taken from the TTL cache */
+	int dns_queries;            /* answers asked of DNS */
 	char trace[1536];           /* what was looked up, ';'-separated */
 } mm4_dest;
 

@@ -18,6 +18,7 @@
 #include "peers.h"
 #include "workers.h"
 #include "enum_resolve.h"
+#include "enum_cache.h"
 
 static const char *rpc_stats_doc[2] = {
 	"All cpm_mms counters.", 0
@@ -159,14 +160,15 @@ static void rpc_enum(rpc_t *rpc, void *c)
 			cpm_cfg.enum_server_host[0] ? cpm_cfg.enum_server
 				: "system (Kamailio DNS layer)");
 	if (ret == 0) {
-		rpc->struct_add(h, "sssds", "result", "ok", "mailbox", d->mailbox,
-				"domain", d->domain, "static_route", d->via_static,
-				"cache", "not cached (every lookup queries DNS)");
+		rpc->struct_add(h, "sssd", "result", "ok", "mailbox", d->mailbox,
+				"domain", d->domain, "static_route", d->via_static);
 	} else {
 		map_local_failure_to_sip(ret, cpm_cfg.timeout_mode, &st);
 		rpc->struct_add(h, "sds", "result", "failed", "sip_code", st.code,
 				"sip_reason", st.reason);
 	}
+	rpc->struct_add(h, "dd", "cache_hits", d->cache_hits, "dns_queries",
+			d->dns_queries);
 	if (rpc->struct_add(h, "[", "hosts", &arr) >= 0) {
 		for (i = 0; i < d->nhosts; i++)
 			rpc->array_add(arr, "s", d->hosts[i].ip);
@@ -183,6 +185,18 @@ static void rpc_enum(rpc_t *rpc, void *c)
 	}
 done:
 	pkg_free(d);
+}
+
+static const char *rpc_enum_flush_doc[2] = {
+	"Empty the routing DNS cache (NAPTR/MX/A answers).", 0
+};
+
+static void rpc_enum_flush(rpc_t *rpc, void *c)
+{
+	int n = enum_cache_count();
+
+	enum_cache_flush();
+	rpc->rpl_printf(c, "flushed %d entries", n);
 }
 
 static const char *rpc_peers_doc[2] = {
@@ -285,6 +299,7 @@ rpc_export_t cpm_mms_rpc_cmds[] = {
 	{"cpm_mms.pending", rpc_pending, rpc_pending_doc, 0},
 	{"cpm_mms.pending_drop", rpc_pending_drop, rpc_pending_drop_doc, 0},
 	{"cpm_mms.enum", rpc_enum, rpc_enum_doc, 0},
+	{"cpm_mms.enum_flush", rpc_enum_flush, rpc_enum_flush_doc, 0},
 	{"cpm_mms.peers", rpc_peers, rpc_peers_doc, 0},
 	{"cpm_mms.config", rpc_config, rpc_config_doc, 0},
 	{0, 0, 0, 0}

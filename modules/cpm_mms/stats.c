@@ -38,6 +38,8 @@ static const struct {
 	{"reports_out", "MM4 delivery reports and read replies sent"},
 	{"imdn_in", "IMDNs taken by cpm_mms_report()"},
 	{"imdn_out", "IMDNs accepted by the CPM side"},
+	{"dns_queries", "NAPTR/MX/A questions sent to DNS"},
+	{"dns_cache_hits", "NAPTR/MX/A answers taken from the TTL cache"},
 };
 
 static counter_val_t cnt_pending(counter_handle_t h, void *p)

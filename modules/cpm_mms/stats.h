@@ -28,6 +28,8 @@ typedef enum cpm_stat {
 	CPM_ST_REPORTS_OUT,      /* MM4 delivery/read reports sent */
 	CPM_ST_IMDN_IN,          /* IMDNs taken by cpm_mms_report() */
 	CPM_ST_IMDN_OUT,         /* IMDNs the CPM side accepted */
+	CPM_ST_DNS_QUERIES,      /* routing DNS questions sent */
+	CPM_ST_DNS_CACHE_HITS,   /* routing DNS answers from the TTL cache */
 	CPM_ST_COUNT
 } cpm_stat;
 
