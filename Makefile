@@ -110,6 +110,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) check-flags
 	$(MAKE) unit
+	$(MAKE) docs-check
 	$(MAKE) e2e
 	$(MAKE) valgrind
 
@@ -122,3 +123,5 @@ clean:
 
 distclean: clean
 	rm -rf $(KSRC)
+
+include doc/doc.mk

@@ -1,0 +1,220 @@
+#!/bin/bash
+# cpm_mms - check that doc/cpm_mms_admin.xml documents exactly what the code
+# exports: modparams (params[]), script functions (cmds[]), KEMI functions,
+# RPC commands (rpc.c), counters (stats.c), $mm4() names
+# (pv_parse_mm4_name), the return codes of forward.h and the event route
+# name; each in its own section, and nothing the code lacks. Return codes
+# of forward.h and report.h must be in their functions' tables. Also checks the
+# documented default of every parameter against its C initialiser.
+#
+# Usage: test/docs/check_docs.sh   (from anywhere; needs xmllint)
+# Last line: "N passed, M failed"; exit status 1 on any failure.
+#
+# Copyright (C) 2026 cpm_mms authors
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -u
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+MOD="$TOP/modules/cpm_mms"
+DOC="$TOP/doc/cpm_mms_admin.xml"
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+for f in "$MOD/cpm_mms_mod.c" "$MOD/rpc.c" "$MOD/stats.c" "$MOD/forward.h" \
+		"$MOD/mm4_in.c" "$DOC"; do
+	[ -r "$f" ] || { bad "missing file $f"; echo "$pass passed, $fail failed"; exit 1; }
+done
+command -v xmllint >/dev/null || { bad "xmllint not installed"; echo "$pass passed, $fail failed"; exit 1; }
+
+# ---- the code ----
+
+# body of a C array: from the line matching $2 to the next line "};"
+c_block() {
+	awk -v start="$2" 'index($0, start) { on = 1; next } on && /^};/ { exit } on' "$1"
+}
+# first string literal of each "{"..." line of a block
+c_names() {
+	sed -n 's/^[[:space:]]*{[[:space:]]*"\([^"]*\)".*/\1/p' | sort -u
+}
+
+code_params=$(c_block "$MOD/cpm_mms_mod.c" "param_export_t params[]" | c_names)
+code_cmds=$(c_block "$MOD/cpm_mms_mod.c" "cmd_export_t cmds[]" | c_names)
+# RPC commands are documented by their name without the "cpm_mms." prefix
+code_rpcs=$(c_block "$MOD/rpc.c" "rpc_export_t cpm_mms_rpc_cmds[]" | c_names \
+	| sed 's/^cpm_mms\.//')
+code_stats=$( { c_block "$MOD/stats.c" "cpm_cnt_def[CPM_ST_COUNT]" | c_names;
+	grep -o 'counter_register([^,]*, *"cpm_mms", *"[A-Za-z0-9_]*"' "$MOD/stats.c" \
+		| sed 's/.*"cpm_mms", *"\([^"]*\)"$/\1/'; } | sort -u)
+code_pvs=$(awk '/^static int pv_parse_mm4_name\(/ && !/;/ { on = 1 } on && /^}/ { exit } on' \
+	"$MOD/cpm_mms_mod.c" | sed -n 's/^[[:space:]]*{"\([a-z_]*\)", MM4_PV_.*/\1/p' | sort -u)
+code_kemi=$(c_block "$MOD/cpm_mms_mod.c" "sr_kemi_t sr_kemi_cpm_mms_exports[]" \
+	| sed -n 's/.*str_init("cpm_mms"), *str_init("\([^"]*\)").*/\1/p' | sort -u)
+code_event=$(sed -n 's/^#define MM4_IN_EVENT "\(.*\)"/\1/p' "$MOD/mm4_in.c")
+
+for v in code_params code_cmds code_rpcs code_stats code_pvs code_kemi code_event; do
+	if [ -z "${!v}" ]; then
+		bad "nothing extracted for $v: has the C source changed shape?"
+	fi
+done
+
+# ---- the documentation ----
+
+xp() {
+	xmllint --nonet --loaddtd --noent --xpath "$1" "$DOC" 2>/dev/null
+}
+# ids starting with a prefix (a fixed string), without it: anywhere in the
+# document / inside one section
+ids_with() {
+	grep -o 'id="[^"]*"' | sed 's/^id="//; s/"$//' \
+		| awk -v p="$1" 'index($0, p) == 1 { print substr($0, length(p) + 1) }' | sort -u
+}
+ids_all() { xp "//@id" | ids_with "$1"; }
+ids_in() { xp "//section[@id='$1']//@id" | ids_with "$2"; }
+
+if ! xmllint --nonet --loaddtd --noent --noout "$DOC" 2>/dev/null; then
+	bad "$DOC does not parse (xmllint --noout)"
+	echo "$pass passed, $fail failed"
+	exit 1
+fi
+
+# compare: kind, code list, section id, id prefix
+compare() {
+	local kind=$1 code=$2 sect=$3 prefix=$4 doc all n
+	doc=$(ids_in "$sect" "$prefix")
+	all=$(ids_all "$prefix")
+	for n in $code; do
+		if grep -qxF -- "$n" <<<"$doc"; then
+			ok "$kind $n documented in section $sect"
+		elif grep -qxF -- "$n" <<<"$all"; then
+			bad "$kind $n documented outside section $sect"
+		else
+			bad "$kind $n is in the code but not documented (id $prefix$n)"
+		fi
+	done
+	for n in $all; do
+		case "$n" in *.*) continue ;; esac   # sub-ids such as cpm_mms.f.x.rc
+		if ! grep -qxF -- "$n" <<<"$code"; then
+			bad "$kind $n is documented but the code has no such $kind"
+		fi
+	done
+}
+
+compare parameter "$code_params" cpm_mms.parameters cpm_mms.p.
+compare function "$code_cmds" cpm_mms.functions cpm_mms.f.
+compare kemi "$code_kemi" cpm_mms.kemi cpm_mms.k.
+compare rpc "$code_rpcs" cpm_mms.rpc cpm_mms.r.
+compare counter "$code_stats" cpm_mms.statistics cpm_mms.s.
+compare pv "$code_pvs" cpm_mms.pvs cpm_mms.pv.
+
+# the visible title / term must name the same thing as the id (only for
+# what is documented: the rest has failed above already)
+has_id() { [ "$(xp "count(//*[@id='$1'])")" != 0 ]; }
+title_of() { xp "normalize-space(//*[@id='$1']/$2)"; }
+for n in $code_params; do
+	has_id "cpm_mms.p.$n" || continue
+	t=$(title_of "cpm_mms.p.$n" "title/varname")
+	[ "$t" = "$n" ] && ok "parameter $n title" || bad "parameter $n: section title names '$t'"
+done
+for n in $code_rpcs; do
+	has_id "cpm_mms.r.$n" || continue
+	t=$(title_of "cpm_mms.r.$n" "title/function")
+	[ "$t" = "cpm_mms.$n" ] && ok "rpc cpm_mms.$n title" || bad "rpc cpm_mms.$n: section title names '$t'"
+done
+for n in $code_stats; do
+	has_id "cpm_mms.s.$n" || continue
+	t=$(title_of "cpm_mms.s.$n" "term")
+	[ "$t" = "$n" ] && ok "counter $n term" || bad "counter $n: entry names '$t'"
+done
+for n in $code_pvs; do
+	has_id "cpm_mms.pv.$n" || continue
+	t=$(title_of "cpm_mms.pv.$n" "term")
+	[ "$t" = "\$mm4($n)" ] && ok "pv $n term" || bad "pv $n: entry names '$t'"
+done
+for n in $code_cmds; do
+	has_id "cpm_mms.f.$n" || continue
+	t=$(title_of "cpm_mms.f.$n" "title/function")
+	case "$t" in "$n("*) ok "function $n title" ;; *) bad "function $n: section title names '$t'" ;; esac
+done
+for n in $code_kemi; do
+	has_id "cpm_mms.k.$n" || continue
+	t=$(title_of "cpm_mms.k.$n" "title/function")
+	case "$t" in "KSR.cpm_mms.$n("*) ok "kemi $n title" ;; *) bad "kemi $n: section title names '$t'" ;; esac
+done
+
+# ---- parameter types and defaults against the C initialisers ----
+while read -r name type var; do
+	[ -n "$name" ] || continue
+	has_id "cpm_mms.p.$name" || continue
+	dtitle=$(title_of "cpm_mms.p.$name" "title")
+	dtype=$(sed -n 's/.*(\(int\|str\))$/\1/p' <<<"$dtitle")
+	case "$type" in
+	*PARAM_INT*) want=int ;;
+	*) want=str ;;
+	esac
+	[ "$dtype" = "$want" ] && ok "parameter $name type $want" \
+		|| bad "parameter $name: documented type '$dtype', code says $want"
+	def=$(xp "normalize-space(//section[@id='cpm_mms.p.$name']/para[starts-with(normalize-space(.), 'Default value is')])")
+	case "$var" in
+	'&p_'*)
+		var=${var#&}
+		init=$(sed -n "s/^static \(int \|char \*\)$var = \(.*\);/\2/p" "$MOD/cpm_mms_mod.c")
+		if [ -z "$init" ]; then
+			bad "parameter $name: no initialiser of $var found"
+		elif [ "$init" = '""' ]; then
+			case "$def" in "Default value is empty"*) ok "parameter $name default empty" ;;
+			*) bad "parameter $name: code default is empty, doc says '$def'" ;; esac
+		else
+			case "$want" in
+			int) expect="Default value is $init" ;;
+			*) expect="Default value is $init" ;;
+			esac
+			case "$def" in "$expect"[\ .]*|"$expect") ok "parameter $name default $init" ;;
+			*) bad "parameter $name: code default $init, doc says '$def'" ;; esac
+		fi
+		;;
+	*)	# function parameter (static_route): no initialiser to compare
+		case "$def" in "Default value is"*) ok "parameter $name default stated" ;;
+		*) bad "parameter $name: no default stated" ;; esac
+		;;
+	esac
+done < <(c_block "$MOD/cpm_mms_mod.c" "param_export_t params[]" \
+	| sed -n 's/^[[:space:]]*{"\([^"]*\)", *\([^,]*\), *\(.*\)},[[:space:]]*$/\1 \2 \3/p' \
+	| sed 's/ (void \*)/ /; s/ | /|/g' | awk '{ print $1, $2, $3 }')
+
+# ---- return codes: forward.h (cpm_mms_forward), report.h (cpm_mms_report) ----
+check_rc() {
+	local hdr=$1 pfx=$2 table=$3 rc_doc sym val
+	if [ ! -r "$MOD/$hdr" ]; then
+		bad "missing $MOD/$hdr"
+		return
+	fi
+	rc_doc=$(xp "string(//table[@id='$table'])")
+	while read -r sym val; do
+		[ -n "$sym" ] || continue
+		if grep -qF -- "$val ($sym)" <<<"$rc_doc"; then
+			ok "return code $val ($sym) documented"
+		else
+			bad "return code $val ($sym) of $hdr missing from table $table"
+		fi
+	done < <(sed -n "s/^#define \(${pfx}[A-Z0-9_]*\) \(-\{0,1\}[0-9][0-9]*\).*/\1 \2/p" "$MOD/$hdr")
+	for sym in $(grep -o "${pfx}[A-Z0-9_]*" <<<"$rc_doc" | sort -u); do
+		grep -q "^#define $sym " "$MOD/$hdr" \
+			|| bad "return code $sym is documented but $hdr has no such code"
+	done
+}
+check_rc forward.h CPM_FWD_ cpm_mms.f.cpm_mms_forward.rc
+check_rc report.h CPM_RPT_ cpm_mms.f.cpm_mms_report.rc
+
+# ---- event route ----
+ev=$(xp "string(//section[@id='cpm_mms.events'])")
+if [ -n "$code_event" ] && grep -qF "event_route[$code_event]" <<<"$ev"; then
+	ok "event route $code_event documented in section cpm_mms.events"
+else
+	bad "event route '$code_event' not documented in section cpm_mms.events"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
