@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/random.h>
+#include <arpa/inet.h>
 
 #include "core/sr_module.h"
 #include "core/mod_fix.h"
@@ -276,6 +277,12 @@ static int cfg_check(void)
 				"must be positive, mm4_max_size >= 1024\n");
 		return -1;
 	}
+	if (p_max_message_size < 0 || (p_cpim_recipients != 0
+				&& p_cpim_recipients != 1)) {
+		LM_ERR("max_message_size must be >= 0 (0 = no limit) and "
+				"cpim_recipients 0 or 1\n");
+		return -1;
+	}
 	if (strcmp(p_timeout_reply, "202") == 0) {
 		cpm_cfg.timeout_mode = MAP_TIMEOUT_202;
 	} else if (strcmp(p_timeout_reply, "504") == 0) {
@@ -312,6 +319,16 @@ static int cfg_check(void)
 					&cpm_cfg.enum_server_port) < 0) {
 		LM_ERR("enum_server '%s' is not ip[:port]\n", p_enum_server);
 		return -1;
+	}
+	if (p_enum_server[0]) {
+		unsigned char a[16];
+
+		if (inet_pton(AF_INET, cpm_cfg.enum_server_host, a) != 1
+				&& inet_pton(AF_INET6, cpm_cfg.enum_server_host, a) != 1) {
+			LM_ERR("enum_server '%s': an IP address is needed\n",
+					p_enum_server);
+			return -1;
+		}
 	}
 	if (listener_parse_peers(p_mm4_peers) < 0) {
 		LM_ERR("bad mm4_peers '%s'\n", p_mm4_peers);
@@ -637,6 +654,10 @@ static int pv_set_mm4(struct sip_msg *msg, pv_param_t *param, int op,
 		return -1;
 	}
 	if (!val || (val->flags & PV_VAL_NULL)) {
+		if (param->pvn.u.isname.name.n == MM4_PV_TARGET) {
+			LM_ERR("$mm4(target) cannot be empty (use drop to refuse)\n");
+			return -1;
+		}
 		dst[0] = '\0';
 		return 0;
 	}

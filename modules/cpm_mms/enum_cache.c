@@ -180,6 +180,24 @@ void enum_cache_put(int type, const char *name, int status,
 		}
 	}
 	if (ec->count >= ec->max) {
+		/* full: sweep what has expired before giving up (rare, O(n)) */
+		time_t now = time(NULL);
+		int i;
+
+		for (i = 0; i < EC_BUCKETS; i++) {
+			for (pp = &ec->bucket[i]; *pp;) {
+				e = *pp;
+				if (e->expires <= now) {
+					*pp = e->next;
+					ec->count--;
+					shm_free(e);
+				} else {
+					pp = &e->next;
+				}
+			}
+		}
+	}
+	if (ec->count >= ec->max) {
 		lock_release(&ec->lock);
 		shm_free(ne);
 		return;

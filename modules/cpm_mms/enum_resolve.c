@@ -595,9 +595,7 @@ static dq_status q_addrs(const char *name, char ips[][64], int *n, int max)
 		if (put_str(buf, &pos, sizeof(buf), &a) < 0)
 			return st;
 	}
-	/* an address that failed one family only is still worth keeping */
-	if (st != DQ_OK || (s4 != DQ_TEMP && s6 != DQ_TEMP))
-		cache_store(QT_ADDR, name, st, buf, pos);
+	cache_store(QT_ADDR, name, st, buf, pos);
 	return st;
 }
 
@@ -766,11 +764,13 @@ int enum_resolve(const char *e164, mm4_dest *d)
 			d->domain[domain.len] = '\0';
 			trace_add(d, " mailto %s;%s", d->mailbox, "");
 			ret = resolve_hosts(d);
-			break;
+			if (ret == 0)
+				break;
+			/* this MMSE cannot be reached: the next NAPTR may name another */
 		}
 	}
 	pkg_free(q);
-	if (ret != 0 && ret != MAP_LF_NO_HOST && cpm_cfg.nroutes > 0) {
+	if (ret != 0 && cpm_cfg.nroutes > 0) {
 		if (resolve_static(d) == 0)
 			ret = 0;
 	}

@@ -64,11 +64,16 @@ static void set_last(int code, const char *text)
 }
 
 static int cpm_forward_do(struct sip_msg *msg, str *recipient);
+static int fwd_absorbed; /* the last call met a retransmission */
 
 int cpm_forward(struct sip_msg *msg, str *recipient)
 {
-	int ret = cpm_forward_do(msg, recipient);
+	int ret;
 
+	fwd_absorbed = 0;
+	ret = cpm_forward_do(msg, recipient);
+	if (ret == CPM_FWD_SUSPENDED && fwd_absorbed)
+		return ret;
 	if (ret == CPM_FWD_SUSPENDED)
 		stats_inc(CPM_ST_MESSAGES_IN);
 	else
@@ -158,6 +163,7 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 		ret = cpm_tmb.t_newtran(msg);
 		if (ret == 0) {
 			/* a retransmission, absorbed by tm */
+			fwd_absorbed = 1;
 			pkg_free(mr);
 			return CPM_FWD_SUSPENDED;
 		}

@@ -717,6 +717,8 @@ int map_sender_hidden(cm_str from, cm_str privacy)
 		return 1;
 	/* priv-value *(";" priv-value); a comma joins header instances */
 	privacy = cm_str_trim(privacy);
+	if (privacy.len <= 0)
+		return 0; /* also no arithmetic on a NULL s (no Privacy) */
 	start = 0;
 	for (i = 0; i <= privacy.len; i++) {
 		if (i < privacy.len && privacy.s[i] != ';' && privacy.s[i] != ',')

@@ -560,6 +560,8 @@ static void add_crlf_normalised(cm_buf *b, const char *s, int n)
 	int i;
 	int start = 0;
 
+	if (n <= 0)
+		return; /* an empty body may come as {NULL, 0}: no s + 0 */
 	for (i = 0; i < n; i++) {
 		if (s[i] != '\r' && s[i] != '\n')
 			continue;

@@ -87,6 +87,13 @@ static int is_system_address(cm_str addr)
 }
 
 /* the address inside <...> if any, trimmed */
+int mm4_in_ack_requested(const mm4_msg *m)
+{
+	cm_str v = cm_str_trim(mm4_get(m, "X-Mms-Ack-Request"));
+
+	return !(cm_str_ieqz(v, "No") || cm_str_ieqz(v, "0"));
+}
+
 cm_str mm4_in_bare_address(cm_str v)
 {
 	int i, j;
@@ -307,7 +314,9 @@ static void store_forwarded(mm4_msg *m, cm_str rcpt, const cpm_out *o,
 	corr_row r;
 	cm_str v;
 
-	if (!store_enabled() || (!o->delivery_report && !o->read_reply))
+	/* dispositions is empty when nothing may be reported (Message-Class
+	 * Auto): then there is nothing to correlate either */
+	if (!store_enabled() || !o->dispositions)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.direction = CORR_MMS_TO_CPM;
@@ -327,7 +336,8 @@ static void store_forwarded(mm4_msg *m, cm_str rcpt, const cpm_out *o,
 	copy_str(r.orig_system, sizeof(r.orig_system), v);
 	snprintf(r.peer, sizeof(r.peer), "%s", peer);
 	r.dispositions = (o->delivery_report ? CORR_WANT_DR : 0)
-		| (o->read_reply ? CORR_WANT_RR : 0);
+		| (o->read_reply ? CORR_WANT_RR : 0)
+		| (o->rs_delivery_report ? CORR_WANT_RS_DR : 0);
 	r.expires = time(NULL) + cpm_cfg.corr_expire;
 	store_put(&r);
 }
@@ -379,7 +389,9 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 	}
 
 	cm_buf_init(&hdrs);
-	add_hdr(&hdrs, "P-Asserted-Identity", o->pai[0] ? o->pai : NULL);
+	/* RFC 3325 allows sip:, sips: and tel: only */
+	if (o->pai[0] && strncasecmp(o->pai, "mailto:", 7) != 0)
+		add_hdr(&hdrs, "P-Asserted-Identity", o->pai);
 	if (o->anonymous)
 		add_hdr(&hdrs, "Privacy", "id");
 	add_hdr(&hdrs, "Subject", o->subject);
@@ -428,7 +440,7 @@ int mm4_in_forward_req(mm4_msg *m, cm_str *rcpts, int nrcpt,
 		const char *peer, char *text, int textsize)
 {
 	inbound_res info, res;
-	cm_str tid, mid, osys, ack;
+	cm_str tid, mid, osys;
 	cm_str local[INBOUND_MAX_RCPT];
 	char key[INBOUND_KEY_MAX];
 	int nlocal = 0, i;
@@ -442,8 +454,7 @@ int mm4_in_forward_req(mm4_msg *m, cm_str *rcpts, int nrcpt,
 	osys = mm4_in_bare_address(mm4_get(m, "X-Mms-Originator-System"));
 	if (osys.len == 0)
 		osys = mm4_in_bare_address(mm4_get(m, "Sender"));
-	ack = mm4_get(m, "X-Mms-Ack-Request");
-	info.ack_request = !cm_str_ieqz(ack, "No");
+	info.ack_request = mm4_in_ack_requested(m);
 	if (copy_str(info.tid, sizeof(info.tid), tid) < 0
 			|| copy_str(info.message_id, sizeof(info.message_id), mid) < 0
 			|| copy_str(info.orig_system, sizeof(info.orig_system), osys) < 0

@@ -45,6 +45,8 @@ void mm4_in_send_res(const inbound_res *r);
 int mm4_in_send_message(const char *target, const char *dst,
 		const char *from, const char *to, cm_str hdrs, cm_str body,
 		const char *key, int idx, const corr_row *corr, int corr_bit);
+/* X-Mms-Ack-Request of a request: 1 unless it says No (or 0) */
+int mm4_in_ack_requested(const mm4_msg *m);
 /* "addr" or "Name <addr>" -> addr */
 cm_str mm4_in_bare_address(cm_str v);
 

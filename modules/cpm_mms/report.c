@@ -191,7 +191,7 @@ int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
 	osys = mm4_in_bare_address(mm4_get(m, "X-Mms-Originator-System"));
 	if (osys.len == 0)
 		osys = mm4_in_bare_address(mm4_get(m, "Sender"));
-	info.ack_request = !cm_str_ieqz(mm4_get(m, "X-Mms-Ack-Request"), "No");
+	info.ack_request = mm4_in_ack_requested(m);
 	if (copy_cm(info.tid, sizeof(info.tid), tid) < 0
 			|| copy_cm(info.message_id, sizeof(info.message_id), mid) < 0
 			|| copy_cm(info.orig_system, sizeof(info.orig_system), osys) < 0
@@ -384,14 +384,19 @@ int cpm_report(struct sip_msg *msg)
 		sip_reply(msg, 404, "Not Found");
 		return CPM_RPT_UNKNOWN;
 	}
-	dr = ir.doc.kind == IMDN_KIND_DELIVERY;
-	bit = dr ? CORR_DONE_DELIVERY : CORR_DONE_READ;
+	/* processing notifications (stored -> Deferred) report to MMS like
+	 * delivery ones, but are not final */
+	dr = ir.doc.kind == IMDN_KIND_DELIVERY
+		|| ir.doc.kind == IMDN_KIND_PROCESSING;
+	bit = ir.doc.kind == IMDN_KIND_DELIVERY ? CORR_DONE_DELIVERY
+		: ir.doc.kind == IMDN_KIND_DISPLAY ? CORR_DONE_READ : 0;
 	token = dr ? map_imdn_to_mm_status(ir.doc.status)
 		: ir.doc.kind == IMDN_KIND_DISPLAY
 			? map_imdn_to_read_status(ir.doc.status) : NULL;
 	/* Tables 7/9: only what the MMS originator asked for, once */
-	if (!token || !(row.dispositions & (dr ? CORR_WANT_DR : CORR_WANT_RR))
-			|| (row.reports_done & bit)) {
+	if (!token || !(row.dispositions
+				& (dr ? (CORR_WANT_DR | CORR_WANT_RS_DR) : CORR_WANT_RR))
+			|| (bit && (row.reports_done & bit))) {
 		LM_INFO("IMDN %s for %s: no MM4 report (%s)\n",
 				imdn_status_name(ir.doc.status), imdn_id,
 				!token ? "no mapping" : (row.reports_done & bit)
@@ -419,7 +424,8 @@ int cpm_report(struct sip_msg *msg)
 		rq.mm_status = cm_str_z(token);
 	else
 		rq.read_status = cm_str_z(token);
-	rq.forward_to_ua = dr ? 1 : -1;
+	/* a report only the originator R/S asked for stays with it */
+	rq.forward_to_ua = dr ? ((row.dispositions & CORR_WANT_DR) ? 1 : 0) : -1;
 	rq.ack_request = 1;
 	rq.originator_system = cm_str_z(cpm_cfg.system_address);
 	rq.rfc822_message_id = cm_str_z(rid);
@@ -441,7 +447,8 @@ int cpm_report(struct sip_msg *msg)
 	}
 	cm_buf_free(&mail);
 	stats_inc(CPM_ST_REPORTS_OUT);
-	store_mark_done(&row, bit);
+	if (bit)
+		store_mark_done(&row, bit);
 	LM_INFO("IMDN %s for imdn.Message-ID %s -> %s %s (X-Mms-Message-ID %s) "
 			"to %s\n", imdn_status_name(ir.doc.status), imdn_id,
 			mm4_type_name(rq.type), token, row.mms_message_id, row.sender);

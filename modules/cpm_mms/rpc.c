@@ -237,10 +237,28 @@ static const char *rpc_config_doc[2] = {
 	"Effective cpm_mms parameters.", 0
 };
 
+/* the DB URL without its credentials */
+static void db_url_masked(char *out, int size)
+{
+	const char *u = cpm_cfg.db_url, *at, *sch;
+
+	if (!u || !u[0]) {
+		snprintf(out, size, "-");
+		return;
+	}
+	at = strrchr(u, '@');
+	sch = strstr(u, "://");
+	if (at && sch && sch < at)
+		snprintf(out, size, "%.*s://***%s", (int)(sch - u), u, at);
+	else
+		snprintf(out, size, "%s", u);
+}
+
 static void rpc_config(rpc_t *rpc, void *c)
 {
 	void *h, *arr;
 	char buf[192];
+	char dburl[192];
 	int i;
 
 	if (rpc->add(c, "{", &h) < 0)
@@ -269,6 +287,23 @@ static void rpc_config(rpc_t *rpc, void *c)
 			"cpim_recipients", cpm_cfg.map.use_cpim_recipients,
 			"max_recipients", cpm_cfg.map.max_recipients,
 			"mms_version", cpm_cfg.map.mms_version.s);
+	rpc->struct_add(h, "sssssddddssddd",
+			"local_domains", cpm_cfg.local_domains[0]
+				? cpm_cfg.local_domains : "-",
+			"cpm_route", cpm_cfg.cpm_route ? cpm_cfg.cpm_route : "-",
+			"cpm_domain", cpm_cfg.map_in.cpm_domain.s,
+			"uri_form", cpm_cfg.map_in.uri_form == MAP_URI_TEL ? "tel" : "sip",
+			"iwf_uri", cpm_cfg.map_in.iwf_uri.s,
+			"max_cpm_size", cpm_cfg.map_in.max_body_size,
+			"max_forward_counter", cpm_cfg.map_in.max_forward_counter,
+			"dedup_time", cpm_cfg.dedup_time,
+			"corr_expire", cpm_cfg.corr_expire,
+			"db_url", (db_url_masked(dburl, sizeof(dburl)), dburl),
+			"event_callback", cpm_cfg.event_callback[0]
+				? cpm_cfg.event_callback : "-",
+			"dns_cache_size", cpm_cfg.dns_cache_size,
+			"dns_negative_ttl", cpm_cfg.dns_negative_ttl,
+			"dns_max_ttl", cpm_cfg.dns_max_ttl);
 	if (rpc->struct_add(h, "[", "static_route", &arr) >= 0) {
 		for (i = 0; i < cpm_cfg.nroutes; i++) {
 			const static_route *r = &cpm_cfg.routes[i];

@@ -249,8 +249,10 @@ static int on_rcpt(void *ctx, cm_str forward_path, char *text, int textsize)
 {
 	mm4_conn *c = ctx;
 
-	/* mail for our own domains only: no relaying */
-	if (!mm4_in_rcpt_is_local(forward_path)) {
+	/* mail for our own domains (and our system address) only: no
+	 * relaying */
+	if (!mm4_in_rcpt_is_local(forward_path)
+			&& !cm_str_ieqz(forward_path, cpm_cfg.system_address)) {
 		LM_NOTICE("MM4 from %s: recipient %.*s is not ours: refused\n",
 				c->peer, forward_path.len, forward_path.s);
 		stats_inc(CPM_ST_MM4_REFUSED);
@@ -294,8 +296,11 @@ static int on_message(void *ctx, cm_str reverse_path, cm_str *rcpts,
 		break;
 	case MM4_DELIVERY_REPORT_RES:
 	case MM4_READ_REPLY_REPORT_RES:
-		/* nothing waits for these: log what the peer said */
-		LM_INFO("%s %.*s from %s: %.*s\n", mm4_type_name(m->type),
+		/* nothing waits for these: log what the peer said, loudly when
+		 * it refused our report */
+		LOG(cm_str_ieqz(cm_str_trim(mm4_get(m, "X-Mms-Request-Status-Code")),
+					"Ok") ? L_INFO : L_NOTICE,
+				"%s %.*s from %s: %.*s\n", mm4_type_name(m->type),
 				mm4_get(m, "X-Mms-Transaction-ID").len,
 				mm4_get(m, "X-Mms-Transaction-ID").s, c->peer,
 				mm4_get(m, "X-Mms-Request-Status-Code").len,
@@ -440,6 +445,9 @@ static void conn_accept(int ep)
 		c->last_ms = c->start_ms = pending_now_ms();
 		smtpd_limits_default(&lim);
 		lim.max_msg_size = cpm_cfg.mm4_max_size;
+		/* one REQ delivers to at most this many recipients: refuse the
+		 * rest at RCPT (452) so the peer sends them again */
+		lim.max_rcpt = INBOUND_MAX_RCPT;
 		smtpd_init(&c->smtp, &lim, &listener_cb, c, cpm_cfg.hostname);
 		cm_buf_init(&c->out);
 		smtpd_greeting(&c->smtp, &c->out);
@@ -527,8 +535,10 @@ static void expire_pending(void)
 			e->code = st.code;
 			snprintf(e->reason, sizeof(e->reason), "%s", st.reason);
 		}
-		stats_inc(CPM_ST_TIMEOUTS);
-		cpm_finish(e, "no MM4_forward.RES in time");
+		if (e->state != PENDING_QUEUED)
+			stats_inc(CPM_ST_TIMEOUTS);
+		cpm_finish(e, e->state == PENDING_QUEUED ? "no MM4 worker in time"
+				: "no MM4_forward.RES in time");
 	}
 }
 

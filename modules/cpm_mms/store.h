@@ -17,8 +17,9 @@
 #define CORR_DONE_READ 2     /* the read reply / display IMDN was sent */
 
 /* MMS -> CPM: what the MMS originator asked for */
-#define CORR_WANT_DR 1
-#define CORR_WANT_RR 2
+#define CORR_WANT_DR 1      /* X-Mms-Delivery-Report: Yes (the UA wants it) */
+#define CORR_WANT_RR 2      /* X-Mms-Read-Reply: Yes */
+#define CORR_WANT_RS_DR 4   /* X-Mms-Originator-R/S-Delivery-Report: Yes */
 
 typedef struct corr_row {
 	int direction;
