@@ -7,6 +7,10 @@
 #   make test       deps + build + check-flags + unit + e2e tests
 #   make run        the IWF with kamailio.cfg.sample, demo MMS peer and ENUM
 #   make unit       unit tests of the pure layers under ASan/UBSan
+#   make fuzz       libFuzzer harnesses of the pure layers, FUZZ_SECONDS (60) each
+#   make fuzz-ci    the same for FUZZ_CI_SECONDS (20) each, for CI
+#   make valgrind   Kamailio with the module under valgrind memcheck
+#   make docs       validate the DocBook and render modules/cpm_mms/README
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -88,11 +92,12 @@ check-flags: $(MOD_SO)
 UNIT_CC ?= gcc
 UNIT_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined $(WARN) -Werror -I$(MOD_DIR)
-UNIT_TESTS := $(patsubst test/unit/%.c,build/unit/%,$(wildcard test/unit/test_*.c))
+UNIT_BUILD ?= build/unit
+UNIT_TESTS := $(patsubst test/unit/%.c,$(UNIT_BUILD)/%,$(wildcard test/unit/test_*.c))
 UNIT_PURE := $(addprefix $(MOD_DIR)/,$(PURE_SRC))
 
-build/unit/%: test/unit/%.c $(UNIT_PURE) $(MOD_HDR)
-	@mkdir -p build/unit
+$(UNIT_BUILD)/%: test/unit/%.c $(UNIT_PURE) $(MOD_HDR)
+	@mkdir -p $(UNIT_BUILD)
 	$(UNIT_CC) $(UNIT_FLAGS) -o $@ $< $(UNIT_PURE) -lcmocka
 
 unit: $(UNIT_TESTS)
@@ -110,6 +115,8 @@ test: deps
 	$(MAKE) all
 	$(MAKE) check-flags
 	$(MAKE) unit
+	$(MAKE) unit UNIT_CC=clang UNIT_BUILD=build/unit-clang
+	$(MAKE) fuzz-ci
 	$(MAKE) docs-check
 	$(MAKE) e2e
 	$(MAKE) valgrind
@@ -125,3 +132,6 @@ distclean: clean
 	rm -rf $(KSRC)
 
 include doc/doc.mk
+
+# ---- fuzzing: libFuzzer harnesses of the pure layers (needs clang) ----
+include test/fuzz/fuzz.mk

@@ -311,6 +311,27 @@ static const re_case re_cases[] = {
 	{"!(a{100000000})!x!", "aaa", NULL},
 	/* only the replacement is kept, even unanchored */
 	{"!47!X!", "+4712", "X"},
+	/* cost limits (fuzz_e164): glibc needs seconds to minutes and
+	 * gigabytes for these; each would match without the limits */
+	{"!^\\+47i{0,4000}$!x!", "+47", NULL},
+	{"!^\\+47(i?){1,64}$!x!", "+47", NULL},
+	{"!^\\+47((i?)+){1,4}$!x!", "+47", NULL},
+	{"!^\\+47(a|)+$!x!", "+47", NULL},
+	{"!^\\+47(){1,8}$!x!", "+47", NULL},
+	{"!^\\+47($){1,8}!x!", "+47", NULL},
+	{"!^\\+47(\\b)*$!x!", "+47", NULL},
+	{"!^\\+4?*7$!x!", "+47", NULL},
+	{"!^\\+47((a{1,40}){1,40})?$!x!", "+47", NULL},
+	/* back-references are not part of an ERE */
+	{"!^\\+(4)\\1*7$!x!", "+47", NULL},
+	/* what ENUM zones do write stays usable */
+	{"!^(\\+?46|0)?(.*)$!\\2!", "+4612", "12"},
+	{"!^\\+([[:digit:]]+)$!\\1!", "+47", "47"},
+	{"!^[[:punct:]]?([]0-9]+)$!\\1!", "+47", "47"},
+	{"!^\\+(4[0-9]{1,3})([0-9]{4,12})$!\\1-\\2!", "+4712345678",
+		"4712-345678"},
+	{"!^\\+?(.+)$!\\1!", "+47", "47"},
+	{"!^(\\+)?4*?7$!ok!", "+47", "ok"},
 };
 
 static void test_naptr_apply_regexp(void **state)

@@ -538,6 +538,15 @@ static void test_t1_sender_visibility(void **state)
 			fail_msg("case %d: '%s' / '%s'", i, cases[i].from,
 					cases[i].privacy);
 	}
+	/* absent header: {NULL, 0}, as map_cpm_to_mm4 passes for CPIM From
+	 * (fuzz_mapping: NULL + 0 is undefined, clang's UBSan reports it) */
+	{
+		cm_str none = {NULL, 0};
+
+		assert_int_equal(map_sender_hidden(S("<tel:+4712345678>"), none), 0);
+		assert_int_equal(map_sender_hidden(none, none), 0);
+		assert_int_equal(map_sender_hidden(S("Anonymous <sip:a@b>"), none), 1);
+	}
 
 	/* through map_cpm_to_mm4: real identity from PAI, visibility Hide */
 	{

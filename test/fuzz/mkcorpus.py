@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+# cpm_mms - (re)write the seed corpora of the fuzz harnesses
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Seeds are small and meaningful: the examples of
+# ../shared/spec/CPIM_IMDN_ENUM.md and MM4.md sec. 6, SMTP sessions, NAPTR
+# regexps and SIP fields. Run from the repository root:
+#   python3 test/fuzz/mkcorpus.py
+# It only (re)writes test/fuzz/corpus/<harness>/seed-*; the fuzzers
+# themselves never write into the repository.
+import os
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+
+def crlf(s):
+    return s.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+def write(harness, name, data):
+    d = os.path.join(ROOT, harness)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+# ---- CPIM (CPIM_IMDN_ENUM.md 3.1, 3.2) ----
+CPIM_31 = crlf("""From: <tel:+4712345678>
+To: <tel:+358401234567>
+NS: imdn <urn:ietf:params:imdn>
+imdn.Message-ID: Ab12Cd34
+DateTime: 2024-05-01T10:15:00.000Z
+imdn.Disposition-Notification: positive-delivery, negative-delivery, display
+
+Content-Type: text/plain; charset=utf-8
+
+Hi there""")
+
+CPIM_IMDN = crlf("""From: <tel:+358401234567>
+To: <tel:+4712345678>
+NS: imdn <urn:ietf:params:imdn>
+imdn.Message-ID: Zz99Yy88
+DateTime: 2024-05-01T10:16:40.000Z
+
+Content-Type: message/imdn+xml
+Content-Disposition: notification
+
+<?xml version="1.0" encoding="UTF-8"?>
+<imdn xmlns="urn:ietf:params:xml:ns:imdn">
+  <message-id>Ab12Cd34</message-id>
+  <datetime>2024-05-01T10:15:00.000Z</datetime>
+  <recipient-uri>tel:+358401234567</recipient-uri>
+  <delivery-notification><status><delivered/></status></delivery-notification>
+</imdn>
+""")
+
+CPIM_RICH = crlf("""From: "Alice \\"A\\" Smith" <sip:+4712345678@ims.example.net>
+To: <sip:+358401234567@ims.example.net;user=phone>
+To: Bob <tel:+358-40-123-4567>
+cc: <tel:+4798765432>
+NS: i <urn:ietf:params:imdn>
+NS: <urn:example:default>
+i.Message-ID: id-1
+i.Disposition-Notification: display,
+  processing
+i.IMDN-Record-Route: <sip:iwf.example.net>
+Subject: ;lang=fr Bonjour
+Subject: Hello
+DateTime: 2026-11-24T17:10:02+01:00
+Require: i.Disposition-Notification
+
+Content-Type: text/plain;
+ charset=utf-8
+Content-Transfer-Encoding: base64
+Content-ID: <1@x>
+
+SGkgdGhlcmU=
+""")
+
+# payload right after the CPIM headers (no MIME block), bare LF
+CPIM_NOMIME = "From: <tel:+4712345678>\nTo: <tel:+358401234567>\n\nNote: hi\nsecond line"
+
+RL_XML = crlf("""<?xml version="1.0" encoding="UTF-8"?>
+<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists"
+  xmlns:cp="urn:ietf:params:xml:ns:copycontrol">
+  <list>
+    <!-- <entry uri="sip:+1000@x"/> -->
+    <entry cp:copyControl="to" uri="sip:+358401234567@ims.example.net"/>
+    <entry uri='tel:+4798765432' cp:anonymize="true"/>
+    <rl:entry xmlns:rl="urn:x" uri = "tel:+4711111111"/>
+    <![CDATA[ <entry uri="tel:+1"/> ]]>
+  </list>
+</resource-lists>
+""")
+
+MULTI = crlf("""--b1
+Content-Type: message/cpim
+
+""") + CPIM_31 + crlf("""
+--b1
+Content-Type: application/resource-lists+xml
+Content-Disposition: recipient-list
+
+""") + RL_XML + crlf("""
+--b1--
+epilogue""")
+
+write("cpim", "imdn-request", CPIM_31)
+write("cpim", "imdn-notification", CPIM_IMDN)
+write("cpim", "rich-headers", CPIM_RICH)
+write("cpim", "no-mime-block", CPIM_NOMIME)
+write("cpim", "resource-lists", "x\r\n" + RL_XML)
+write("cpim", "multipart-urilist",
+      'multipart/mixed; boundary="b1"\r\n' + MULTI)
+write("cpim", "multipart-bare",
+      "simple\n--simple \nContent-Type: text/plain\n\nA\n--simple\n\nB\n--simple--\n")
+
+# ---- MM4 (MM4.md 6.1 - 6.6, the DATA part) ----
+MM4 = {}
+MM4["forward-req"] = crlf("""X-Mms-3GPP-MMS-Version: 6.16.0
+X-Mms-Message-Type: MM4_forward.REQ
+X-Mms-Transaction-ID: "iwf-tx-000123"
+X-Mms-Message-ID: "iwf-7f3a9c@mms.mnc001.mcc242.gprs"
+X-Mms-Ack-Request: Yes
+X-Mms-Originator-System: system-user@mms.mnc001.mcc242.gprs
+Sender: system-user@mms.mnc001.mcc242.gprs
+Message-ID: <20240501101500.7f3a9c@mms.mnc001.mcc242.gprs>
+From: +4712345678/TYPE=PLMN@mms.mnc001.mcc242.gprs
+To: +358401234567/TYPE=PLMN@mms.mnc009.mcc244.gprs
+Date: Wed, 01 May 2024 10:15:00 +0000
+Subject: Hello
+X-Mms-Message-Class: Personal
+X-Mms-Priority: Normal
+X-Mms-Delivery-Report: Yes
+X-Mms-Read-Reply: Yes
+X-Mms-Sender-Visibility: Show
+X-Mms-Forward-Counter: 1
+X-Mms-Expiry: Wed, 08 May 2024 10:15:00 +0000
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b1"
+
+--b1
+Content-Type: text/plain; charset=utf-8
+Content-ID: <text1>
+
+Hi there
+--b1--
+""")
+MM4["forward-res"] = crlf("""X-Mms-3GPP-MMS-Version: 6.16.0
+X-Mms-Message-Type: MM4_forward.RES
+X-Mms-Transaction-ID: "iwf-tx-000123"
+X-Mms-Message-ID: "iwf-7f3a9c@mms.mnc001.mcc242.gprs"
+X-Mms-Request-Status-Code: Ok
+X-Mms-Status-Text: Accepted
+Sender: system-user@mms.mnc009.mcc244.gprs
+To: system-user@mms.mnc001.mcc242.gprs
+Message-ID: <res-88812@mms.mnc009.mcc244.gprs>
+Date: Wed, 01 May 2024 10:15:02 +0000
+
+""")
+MM4["delivery-report-req"] = crlf("""X-Mms-3GPP-MMS-Version: 6.16.0
+X-Mms-Message-Type: MM4_delivery_report.REQ
+X-Mms-Transaction-ID: "b-dr-5521"
+X-Mms-Message-ID: "iwf-7f3a9c@mms.mnc001.mcc242.gprs"
+From: +358401234567/TYPE=PLMN@mms.mnc009.mcc244.gprs
+To: +4712345678/TYPE=PLMN@mms.mnc001.mcc242.gprs
+Date: Wed, 01 May 2024 10:16:40 +0000
+X-Mms-MM-Status-Code: Retrieved
+X-Mms-Forward-To-Originator-UA: Yes
+X-Mms-Ack-Request: Yes
+X-Mms-Originator-System: system-user@mms.mnc009.mcc244.gprs
+Sender: system-user@mms.mnc009.mcc244.gprs
+Message-ID: <dr-5521@mms.mnc009.mcc244.gprs>
+
+""")
+MM4["delivery-report-res"] = crlf("""X-Mms-3GPP-MMS-Version: 6.16.0
+X-Mms-Message-Type: MM4_delivery_report.RES
+X-Mms-Transaction-ID: "b-dr-5521"
+X-Mms-Message-ID: "iwf-7f3a9c@mms.mnc001.mcc242.gprs"
+X-Mms-Request-Status-Code: Ok
+Sender: system-user@mms.mnc001.mcc242.gprs
+To: system-user@mms.mnc009.mcc244.gprs
+Message-ID: <drres-77@mms.mnc001.mcc242.gprs>
+Date: Wed, 01 May 2024 10:16:41 +0000
+
+""")
+MM4["read-reply-req"] = crlf("""X-Mms-3GPP-MMS-Version: 6.16.0
+X-Mms-Message-Type: MM4_read_reply_report.REQ
+X-Mms-Transaction-ID: "b-rr-0091"
+X-Mms-Message-ID: "iwf-7f3a9c@mms.mnc001.mcc242.gprs"
+From: +358401234567/TYPE=PLMN@mms.mnc009.mcc244.gprs
+To: +4712345678/TYPE=PLMN@mms.mnc001.mcc242.gprs
+Date: Wed, 01 May 2024 10:20:05 +0000
+X-Mms-Read-Status: Read
+X-Mms-Ack-Request: Yes
+X-Mms-Originator-System: system-user@mms.mnc009.mcc244.gprs
+Sender: system-user@mms.mnc009.mcc244.gprs
+Message-ID: <rr-0091@mms.mnc009.mcc244.gprs>
+
+""")
+MM4["read-reply-res"] = crlf("""X-Mms-3GPP-MMS-Version: 6.16.0
+X-Mms-Message-Type: MM4_read_reply_report.RES
+X-Mms-Transaction-ID: "b-rr-0091"
+X-Mms-Request-Status-Code: Ok
+Sender: system-user@mms.mnc001.mcc242.gprs
+To: system-user@mms.mnc009.mcc244.gprs
+Message-ID: <rrres-12@mms.mnc001.mcc242.gprs>
+Date: Wed, 01 May 2024 10:20:06 +0000
+
+""")
+for k, v in MM4.items():
+    write("mm4", k, v)
+write("mm4", "folded-lf",
+      "x-mms-message-type:  mm4_forward.res \nSubject: a\n\tfolded\n  twice\n"
+      "X-Mms-Transaction-ID:\"q\\\"x\"\nBad\rCR: y\n\nbody\n")
+write("mm4", "rfc2047",
+      "Subject: =?UTF-8?B?SMOpbGzDtg==?= caf\u00e9 \u00fcber =?x\r\n"
+      "X-Mms-Status-Text: " + "long " * 40 + "\r\n\r\n")
+
+# ---- SMTP sessions: 4 set-up bytes, then the client's bytes ----
+def session(body):
+    return crlf(body)
+
+
+FWD = MM4["forward-req"].replace("\r\n.", "\r\n..")  # dot-stuffed
+S_FULL = (session("EHLO mmsc.example.net\nMAIL FROM:<+4712345678/TYPE=PLMN@mms.mnc001.mcc242.gprs> SIZE=1200 BODY=8BITMIME\n"
+                  "RCPT TO:<+358401234567/TYPE=PLMN@mms.mnc009.mcc244.gprs>\nDATA\n")
+          + FWD + ".\r\n" + session("QUIT\n"))
+write("smtp", "forward-req", b"\x00\x03\x00\x01" + S_FULL.encode())
+write("smtp", "forward-req-bytewise", b"\x00\x00\x12\x34" + S_FULL.encode())
+write("smtp", "pipelined-small-limits", b"\x05\x02\x77\x01" + session(
+    "HELO x\nMAIL FROM:<>\nRCPT TO:<a@b>\nRCPT TO:<@r1,@r2:c@d>\nRCPT TO:<a@b>\n"
+    "RCPT TO:<e@f>\nRCPT TO:<g@h>\nDATA\n..dot\n.\nline\n.\nQUIT\n").encode())
+write("smtp", "errors", b"\x01\x01\x00\x07" + session(
+    "MAIL FROM:<a@b>\nEHLO\nehlo ok\nmail from: <a@b> SIZE=99999999999\n"
+    "MAIL FROM:<a@b> FOO=1\nRCPT TO:<>\nDATA\nEXPN x\nVRFY\nVRFY u\nHELP\n"
+    "NOOP\nRSET x\nRSET\nXYZZY\n" + "A" * 600 + "\nQUIT\n").encode())
+write("smtp", "smuggling", b"\x00\x02\x10\x20" + (
+    "EHLO a\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"
+    "Subject: x\r\n\r\nbody\n.\r\nMAIL FROM:<evil@x>\r\n.\n\r\n.\r\n"
+    "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n" + "L" * 1200 + "\r\n.\r\n"
+    "QUIT\r\n").encode())
+write("smtp", "nul-and-failing-alloc", b"\x32\x03\x00\x00" + (
+    "EHLO a\r\nNO\x00OP\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"
+    "a\x00b\r\n.\r\n").encode())
+
+# ---- E.164 / ENUM / NAPTR: lines ----
+write("e164", "naptr-regexp",
+      "!^\\+?(.*)$!mailto:+\\1/TYPE=PLMN@mms.mnc001.mcc242.gprs!\n+4712345678")
+write("e164", "naptr-regexp-2",
+      "/^\\+47(.*)$/mailto:\\0@mms.example.net/i\n+4712345678\n"
+      "|^(\\+?)([0-9]{1,15})$|mailto:\\2\\|x@\\\\y|\n+1\n")
+write("e164", "naptr-select",
+      "u\nE2U+mms:mailto\n!^.*$!mailto:a@b!\n.\n"
+      "U\nE2U+sip\n!^.*$!sip:a@b!\n.\n"
+      "u\nmms+E2U\n!^(.*)$!mailto:\\1@c!\n.\n"
+      "u\nE2U+email+mms:tel:mailto\n!^.*$!mailto:d@e!\n.\n")
+write("e164", "uris",
+      "tel:+47-123-45678;ext=1\n"
+      "sip:+4712345678:pw@ims.example.net;user=phone\n"
+      "\"Bob <x>\" <sips:+358401234567@example.net>;tag=1\n"
+      "tel:1234;phone-context=+47\n"
+      "+4712345678\n")
+write("e164", "mm4-addresses",
+      "+358401234567/TYPE=PLMN@mms.mnc009.mcc244.gprs\n"
+      "<4712345678/type=plmn>\n"
+      "mailto:+4712345678/TYPE=PLMN@mms.example.net?subject=x\n")
+write("e164", "static-routes",
+      "+4779=>mmsc.example.net:25\n*=>[2001:db8::1]:2525\n"
+      "358 => 192.0.2.1\n4=>2001:db8::2\n")
+
+# ---- mapping: fields separated by 0x1e ----
+def rec(*fields):
+    return "\x1e".join(fields)
+
+
+RURI = "sip:+358401234567@ims.example.net;user=phone"
+FROM = "<tel:+4712345678>;tag=abc"
+write("mapping", "text", rec(RURI, FROM, "", "", "Hello", "urgent",
+                             "Tue, 24 Nov 2026 17:10:02 GMT",
+                             "text/plain; charset=utf-8", "3600,69,0,0,0",
+                             "Hi there"))
+write("mapping", "cpim", rec("tel:+358401234567", FROM, "", "", "", "", "",
+                             "message/cpim", ",,,,1", CPIM_31))
+write("mapping", "urilist", rec("sip:list@iwf.example.net", FROM, "", "", "",
+                                "", "", 'multipart/mixed;boundary="b1"',
+                                ",,2,,1", MULTI))
+write("mapping", "header-injection",
+      rec(RURI, FROM + "\r\nBcc: a@b", "", "", "Hi\r\nBcc: evil@x\r\n\r\nbody",
+          "normal\nX-Mms-Priority: High", "", "text/plain\r\nX: y", "", "x"))
+write("mapping", "anonymous",
+      rec(RURI, '"Anonymous" <sip:anonymous@anonymous.invalid>;tag=1',
+          "<tel:+4712345678>", "id;header", "=?x Sub\r\nTo: evil\r\n\r\nj",
+          "emergency", "Mon, 1 Jan (c) 99 00:00 EST",
+          "application/octet-stream", "-1,-1,0,10,0", "\x00\xff\x10bin"))
+write("mapping", "qp-text",
+      rec("tel:+358401234567", FROM, "", "", "caf\u00e9 " * 30, "non-urgent",
+          "", "text/plain", "", "caf\u00e9\r\n" + "x" * 1100 + " \r\n.\r\n"))
+write("mapping", "cpim-base64",
+      rec(RURI, FROM, "", "", "", "", "", "Message/CPIM", ",,,,",
+          crlf("From: <tel:+4712345678>\nDateTime: 2026-11-24t17:10:02.5-01:30\n"
+               "Subject: s\n\nContent-Type: image/jpeg\n"
+               "Content-Transfer-Encoding: base64\n\n/9j/4AAQSkZJRg==\n")))
+write("mapping", "short-number",
+      rec("tel:1234;phone-context=example.net", FROM, "", "", "", "", "",
+          "", "", "x"))
+write("mapping", "status-tokens",
+      rec("Error-permanent-content-not-accepted", "message size too large",
+          "Error-transient-foo", "", "2026-02-29T00:00:00Z",
+          "Sat, 29 Feb 2020 23:59:60 +1400"))
