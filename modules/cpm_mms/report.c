@@ -36,28 +36,28 @@ static int copy_cm(char *dst, int size, cm_str s)
 	return 0;
 }
 
-void report_store_forward(const map_result *mr, const char *e164)
+/* the correlation row of a CPM -> MMS message; 0 / -1 */
+static int corr_from_forward(const map_result *mr, const char *e164,
+		corr_row *out)
 {
 	corr_row r;
 	cm_str disp, uri;
 	int i, used = 0;
 
-	if (!store_enabled() || !(mr->dispositions & (CPIM_DN_POSITIVE_DELIVERY
-					| CPIM_DN_NEGATIVE_DELIVERY | CPIM_DN_DISPLAY))
-			|| mr->imdn_message_id.len <= 0)
-		return;
+	if (mr->imdn_message_id.len <= 0)
+		return -1;
 	memset(&r, 0, sizeof(r));
 	r.direction = CORR_CPM_TO_MMS;
 	snprintf(r.mms_message_id, sizeof(r.mms_message_id), "%s",
 			mr->message_id);
 	if (copy_cm(r.imdn_message_id, sizeof(r.imdn_message_id),
 				mr->imdn_message_id) < 0)
-		return;
+		return -1;
 	/* IMDNs go back to the CPIM From of the original message */
 	if (cpim_split_addr(mr->cpim.from, &disp, &uri) < 0
 			|| copy_cm(r.sender, sizeof(r.sender), uri) < 0 || !r.sender[0]) {
 		LM_NOTICE("no CPIM From to send IMDNs to for %s\n", mr->message_id);
-		return;
+		return -1;
 	}
 	snprintf(r.recipient, sizeof(r.recipient), "%s", e164);
 	for (i = 0; i < mr->cpim.nrecord_route; i++) {
@@ -74,7 +74,19 @@ void report_store_forward(const map_result *mr, const char *e164)
 	copy_cm(r.datetime, sizeof(r.datetime), mr->cpim.datetime);
 	r.dispositions = mr->dispositions;
 	r.expires = time(NULL) + cpm_cfg.corr_expire;
-	store_put(&r);
+	*out = r;
+	return 0;
+}
+
+void report_store_forward(const map_result *mr, const char *e164)
+{
+	corr_row r;
+
+	if (!store_enabled() || !(mr->dispositions & (CPIM_DN_POSITIVE_DELIVERY
+					| CPIM_DN_NEGATIVE_DELIVERY | CPIM_DN_DISPLAY)))
+		return;
+	if (corr_from_forward(mr, e164, &r) == 0)
+		store_put(&r);
 }
 
 /* the first IMDN-Route hop: the last IMDN-Record-Route entry, as a bare
@@ -454,4 +466,27 @@ int cpm_report(struct sip_msg *msg)
 			mm4_type_name(rq.type), token, row.mms_message_id, row.sender);
 	sip_reply(msg, 200, "OK");
 	return CPM_RPT_DONE;
+}
+
+void report_failed_now(const map_result *mr, const char *e164)
+{
+	corr_row r;
+	char key[INBOUND_KEY_MAX];
+	inbound_res info, res;
+
+	if (!(mr->dispositions & CPIM_DN_NEGATIVE_DELIVERY)
+			|| corr_from_forward(mr, e164, &r) < 0)
+		return;
+	memset(&info, 0, sizeof(info));
+	if (snprintf(key, sizeof(key), "late|%s|%.40s", r.mms_message_id, e164)
+			>= (int)sizeof(key))
+		return;
+	if (inbound_begin(key, &info, 1, cpm_cfg.dedup_time, &res) != INBOUND_NEW)
+		return;
+	LM_INFO("%s to %s failed after the MESSAGE was answered: "
+			"negative-delivery IMDN\n", r.mms_message_id, e164);
+	/* no row to mark: the message never reached MMS */
+	if (send_imdn(&r, e164, IMDN_KIND_DELIVERY, IMDN_ST_FAILED, time(NULL),
+				key, 0) < 0)
+		mm4_in_outcome(key, 0, "Error-network-problem", "");
 }

@@ -19,6 +19,9 @@
 
 /* MM4 worker: remember a CPM -> MMS message whose sender asked for IMDNs */
 void report_store_forward(const map_result *mr, const char *e164);
+/* MM4 worker: a message already answered (202) could not be sent: a
+ * negative-delivery IMDN when the sender asked for one (Table 6b) */
+void report_failed_now(const map_result *mr, const char *e164);
 /* listener: MM4_delivery_report.REQ / MM4_read_reply_report.REQ */
 int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize);
 /* listener: an error RES for a MESSAGE already answered (Table 6b) */

@@ -269,8 +269,9 @@ void cpm_finish(pending_entry *e, const char *why)
 	pending_free(e);
 }
 
-/* outcome of REQ n: complete the MESSAGE if it was the last one */
-static void record_outcome(const char *tid, int n, int code,
+/* outcome of REQ n: complete the MESSAGE if it was the last one; 0 if the
+ * MESSAGE had been answered already (timeout) */
+static int record_outcome(const char *tid, int n, int code,
 		const char *reason, const char *why)
 {
 	pending_entry *e;
@@ -282,15 +283,16 @@ static void record_outcome(const char *tid, int n, int code,
 	else if (!known)
 		LM_INFO("outcome %d for %s-%d after the MESSAGE was answered\n",
 				code, tid, n);
+	return known;
 }
 
-static void record_failure(const char *tid, int n, map_local_failure lf,
+static int record_failure(const char *tid, int n, map_local_failure lf,
 		const char *why)
 {
 	map_sip_status st;
 
 	map_local_failure_to_sip(lf, cpm_cfg.timeout_mode, &st);
-	record_outcome(tid, n, st.code, st.reason, why);
+	return record_outcome(tid, n, st.code, st.reason, why);
 }
 
 static void process_job(mm4_job *j)
@@ -404,8 +406,13 @@ static void process_job(mm4_job *j)
 			LM_NOTICE("MM4_forward.REQ %s to %s failed: %d %s (%s)\n",
 					req_tid, dest[first].domain, out.code, out.text,
 					out.host[0] ? out.host : "no host");
-			record_failure(j->tid, k, map_smtp_code(out.code),
-					"SMTP failed");
+			if (!record_failure(j->tid, k, map_smtp_code(out.code),
+						"SMTP failed")) {
+				/* answered 202 meanwhile: tell the sender it failed */
+				for (i = 0; i < mr->nrcpt; i++)
+					if (group[i] == k)
+						report_failed_now(mr, mr->rcpt_e164[i]);
+			}
 		}
 	}
 	pending_set_state(j->tid, PENDING_SENT, 0, NULL);
