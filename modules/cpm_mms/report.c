@@ -44,8 +44,6 @@ static int corr_from_forward(const map_result *mr, const char *e164,
 	cm_str disp, uri;
 	int i, used = 0;
 
-	if (mr->imdn_message_id.len <= 0)
-		return -1;
 	memset(&r, 0, sizeof(r));
 	r.direction = CORR_CPM_TO_MMS;
 	snprintf(r.mms_message_id, sizeof(r.mms_message_id), "%s",
@@ -53,12 +51,12 @@ static int corr_from_forward(const map_result *mr, const char *e164,
 	if (copy_cm(r.imdn_message_id, sizeof(r.imdn_message_id),
 				mr->imdn_message_id) < 0)
 		return -1;
-	/* IMDNs go back to the CPIM From of the original message */
-	if (cpim_split_addr(mr->cpim.from, &disp, &uri) < 0
-			|| copy_cm(r.sender, sizeof(r.sender), uri) < 0 || !r.sender[0]) {
-		LM_NOTICE("no CPIM From to send IMDNs to for %s\n", mr->message_id);
-		return -1;
-	}
+	/* IMDNs go back to the CPIM From of the original message; without
+	 * one (or without an imdn.Message-ID) none can be sent, but the row
+	 * still lets reports for the message be answered */
+	if (mr->cpim.from.len <= 0 || cpim_split_addr(mr->cpim.from, &disp, &uri) < 0
+			|| copy_cm(r.sender, sizeof(r.sender), uri) < 0)
+		r.sender[0] = '\0';
 	snprintf(r.recipient, sizeof(r.recipient), "%s", e164);
 	for (i = 0; i < mr->cpim.nrecord_route; i++) {
 		cm_str v = mr->cpim.imdn_record_route[i];
@@ -72,7 +70,8 @@ static int corr_from_forward(const map_result *mr, const char *e164,
 		r.record_route[used] = '\0';
 	}
 	copy_cm(r.datetime, sizeof(r.datetime), mr->cpim.datetime);
-	r.dispositions = mr->dispositions;
+	r.dispositions = (r.sender[0] && r.imdn_message_id[0])
+		? mr->dispositions : 0;
 	r.expires = time(NULL) + cpm_cfg.corr_expire;
 	*out = r;
 	return 0;
@@ -82,8 +81,9 @@ void report_store_forward(const map_result *mr, const char *e164)
 {
 	corr_row r;
 
-	if (!store_enabled() || !(mr->dispositions & (CPIM_DN_POSITIVE_DELIVERY
-					| CPIM_DN_NEGATIVE_DELIVERY | CPIM_DN_DISPLAY)))
+	/* kept even when no IMDN was asked for, so that the peer's reports
+	 * for it are answered Ok (nothing to notify), not "not found" */
+	if (!store_enabled())
 		return;
 	if (corr_from_forward(mr, e164, &r) == 0)
 		store_put(&r);
@@ -475,7 +475,8 @@ void report_failed_now(const map_result *mr, const char *e164)
 	inbound_res info, res;
 
 	if (!(mr->dispositions & CPIM_DN_NEGATIVE_DELIVERY)
-			|| corr_from_forward(mr, e164, &r) < 0)
+			|| corr_from_forward(mr, e164, &r) < 0
+			|| !(r.dispositions & CPIM_DN_NEGATIVE_DELIVERY))
 		return;
 	memset(&info, 0, sizeof(info));
 	if (snprintf(key, sizeof(key), "late|%s|%.40s", r.mms_message_id, e164)

@@ -66,6 +66,22 @@ DEFAULTS = {
 }
 
 
+IMDN_DEFAULTS = {
+    "RURI": "sip:iwf@mms.iwf.test",
+    "FROM_URI": "tel:+4730000001",
+    "TO_URI": "tel:+4730000100",
+    "IMDN_ID": "imdn-[pid]-[call_number]",
+    "DATETIME": "2024-05-01T10:20:00.000Z",
+    "ROUTE": "",
+    "ORIG_ID": "",
+    "ORIG_DATETIME": "2024-05-01T10:15:00.000Z",
+    "KIND": "delivery-notification",
+    "STATUS": "delivered",
+    "EXPECT": "200",
+    "EXPECT_ALT": "",
+}
+
+
 def cmd_fill(argv):
     tmpl_path, out_path = argv[0], argv[1]
     vals = dict(DEFAULTS)
@@ -74,6 +90,9 @@ def cmd_fill(argv):
         k, _, v = kv.partition("=")
         if k == "cpim":
             cpim = v not in ("0", "no", "")
+            continue
+        if k == "defaults":
+            vals = dict(IMDN_DEFAULTS if v == "imdn" else DEFAULTS)
             continue
         vals[k.upper()] = v.replace("\\n", "\n")
     codes = [c for c in vals["EXPECT"].split("|") if c]
@@ -266,12 +285,13 @@ def cmd_wait_mail(argv):
     p.add_argument("--mark", type=int, default=0)
     p.add_argument("--number", required=True)
     p.add_argument("--timeout", type=float, default=5.0)
+    p.add_argument("--field", default="x-mms-transaction-id", help="header to print")
     a = p.parse_args(argv)
     deadline = time.monotonic() + a.timeout
     while time.monotonic() < deadline:
         for m in mails_after(a.log, a.mark):
             if any(num(r.strip("<>")) == a.number for r in m.get("rcpt_tos", [])):
-                print(m.get("hdr", {}).get("x-mms-transaction-id", ""))
+                print(m.get("hdr", {}).get(a.field.lower(), ""))
                 return 0
         time.sleep(0.05)
     return 1
@@ -384,9 +404,543 @@ def cmd_junk(argv):
     return 0
 
 
+# ---------------------------------------------------------------- MMS -> CPM
+# sipp message trace of the CPM UAS -> request records
+
+TRACE_SEP = re.compile(rb"^-{20,} \d{4}-\d\d-\d\d [0-9:.]+\r?\n", re.M)
+TRACE_RX = re.compile(rb"^(\w+) message received \[(\d+)\] bytes :\r?\n\r?\n")
+
+
+def parse_cpim(body):
+    """message/cpim body -> (cpim headers dict, content headers dict, payload bytes)."""
+    def block(b):
+        hdrs, order = {}, []
+        for ln in re.split(rb"\r?\n", b):
+            if not ln:
+                continue
+            name, _, value = ln.decode("utf-8", "replace").partition(":")
+            order.append([name.strip(), value.strip()])
+            hdrs.setdefault(name.strip().lower(), value.strip())
+        return hdrs, order
+    parts = re.split(rb"\r?\n\r?\n", body, maxsplit=2)
+    while len(parts) < 3:
+        parts.append(b"")
+    c, corder = block(parts[0])
+    ch, _ = block(parts[1])
+    return c, corder, ch, parts[2]
+
+
+def payload_info(ctype, payload):
+    import email
+    import email.policy
+    import hashlib
+    info = {"content_type": ctype, "len": len(payload),
+            "sha256": hashlib.sha256(payload).hexdigest()}
+    mt = (ctype or "").split(";")[0].strip().lower()
+    info["mime_type"] = mt
+    if mt.startswith("text/"):
+        mo = re.search(r'charset="?([^";\s]+)', ctype or "", re.I)
+        info["charset"] = mo.group(1).lower() if mo else None
+        info["text"] = payload.decode(info["charset"] or "utf-8", "replace")
+    elif mt.startswith("multipart/"):
+        msg = email.message_from_bytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + payload,
+                                       policy=email.policy.compat32)
+        info["defects"] = [type(d).__name__ for d in msg.defects]
+        parts = []
+        for part in msg.walk():
+            if part.is_multipart():
+                continue
+            data = part.get_payload(decode=True) or b""
+            pi = {"mime_type": part.get_content_type(), "len": len(data),
+                  "sha256": hashlib.sha256(data).hexdigest(),
+                  "cte": part.get("Content-Transfer-Encoding"), "cid": part.get("Content-ID")}
+            if pi["mime_type"].startswith("text/"):
+                pi["text"] = data.decode(part.get_content_charset() or "utf-8", "replace")
+            parts.append(pi)
+        info["parts"] = parts
+    elif mt == "message/imdn+xml":
+        import xml.etree.ElementTree as ET
+        ns = "{urn:ietf:params:xml:ns:imdn}"
+        x = {}
+        try:
+            root = ET.fromstring(payload)
+            x["root"] = root.tag
+            for k in ("message-id", "datetime", "recipient-uri", "original-recipient-uri",
+                      "subject"):
+                el = root.find(ns + k)
+                if el is not None:
+                    x[k] = (el.text or "").strip()
+            for kind in ("delivery-notification", "display-notification",
+                         "processing-notification"):
+                el = root.find(ns + kind)
+                if el is not None:
+                    x["kind"] = kind
+                    st = el.find(ns + "status")
+                    if st is not None and len(st):
+                        x["status"] = st[0].tag.replace(ns, "")
+        except ET.ParseError as e:
+            x["error"] = str(e)
+        info["imdn"] = x
+    return info
+
+
+def parse_sip(raw):
+    head, sep, rest = raw.partition(b"\r\n\r\n")
+    lines = head.decode("utf-8", "replace").split("\r\n")
+    first = lines[0].split(" ")
+    hdrs = []
+    for ln in lines[1:]:
+        if ln[:1] in (" ", "\t") and hdrs:
+            hdrs[-1][1] += " " + ln.strip()
+            continue
+        name, _, value = ln.partition(":")
+        hdrs.append([name.strip(), value.strip()])
+    H = {}
+    for n, v in hdrs:
+        H.setdefault(n.lower(), v)
+    clen = int(H.get("content-length", "0").strip() or 0)
+    body = rest[:clen]
+    r = {"first_line": lines[0], "method": first[0], "ruri": first[1] if len(first) > 1 else "",
+         "headers": hdrs, "hdr": H, "body_raw": body.decode("utf-8", "backslashreplace"),
+         "body_len": len(body), "clen_ok": len(body) == clen}
+    mo = re.search(r"branch=([^;\s]+)", H.get("via", ""))
+    r["key"] = "%s|%s|%s" % (H.get("call-id"), H.get("cseq"), mo.group(1) if mo else "")
+    ct = H.get("content-type", "")
+    if ct.split(";")[0].strip().lower() == "message/cpim":
+        C, corder, CH, payload = parse_cpim(body)
+        r["cpim"] = C
+        r["cpim_order"] = corder
+        r["cpim_content"] = CH
+        r["payload"] = payload_info(CH.get("content-type", ""), payload)
+    else:
+        r["cpim"] = {}
+        r["cpim_order"] = []
+        r["cpim_content"] = {}
+        r["payload"] = payload_info(ct, body)
+    r["is_imdn"] = r["payload"].get("mime_type") == "message/imdn+xml"
+    return r
+
+
+def uas_requests(path, offset=0):
+    """Requests the UAS received after byte offset, retransmissions folded
+    (each record gets "copies")."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = f.read()
+    except OSError:
+        return []
+    reqs, seen = [], {}
+    for chunk in TRACE_SEP.split(data):
+        mo = TRACE_RX.match(chunk)
+        if not mo:
+            continue
+        n = int(mo.group(2))
+        raw = chunk[mo.end():mo.end() + n]
+        if len(raw) < n or raw.startswith(b"SIP/2.0 "):
+            continue
+        try:
+            r = parse_sip(raw)
+        except Exception as e:  # noqa: BLE001
+            r = {"method": "?", "ruri": "", "error": repr(e), "key": repr(raw[:80])}
+        if r["key"] in seen:
+            seen[r["key"]]["copies"] += 1
+            continue
+        r["copies"] = 1
+        seen[r["key"]] = r
+        reqs.append(r)
+    return reqs
+
+
+def trace_size(path):
+    import os
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def log_lines(path):
+    try:
+        with open(path, "rb") as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return 0
+
+
+def events_after(path, mark, event):
+    return [e for e in read_events(path, mark) if e.get("event") == event]
+
+
+def unq(v):
+    v = (v or "").strip()
+    return v[1:-1] if len(v) >= 2 and v[0] == '"' and v[-1] == '"' else v
+
+
+def iso(v):
+    import datetime
+    v = (v or "").strip().replace("Z", "+00:00")
+    return datetime.datetime.fromisoformat(v).timestamp()
+
+
+def uri_num(uri):
+    mo = re.search(r"(\+\d+)", uri or "")
+    return mo.group(1) if mo else None
+
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def parse_vars(items):
+    out = {}
+    for kv in items:
+        k, _, v = kv.partition("=")
+        out[k] = v
+    return out
+
+
+def helper_env(extra):
+    env = {"re": re, "addrs": addrs, "num": num, "dom": dom, "date": date, "text": text,
+           "near": near, "unq": unq, "iso": iso, "uri_num": uri_num, "UUID_RE": UUID_RE,
+           "now": time.time(), "time": time, "json": json}
+    env.update(extra)
+    return env
+
+
+def show_of(env, keys=("r", "e")):
+    out = {}
+    r = env.get("r")
+    if r:
+        out["uas"] = {"ruri": r.get("ruri"), "hdr": r.get("hdr"), "cpim": r.get("cpim"),
+                      "payload": {k: v for k, v in (r.get("payload") or {}).items()
+                                  if k not in ("sha256",)}}
+    e = env.get("e")
+    if e:
+        out["peer"] = {"type": e.get("message_type"), "hdr": e.get("hdr"),
+                       "tid_raw": e.get("tid_raw"), "rcpt_tos": e.get("rcpt_tos"),
+                       "failures": e.get("failures")}
+    return json.dumps(out, ensure_ascii=False)[:1500]
+
+
+def eval_exprs(exprs, env):
+    for x in exprs:
+        try:
+            ok = eval(x, env)  # noqa: S307 - test expressions from run.sh
+        except Exception as ex:  # noqa: BLE001
+            raise Fail("%s raised %r; %s" % (x, ex, show_of(env)))
+        if not ok:
+            raise Fail("assertion %s is false; %s" % (x, show_of(env)))
+
+
+def wait_for(fn, count, timeout, exact, settle):
+    """Poll fn() (a list) until it has count items (or more), or timeout;
+    with exact, wait settle seconds more and require exactly count."""
+    deadline = time.monotonic() + timeout
+    got = fn()
+    while len(got) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+        got = fn()
+    if exact and count == 0:
+        # nothing may come: watch the whole timeout
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.05)
+            got = fn()
+    elif exact and settle > 0:
+        time.sleep(settle)
+        got = fn()
+    return got
+
+
+def cmd_uas_wait(argv):
+    """uas-wait --trace F --offset N [--ruri-re RE] [--imdn|--no-imdn] [--count N]
+    [--exact] [--timeout S] [--settle S] [--print EXPR] [EXPR ...]
+    Wait for requests at the CPM UAS; env: r (first), reqs, H (r's SIP headers),
+    C (CPIM headers), P (payload info), X (IMDN XML fields)."""
+    import argparse
+    p = argparse.ArgumentParser(prog="e2e_helper.py uas-wait")
+    p.add_argument("--trace", required=True)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--ruri-re", default="")
+    p.add_argument("--imdn", dest="imdn", action="store_const", const=True, default=None)
+    p.add_argument("--no-imdn", dest="imdn", action="store_const", const=False)
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--exact", action="store_true")
+    p.add_argument("--timeout", type=float, default=5.0)
+    p.add_argument("--settle", type=float, default=0.5)
+    p.add_argument("--print", dest="print_", action="append", default=[])
+    p.add_argument("--var", action="append", default=[], help="NAME=VALUE for the EXPRs")
+    p.add_argument("exprs", nargs="*")
+    a = p.parse_args(argv)
+    vars_ = parse_vars(a.var)
+
+    def sel():
+        return [r for r in uas_requests(a.trace, a.offset)
+                if r.get("method") == "MESSAGE" and re.search(a.ruri_re, r.get("ruri", ""))
+                and (a.imdn is None or r.get("is_imdn") == a.imdn)]
+    try:
+        got = wait_for(sel, a.count, a.timeout, a.exact, a.settle)
+        if len(got) < a.count or (a.exact and len(got) != a.count):
+            raise Fail("the CPM UAS received %d MESSAGE(s) matching %r, expected %s%d%s" % (
+                len(got), a.ruri_re, "" if a.exact else ">= ", a.count,
+                "" if not got else " (first: %s %s)" % (got[0].get("ruri"),
+                                                        got[0].get("payload", {}).get("mime_type"))))
+        r = got[0] if got else {}
+        env = helper_env({"r": r, "reqs": got, "H": r.get("hdr", {}), "C": r.get("cpim", {}),
+                          "P": r.get("payload", {}), "X": r.get("payload", {}).get("imdn", {})})
+        env.update(vars_)
+        eval_exprs(a.exprs, env)
+        for x in a.print_:
+            print(eval(x, env))  # noqa: S307
+    except Fail as f:
+        print(str(f)[:1500])
+        return 1
+    return 0
+
+
+def cmd_peer_wait(argv):
+    """peer-wait --log F --mark N [--event rx_res] [--where EXPR] [--count N]
+    [--exact] [--timeout S] [--settle S] [--print EXPR] [EXPR ...]
+    Wait for events in the peer's log; env: e (first match), evs, H (e's headers)."""
+    import argparse
+    p = argparse.ArgumentParser(prog="e2e_helper.py peer-wait")
+    p.add_argument("--log", required=True)
+    p.add_argument("--mark", type=int, default=0)
+    p.add_argument("--event", default="rx_res")
+    p.add_argument("--where", default="True")
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--exact", action="store_true")
+    p.add_argument("--timeout", type=float, default=5.0)
+    p.add_argument("--settle", type=float, default=0.5)
+    p.add_argument("--print", dest="print_", action="append", default=[])
+    p.add_argument("--var", action="append", default=[], help="NAME=VALUE for the EXPRs")
+    p.add_argument("exprs", nargs="*")
+    a = p.parse_args(argv)
+    vars_ = parse_vars(a.var)
+
+    def sel():
+        out = []
+        for e in events_after(a.log, a.mark, a.event):
+            env = helper_env({"e": e, "H": e.get("hdr", {})})
+            env.update(vars_)
+            if eval(a.where, env):  # noqa: S307
+                out.append(e)
+        return out
+    try:
+        got = wait_for(sel, a.count, a.timeout, a.exact, a.settle)
+        if len(got) < a.count or (a.exact and len(got) != a.count):
+            raise Fail("the peer logged %d %s event(s) where %s, expected %s%d" % (
+                len(got), a.event, a.where, "" if a.exact else ">= ", a.count))
+        e = got[0] if got else {}
+        env = helper_env({"e": e, "evs": got, "H": e.get("hdr", {}),
+                          "ALL": read_events(a.log, a.mark)})
+        env.update(vars_)
+        eval_exprs(a.exprs, env)
+        for x in a.print_:
+            print(eval(x, env))  # noqa: S307
+    except Fail as f:
+        print(str(f)[:1500])
+        return 1
+    return 0
+
+
+def cmd_mm4_case(argv):
+    """mm4-case --peer-log F --uas-trace F [options] -- SEND-ARGS
+    Send one MM4 mail with mm4_peer.py (SEND-ARGS: send-req ... / send-report ...),
+    then check: the SMTP outcome (--smtp CODE, --stage S), the MESSAGEs at the CPM
+    UAS (--ruri-re RE, --messages N, IMDNs or not by --imdn), and the RES at the
+    peer (--res STATUS | none, --res-count N; matched by the X-Mms-Transaction-ID
+    bytes, or by X-Mms-Message-ID with --res-by-mid).  EXPRs (--expr, repeat)
+    see: S (send result), r/reqs/H/C/P/X (as uas-wait), e/res/RH (the RES,
+    its headers).  --print EXPR prints a value on success."""
+    import argparse
+    import os
+    import subprocess
+    p = argparse.ArgumentParser(prog="e2e_helper.py mm4-case")
+    p.add_argument("--peer-log", required=True)
+    p.add_argument("--uas-trace", required=True)
+    p.add_argument("--smtp", type=int, default=250)
+    p.add_argument("--stage", default="data")
+    p.add_argument("--ruri-re", required=True, help="Request-URI regexp of this case's MESSAGEs")
+    p.add_argument("--imdn", action="store_true", help="the MESSAGEs are IMDNs")
+    p.add_argument("--messages", type=int, default=1)
+    p.add_argument("--res", default="Ok")
+    p.add_argument("--res-count", type=int, default=1)
+    p.add_argument("--res-type", default=None)
+    p.add_argument("--res-by-mid", action="store_true")
+    p.add_argument("--res-dirty", action="store_true", help="allow peer check failures on the RES")
+    p.add_argument("--timeout", type=float, default=6.0)
+    p.add_argument("--settle", type=float, default=0.6)
+    p.add_argument("--expr", action="append", default=[])
+    p.add_argument("--print", dest="print_", action="append", default=[])
+    p.add_argument("--out", help="write the case result (ok / reason) to this file")
+    p.add_argument("--sends-log", help="append the send results (JSON lines) to this file")
+    p.add_argument("--var", action="append", default=[], help="NAME=VALUE for the EXPRs")
+    p.add_argument("send", nargs=argparse.REMAINDER)
+    a = p.parse_args(argv)
+    send = a.send[1:] if a.send and a.send[0] == "--" else a.send
+    peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mm4_peer.py")
+    mark = log_lines(a.peer_log)
+    offset = trace_size(a.uas_trace)
+    started = time.time()
+    rc = 0
+    try:
+        proc = subprocess.run([sys.executable, peer] + send, capture_output=True, text=True,
+                              timeout=60)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if not lines:
+            raise Fail("mm4_peer.py %s printed no result: %s" % (
+                send[0] if send else "?", (proc.stderr or proc.stdout)[-400:]))
+        sends = [json.loads(ln) for ln in lines]
+        if a.sends_log:
+            with open(a.sends_log, "a", encoding="utf-8") as f:
+                for one in sends:
+                    f.write(json.dumps(one, ensure_ascii=False) + "\n")
+        S = sends[0]
+        for one in sends:
+            if one.get("code") != a.smtp or (a.smtp == 250 and not one.get("ok")) \
+                    or (a.stage and one.get("stage") != a.stage):
+                raise Fail("SMTP: expected %d at %s, got %s at %s (%s)" % (
+                    a.smtp, a.stage, one.get("code"), one.get("stage"),
+                    one.get("reply") or one.get("error")))
+        res_type = a.res_type or {"req": "MM4_forward.RES", "dr": "MM4_delivery_report.RES",
+                                  "rr": "MM4_read_reply_report.RES"}[S.get("kind", "req")]
+
+        def sel_uas():
+            return [r for r in uas_requests(a.uas_trace, offset)
+                    if r.get("method") == "MESSAGE" and re.search(a.ruri_re, r.get("ruri", ""))
+                    and r.get("is_imdn") == a.imdn]
+
+        def sel_res():
+            out = []
+            for e in events_after(a.peer_log, mark, "rx_res"):
+                if e.get("message_type") != res_type:
+                    continue
+                if a.res_by_mid:
+                    if unq(e.get("hdr", {}).get("x-mms-message-id")) == unq(S.get("message_id")):
+                        out.append(e)
+                elif e.get("tid_raw") == S.get("tid"):
+                    out.append(e)
+            return out
+        want_res = 0 if a.res == "none" else a.res_count
+        deadline = time.monotonic() + a.timeout
+        # (a MESSAGE is in tm's hands before the REQ gets its 250, and the RES
+        # comes after the MESSAGE's answer: waiting for what is expected and
+        # then settle seconds shows what should not have come)
+        if a.messages:
+            wait_for(sel_uas, a.messages, a.timeout, False, 0)
+        if want_res:
+            wait_for(sel_res, want_res, max(0.1, deadline - time.monotonic()), False, 0)
+        time.sleep(a.settle)
+        reqs, res = sel_uas(), sel_res()
+        if len(reqs) != a.messages:
+            raise Fail("the CPM UAS received %d %s(s) matching %r, expected %d%s" % (
+                len(reqs), "IMDN" if a.imdn else "MESSAGE", a.ruri_re, a.messages,
+                "; first: %s" % reqs[0].get("ruri") if reqs else ""))
+        if len(res) != want_res:
+            others = [(x.get("message_type"), x.get("tid_raw"),
+                       x.get("hdr", {}).get("x-mms-request-status-code"))
+                      for x in events_after(a.peer_log, mark, "rx_res")]
+            raise Fail("the peer received %d %s for tid %s, expected %d (all RES since: %s)" % (
+                len(res), res_type, S.get("tid"), want_res, others))
+        for e in res:
+            st = e.get("hdr", {}).get("x-mms-request-status-code", "").strip()
+            if st != a.res:
+                raise Fail("%s status %r, expected %r (X-Mms-Status-Text %r)" % (
+                    res_type, st, a.res, e.get("hdr", {}).get("x-mms-status-text")))
+            if e.get("failures") and not a.res_dirty:
+                raise Fail("%s fails the peer's checks: %s" % (res_type, "; ".join(e["failures"])))
+        r = reqs[0] if reqs else {}
+        e = res[0] if res else {}
+        env = helper_env({"S": S, "sends": sends, "r": r, "reqs": reqs, "H": r.get("hdr", {}),
+                          "C": r.get("cpim", {}), "P": r.get("payload", {}),
+                          "X": r.get("payload", {}).get("imdn", {}), "e": e, "res": res,
+                          "RH": e.get("hdr", {}), "started": started})
+        env.update(parse_vars(a.var))
+        eval_exprs(a.expr, env)
+        for x in a.print_:
+            print(eval(x, env))  # noqa: S307
+        result = "ok"
+    except Fail as f:
+        result = str(f)[:1800]
+        print(result)
+        rc = 1
+    except Exception as ex:  # noqa: BLE001
+        result = "helper error: %r" % ex
+        print(result)
+        rc = 1
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(result + "\n")
+    return rc
+
+
+def cmd_uas_dump(argv):
+    """uas-dump TRACE [OFFSET]: the parsed requests as JSON lines (debugging)."""
+    for r in uas_requests(argv[0], int(argv[1]) if len(argv) > 1 else 0):
+        print(json.dumps(r, ensure_ascii=False))
+    return 0
+
+
+def cmd_stats_check(argv):
+    """stats-check --before F --after F --peer-log F --mark N --uas-trace F
+    --offset N --sends F --sends-mark N --dups N --imdn-in N
+    The cpm_mms counters' growth between two `stats` snapshots must equal what
+    the harness sent and what the peer / the CPM UAS saw in between."""
+    import argparse
+    p = argparse.ArgumentParser(prog="e2e_helper.py stats-check")
+    for o in ("--before", "--after", "--peer-log", "--uas-trace", "--sends"):
+        p.add_argument(o, required=True)
+    for o in ("--mark", "--offset", "--sends-mark", "--dups", "--imdn-in"):
+        p.add_argument(o, type=int, required=True)
+    a = p.parse_args(argv)
+    s0 = json.load(open(a.before))
+    s1 = json.load(open(a.after))
+    sends = read_events(a.sends, a.sends_mark)
+    evs = read_events(a.peer_log, a.mark)
+    reqs = [r for r in uas_requests(a.uas_trace, a.offset) if r.get("method") == "MESSAGE"]
+    want = {
+        "mm4_req_in": sum(1 for x in sends if x.get("kind") == "req" and x.get("ok")),
+        "mm4_duplicates": a.dups,
+        "messages_out": sum(1 for r in reqs if not r.get("is_imdn")),
+        "res_sent": sum(1 for e in evs if e.get("event") == "rx_res"),
+        "reports_in": sum(1 for x in sends if x.get("kind") in ("dr", "rr") and x.get("ok")),
+        "reports_out": sum(1 for e in evs if e.get("event") == "rx_report"),
+        "imdn_in": a.imdn_in,
+        "imdn_out": sum(1 for r in reqs if r.get("is_imdn")),
+        "mm4_refused": sum(1 for x in sends if x.get("stage") == "connect" and x.get("code") == 554)
+        + sum(1 for x in sends for c in (x.get("rcpt_replies") or {}).values() if c[0] == 550),
+    }
+    bad, seen = [], []
+    for k, v in want.items():
+        d = s1.get(k, 0) - s0.get(k, 0)
+        seen.append("%s +%d" % (k, d))
+        if d != v:
+            bad.append("%s grew by %d, expected %d" % (k, d, v))
+        elif v == 0 and k != "mm4_refused":
+            bad.append("%s did not change (the mix should have made it grow)" % k)
+    if bad:
+        print("; ".join(bad) + " [" + ", ".join(seen) + "]")
+        return 1
+    print(", ".join(seen))
+    return 0
+
+
+def cmd_stats(argv):
+    """stats FILE: `kamcmd cpm_mms.stats` output -> JSON {name: value}."""
+    vals = {}
+    for line in open(argv[0], encoding="utf-8", errors="replace"):
+        mo = re.match(r"\s*([a-z_0-9]+):\s*(-?\d+)\s*$", line)
+        if mo:
+            vals[mo.group(1)] = int(mo.group(2))
+    print(json.dumps(vals, sort_keys=True))
+    return 0 if vals else 1
+
+
 def main(argv):
     cmds = {"junk": cmd_junk, "fill": cmd_fill, "check": cmd_check, "wait-mail": cmd_wait_mail,
-            "mutate-tid": cmd_mutate_tid, "shm": cmd_shm, "sipp-codes": cmd_sipp_codes}
+            "mutate-tid": cmd_mutate_tid, "shm": cmd_shm, "sipp-codes": cmd_sipp_codes,
+            "uas-wait": cmd_uas_wait, "peer-wait": cmd_peer_wait, "mm4-case": cmd_mm4_case,
+            "uas-dump": cmd_uas_dump, "stats": cmd_stats, "stats-check": cmd_stats_check}
     if not argv or argv[0] not in cmds:
         print(__doc__)
         return 2

@@ -35,6 +35,31 @@ Server mode (default)
     SMTP reply text.  Default: {"status": "Ok"}.  With several recipients the
     first recipient with a non-default behaviour decides.
 
+    Mails that are not MM4_forward.REQs are logged under their own event:
+    {"event": "rx_res", ...} for a received MM4_forward.RES /
+    MM4_delivery_report.RES / MM4_read_reply_report.RES and
+    {"event": "rx_report", ...} for a received MM4_delivery_report.REQ /
+    MM4_read_reply_report.REQ, with the same fields as "mail" (headers, hdr,
+    raw, failures from the checks of MM4.md 3.2-3.6) plus "tid_raw", the
+    X-Mms-Transaction-ID value exactly as it was on the wire.  A report REQ
+    with X-Mms-Ack-Request: Yes is answered with its RES (status Ok, or the
+    "report_status" of the behaviour of its recipient number) like a
+    forward REQ.
+
+send-req / send-report mode (the peer as the requester)
+    mm4_peer.py send-req --to 127.0.0.1:2526 --rcpt +4730000001/TYPE=PLMN@mms.iwf.test \
+                [--from ADDR] [--tid RAW] [--message-id RAW] [--subject TEXT] ...
+    mm4_peer.py send-report --type dr|rr --to 127.0.0.1:2526 --message-id RAW \
+                --from RECIPIENT --to-hdr ORIGINATOR [--status Retrieved] ...
+    Builds an MM4_forward.REQ (resp. MM4_delivery_report.REQ /
+    MM4_read_reply_report.REQ) with the email package and sends it by SMTP
+    (optionally from --bind IP).  --raw FILE sends the bytes of FILE as they
+    are (quirk vectors; envelope from --mail-from / --rcpt, else from the
+    file's From / To).  See --help of each for the options.  Prints one JSON
+    line per mail ({"ok", "stage", "code", "reply", "rcpt_replies", "tid",
+    "message_id", ...}); exit status 0 only if every mail was accepted (250
+    after DATA).
+
 send-res mode
     mm4_peer.py send-res --to 127.0.0.1:2526 --tid '"abc"' --status Ok \
                 [--message-id X] [--status-text T] [--rcpt ADDR] [--domain D]
@@ -49,6 +74,7 @@ import binascii
 import datetime
 import email
 import email.header
+import email.message
 import email.policy
 import email.utils
 import hashlib
@@ -90,6 +116,30 @@ ENUM_VALUES = {
     "x-mms-read-reply": ("Yes", "No"),
     "x-mms-originator-r/s-delivery-report": ("Yes", "No"),
 }
+
+RES_TYPES = ["MM4_forward.RES", "MM4_delivery_report.RES", "MM4_read_reply_report.RES"]
+REPORT_TYPES = ["MM4_delivery_report.REQ", "MM4_read_reply_report.REQ"]
+RES_TYPES_L = [t.lower() for t in RES_TYPES]
+REPORT_TYPES_L = [t.lower() for t in REPORT_TYPES]
+REQUEST_STATUS = (
+    "Ok", "Error-unspecified", "Error-service-denied", "Error-message-format-corrupt",
+    "Error-sending-address-unresolved", "Error-message-not-found", "Error-network-problem",
+    "Error-content-not-accepted", "Error-unsupported-message",
+    "Error-transient-failure", "Error-transient-sending-address-unresolved",
+    "Error-transient-message-not-found", "Error-transient-network-problem",
+    "Error-transient-partial-success", "Error-permanent-failure",
+    "Error-permanent-service-denied", "Error-permanent-message-format-corrupt",
+    "Error-permanent-sending-address-unresolved", "Error-permanent-message-not-found",
+    "Error-permanent-content-not-accepted",
+    "Error-permanent-reply-charging-limitations-not-met",
+    "Error-permanent-reply-charging-request-not-accepted",
+    "Error-permanent-reply-charging-forwarding-denied",
+    "Error-permanent-reply-charging-not-supported",
+    "Error-permanent-address-hiding-not-supported", "Error-permanent-lack-of-prepaid",
+)
+MM_STATUS = ("Expired", "Retrieved", "Rejected", "Deferred", "Unrecognised",
+             "Indeterminate", "Forwarded", "Unreachable")
+READ_STATUS = ("Read", "Deleted without being read")
 
 RES_TYPE = {
     "mm4_forward.req": "MM4_forward.RES",
@@ -388,6 +438,65 @@ def analyse(data, mail_from, rcpt_tos, iwf_domain):
             if v and any(ord(c) > 127 for c in v):
                 failures.append("%s not ASCII / not RFC 2047 encoded" % k)
 
+    # ---- MM4.md 3.2-3.6: the RESs and the report REQs ----
+    mt = mtype.lower()
+    if mt in RES_TYPES_L or mt in REPORT_TYPES_L:
+        want = (RES_TYPES + REPORT_TYPES)[(RES_TYPES_L + REPORT_TYPES_L).index(mt)]
+        if mtype != want:
+            failures.append("X-Mms-Message-Type %r not spelled %s" % (mtype, want))
+        v = h("x-mms-3gpp-mms-version")
+        if v is None or not VERSION_RE.match(v.strip()):
+            failures.append("X-Mms-3GPP-MMS-Version %r is not n.n.n" % v)
+        need = ["x-mms-transaction-id", "sender", "message-id", "date"]
+        if mt in RES_TYPES_L:
+            need += ["x-mms-request-status-code", "to"]
+            if mt != "mm4_read_reply_report.res":
+                need.append("x-mms-message-id")
+            st = (h("x-mms-request-status-code") or "").strip()
+            if st and st not in REQUEST_STATUS:
+                failures.append("X-Mms-Request-Status-Code %r is not a 23.140 token" % st)
+        else:
+            need += ["x-mms-message-id", "to", "from"]
+            if mt == "mm4_delivery_report.req":
+                need.append("x-mms-mm-status-code")
+                st = (h("x-mms-mm-status-code") or "").strip()
+                if st and st not in MM_STATUS:
+                    failures.append("X-Mms-MM-Status-Code %r unknown" % st)
+            else:
+                need.append("x-mms-read-status")
+                st = (h("x-mms-read-status") or "").strip()
+                if st and st not in READ_STATUS:
+                    failures.append("X-Mms-Read-Status %r unknown" % st)
+            ack = (h("x-mms-ack-request") or "").strip()
+            if ack not in ("", "Yes", "No"):
+                failures.append("X-Mms-Ack-Request %r not Yes/No" % ack)
+            if ack == "Yes":
+                need.append("x-mms-originator-system")
+            for k in ("to", "from"):
+                if h(k):
+                    check_address_list(k.capitalize(), h(k), failures)
+        for k in need:
+            if not (h(k) or "").strip():
+                failures.append("missing %s" % k)
+        if h("date"):
+            try:
+                rec["date_epoch"] = email.utils.parsedate_to_datetime(h("date")).timestamp()
+            except Exception:  # noqa: BLE001
+                failures.append("Date %r not parseable" % h("date"))
+        mid = h("message-id")
+        if mid and not MSGID_RE.match(mid.strip()):
+            failures.append("Message-ID %r is not <left@right>" % mid)
+        for k in ("x-mms-transaction-id", "x-mms-message-id"):
+            v = (h(k) or "").strip()
+            if v.startswith('"') != v.endswith('"') or (v.startswith('"') and len(v) < 3):
+                failures.append("%s badly quoted: %r" % (k, v))
+        if data[len(head) + len(sep):].strip():
+            failures.append("%s with a body" % mtype)
+    # the transaction id exactly as on the wire (byte-for-byte echo checks)
+    mo = re.search(rb"(?im)^X-Mms-Transaction-ID:[ \t]*((?:[^\r\n]|\r?\n[ \t])*)", head)
+    rec["tid_raw"] = (mo.group(1).rstrip(b" \t\r").decode("utf-8", "backslashreplace")
+                      if mo else None)
+
     # ---- body ----
     rec["content_type"] = h("content-type")
     rec["mime_type"] = msg.get_content_type()
@@ -553,6 +662,12 @@ class PeerHandler:
         rec["behaviour"] = beh
         rec["behaviour_key"] = beh_key
 
+        mt = (rec.get("message_type") or "").lower()
+        if mt in RES_TYPES_L:
+            rec["event"] = "rx_res"
+        elif mt in REPORT_TYPES_L:
+            rec["event"] = "rx_report"
+
         if beh.get("smtp") == "data":
             r = self._reply(beh, 554)
             rec["smtp_reply"] = r
@@ -595,7 +710,10 @@ class PeerHandler:
         to_addr = email.utils.parseaddr(unfold(str(to or "")))[1]
         if not to_addr:
             return None
-        status = beh.get("status", "Ok") if res_type == "MM4_forward.RES" else "Ok"
+        if res_type == "MM4_forward.RES":
+            status = beh.get("status", "Ok")
+        else:
+            status = beh.get("report_status", "Ok")
         sender = "system-user@%s" % self.args.domain
         data = build_res(res_type, tid, mid, status, beh.get("status_text"),
                          sender, to_addr)
@@ -610,7 +728,8 @@ class PeerHandler:
         await asyncio.sleep(max(plan["delay"], 0.02))
         host, port = self.args.res_to
         for i in range(max(1, plan["repeat"])):
-            out = {"event": "res", "seq": seq, "n": i + 1, "tid": plan["tid"],
+            out = {"event": "res", "seq": seq, "n": i + 1, "type": plan["type"],
+                   "tid": plan["tid"], "message_id": plan["message_id"],
                    "status": plan["status"], "to": "%s:%d" % (host, port)}
             t0 = time.monotonic()
             try:
@@ -697,9 +816,336 @@ def cmd_send_res(argv):
     return 0
 
 
+# ---------------------------------------------------------------------------
+# the peer as the requester: send-req / send-report
+# ---------------------------------------------------------------------------
+def rand_token(n=12):
+    return "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(n))
+
+
+def fake_jpeg(size, seed):
+    """size bytes that look like a baseline JPEG (SOI, APP0 JFIF, ..., EOI)."""
+    rnd = random.Random(seed)
+    head = (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+            b"\xff\xdb\x00\x43\x00" + bytes(rnd.randrange(1, 100) for _ in range(64)))
+    size = max(size, len(head) + 4)
+    return head + bytes(rnd.randrange(256) for _ in range(size - len(head) - 2)) + b"\xff\xd9"
+
+
+SMIL = ('<smil><head><layout><root-layout/><region id="Image" top="0" height="70%"/>'
+        '<region id="Text" top="70%" height="30%"/></layout></head><body><par dur="5000ms">'
+        '@IMG@<text src="cid:text1" region="Text"/></par></body></smil>')
+
+
+def build_body(msg, a):
+    """MIME body of an MM4_forward.REQ (email package), by --body."""
+    text = a.text
+    kind = a.body
+    if kind == "none":
+        return
+    if kind == "text":
+        msg.set_content(text, subtype="plain", charset="utf-8", cte="8bit")
+    elif kind == "qp":
+        msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    elif kind == "base64":
+        msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+    elif kind in ("related", "related-image"):
+        img = '<img src="cid:image1" region="Image"/>' if kind == "related-image" else ""
+        msg.set_content(SMIL.replace("@IMG@", img).encode(), "application", "smil", cid="<smil1>",
+                        disposition="inline", filename="pres.smil")
+        msg.make_related()
+        txt = email.message.EmailMessage(policy=msg.policy)
+        txt.set_content(text, subtype="plain", charset="utf-8", cte="8bit")
+        txt["Content-ID"] = "<text1>"
+        msg.attach(txt)
+        if kind == "related-image":
+            msg.add_related(fake_jpeg(a.image_size, a.seed), "image", "jpeg", cid="<image1>",
+                            filename="photo.jpg")
+        msg.set_param("type", "application/smil")
+        msg.set_param("start", "<smil1>")
+        for part in msg.iter_parts():
+            del part["MIME-Version"]
+    elif kind in ("mixed", "oversize"):
+        size = a.oversize if kind == "oversize" else a.image_size
+        msg.set_content(text, subtype="plain", charset="utf-8", cte="8bit")
+        msg.add_attachment(fake_jpeg(size, a.seed), "image", "jpeg", filename="photo.jpg")
+        for part in msg.iter_parts():
+            del part["MIME-Version"]
+    elif kind == "image":
+        msg.set_content(fake_jpeg(a.image_size, a.seed), "image", "jpeg", filename="photo.jpg")
+    else:
+        raise SystemExit("unknown --body %r" % kind)
+
+
+# broken MIME, written by hand (the email package would not produce it)
+BAD_BODIES = {
+    "bad-noclose": ('multipart/mixed; boundary="e2e-open"',
+                    "--e2e-open\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+                    "no closing delimiter\r\n"),
+    "bad-noboundary": ("multipart/mixed",
+                       "--x\r\nContent-Type: text/plain\r\n\r\nmultipart without boundary\r\n--x--\r\n"),
+    "bad-base64": ("image/jpeg", "this is *not* base64 !!!\r\n"),
+}
+
+
+def add_common(p):
+    p.add_argument("--to", type=hostport, required=True, help="ip:port of the MM4 listener")
+    p.add_argument("--bind", help="source IP address of the SMTP connection")
+    p.add_argument("--helo", default="mms.peer.test")
+    p.add_argument("--rcpt", action="append", default=[], help="envelope recipient (repeat)")
+    p.add_argument("--mail-from", help="envelope sender (default: From address)")
+    p.add_argument("--to-hdr", help="To header (default: the --rcpt addresses)")
+    p.add_argument("--no-to", action="store_true", help="no To header")
+    p.add_argument("--from", dest="from_", default="+4730000100/TYPE=PLMN@mms.peer.test",
+                   help="From header")
+    p.add_argument("--no-from", action="store_true", help="no From header")
+    p.add_argument("--tid", help="X-Mms-Transaction-ID, verbatim (quotes included)")
+    p.add_argument("--no-tid", action="store_true")
+    p.add_argument("--message-id", help="X-Mms-Message-ID, verbatim")
+    p.add_argument("--no-message-id", action="store_true")
+    p.add_argument("--version", default=MMS_VERSION, help="X-Mms-3GPP-MMS-Version")
+    p.add_argument("--date", help="Date header, verbatim (default now)")
+    p.add_argument("--ack", default="Yes", help="X-Mms-Ack-Request value, or none")
+    p.add_argument("--originator-system", default="system-user@mms.peer.test",
+                   help="X-Mms-Originator-System, or none")
+    p.add_argument("--sender", default="system-user@mms.peer.test", help="Sender, or none")
+    p.add_argument("--header", action="append", default=[], help='extra "Name: value" (repeat)')
+    p.add_argument("--raw", help="send this file byte for byte instead of building a mail")
+    p.add_argument("--count", type=int, default=1, help="send the same mail N times")
+    p.add_argument("--gap", type=float, default=0.0, help="seconds between the copies")
+    p.add_argument("--save", help="also write the mail to this file")
+    p.add_argument("--timeout", type=float, default=10.0)
+
+
+def set_hdr(msg, name, value):
+    if value is not None and value.lower() != "none":
+        msg[name] = value
+
+
+def build_mail(a, kind):
+    """EmailMessage of an MM4_forward.REQ (kind "req") or a report REQ."""
+    pol = email.policy.SMTP.clone(max_line_length=78)
+    msg = email.message.EmailMessage(policy=pol)
+    mtype = {"req": "MM4_forward.REQ", "dr": "MM4_delivery_report.REQ",
+             "rr": "MM4_read_reply_report.REQ"}[kind]
+    msg["X-Mms-3GPP-MMS-Version"] = a.version
+    msg["X-Mms-Message-Type"] = mtype
+    if not a.no_tid:
+        msg["X-Mms-Transaction-ID"] = a.tid
+    if not a.no_message_id:
+        msg["X-Mms-Message-ID"] = a.message_id
+    if not a.no_to:
+        msg["To"] = a.to_hdr if a.to_hdr is not None else ", ".join(a.rcpt)
+    if getattr(a, "cc", None):
+        msg["Cc"] = a.cc
+    if not a.no_from:
+        msg["From"] = a.from_
+    msg["Date"] = a.date or email.utils.formatdate(usegmt=True)
+    if kind == "req":
+        if a.subject_raw is not None:
+            msg["Subject"] = a.subject_raw
+        elif a.subject is not None:
+            msg["Subject"] = a.subject  # RFC 2047 encoded and folded by the package
+        set_hdr(msg, "X-Mms-Message-Class", a.message_class)
+        set_hdr(msg, "X-Mms-Priority", a.priority)
+        if a.expiry_in is not None:
+            msg["X-Mms-Expiry"] = email.utils.formatdate(time.time() + a.expiry_in, usegmt=True)
+        set_hdr(msg, "X-Mms-Expiry", a.expiry)
+        set_hdr(msg, "X-Mms-Delivery-Report", a.dr)
+        set_hdr(msg, "X-Mms-Originator-R/S-Delivery-Report", a.rs_dr)
+        set_hdr(msg, "X-Mms-Read-Reply", a.rr)
+        set_hdr(msg, "X-Mms-Read-Report", a.read_report)
+        set_hdr(msg, "X-Mms-Sender-Visibility", a.visibility)
+        set_hdr(msg, "X-Mms-Forward-Counter", a.forward_counter)
+    elif kind == "dr":
+        set_hdr(msg, "X-Mms-MM-Status-Code", a.status)
+        set_hdr(msg, "X-Mms-Forward-To-Originator-UA", a.forward_to_ua)
+    else:
+        set_hdr(msg, "X-Mms-Read-Status", a.status)
+    if kind != "req":
+        set_hdr(msg, "X-Mms-Status-Text", a.status_text)
+    set_hdr(msg, "X-Mms-Ack-Request", a.ack)
+    set_hdr(msg, "X-Mms-Originator-System", a.originator_system)
+    set_hdr(msg, "Sender", a.sender)
+    msg["Message-ID"] = "<%s-%s@%s>" % (kind, rand_token(), a.helo)
+    for h in a.header:
+        name, _, value = h.partition(":")
+        msg[name.strip()] = value.strip()
+    if kind == "req":
+        if a.body in BAD_BODIES:
+            ct, body = BAD_BODIES[a.body]
+            msg["MIME-Version"] = "1.0"
+            head = msg.as_bytes().rstrip(b"\r\n") + b"\r\nContent-Type: " + ct.encode()
+            if a.body == "bad-base64":
+                head += b"\r\nContent-Transfer-Encoding: base64"
+            return head + b"\r\n\r\n" + body.encode()
+        build_body(msg, a)
+        if "MIME-Version" not in msg:
+            msg["MIME-Version"] = "1.0"
+    return msg.as_bytes()
+
+
+def envelope_from_headers(data):
+    m = email.message_from_bytes(data, policy=email.policy.compat32)
+    frm = email.utils.parseaddr(unfold(str(m.get("From") or "")))[1]
+    rcpts = [a for _, a in email.utils.getaddresses(
+        [unfold(str(v)) for v in (m.get_all("To") or []) + (m.get_all("Cc") or [])]) if a]
+    return frm, rcpts
+
+
+def smtp_session(a, mail_from, rcpts, data):
+    """One SMTP session; a result dict (stage / code / reply of the last step)."""
+    out = {"ok": False, "stage": "connect", "code": None, "reply": None, "rcpt_replies": {}}
+    src = (a.bind, 0) if a.bind else None
+    s = smtplib.SMTP(timeout=a.timeout, local_hostname=a.helo, source_address=src)
+    try:
+        try:
+            code, msg = s.connect(a.to[0], a.to[1])
+        except (OSError, smtplib.SMTPException) as e:
+            out.update(reply=repr(e))
+            return out
+        out.update(code=code, reply=safe_text(msg))
+        if code != 220:   # e.g. 554 for a client that is not an MM4 peer
+            return out
+        out["stage"] = "ehlo"
+        code, msg = s.ehlo()
+        if code != 250:
+            code, msg = s.helo()
+        out.update(code=code, reply=safe_text(msg))
+        if code != 250:
+            return out
+        out["stage"] = "mail"
+        code, msg = s.mail(mail_from)
+        out.update(code=code, reply=safe_text(msg))
+        if code != 250:
+            return out
+        out["stage"] = "rcpt"
+        good = 0
+        for r in rcpts:
+            code, msg = s.rcpt(r)
+            out["rcpt_replies"][r] = [code, safe_text(msg)]
+            out.update(code=code, reply=safe_text(msg))
+            if code in (250, 251):
+                good += 1
+        if good == 0:
+            return out
+        out["stage"] = "data"
+        code, msg = s.data(data)
+        out.update(code=code, reply=safe_text(msg), ok=(code == 250))
+        return out
+    except (OSError, smtplib.SMTPException) as e:
+        out["error"] = repr(e)
+        return out
+    finally:
+        try:
+            s.quit()
+        except Exception:  # noqa: BLE001
+            try:
+                s.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+def send_mails(a, data, kind):
+    if a.raw:
+        with open(a.raw, "rb") as f:
+            data = f.read()
+    hfrom, hrcpts = envelope_from_headers(data)
+    mail_from = a.mail_from if a.mail_from is not None else hfrom
+    rcpts = a.rcpt or hrcpts
+    if a.save:
+        with open(a.save, "wb") as f:
+            f.write(data)
+    m = email.message_from_bytes(data, policy=email.policy.compat32)
+    parts = []
+    for part in m.walk():
+        if not part.is_multipart():
+            body = part.get_payload(decode=True) or b""
+            parts.append([part.get_content_type(), hashlib.sha256(body).hexdigest(), len(body)])
+    ok = True
+    for i in range(max(1, a.count)):
+        if i and a.gap:
+            time.sleep(a.gap)
+        res = smtp_session(a, mail_from, rcpts, data)
+        res.update(kind=kind, n=i + 1, mail_from=mail_from, rcpts=rcpts, size=len(data),
+                   tid=unfold(str(m.get("X-Mms-Transaction-ID"))) if m.get("X-Mms-Transaction-ID") else None,
+                   message_id=unfold(str(m.get("X-Mms-Message-ID"))) if m.get("X-Mms-Message-ID") else None,
+                   sha256=hashlib.sha256(data).hexdigest(), parts=parts)
+        print(json.dumps(res, ensure_ascii=False), flush=True)
+        ok = ok and res["ok"]
+    return 0 if ok else 1
+
+
+def cmd_send_req(argv):
+    p = argparse.ArgumentParser(prog="mm4_peer.py send-req",
+                                description="send one MM4_forward.REQ (or a raw .eml)")
+    add_common(p)
+    p.add_argument("--cc", help="Cc header")
+    p.add_argument("--subject", help="Subject (RFC 2047 encoded/folded when needed)")
+    p.add_argument("--subject-raw", help="Subject header value, verbatim")
+    p.add_argument("--dr", help="X-Mms-Delivery-Report (Yes/No)")
+    p.add_argument("--rs-dr", help="X-Mms-Originator-R/S-Delivery-Report (Yes/No)")
+    p.add_argument("--rr", help="X-Mms-Read-Reply (Yes/No)")
+    p.add_argument("--read-report", help="X-Mms-Read-Report (the MM1 spelling; Yes/No)")
+    p.add_argument("--visibility", help="X-Mms-Sender-Visibility (Hide/Show)")
+    p.add_argument("--priority", help="X-Mms-Priority (Low/Normal/High)")
+    p.add_argument("--expiry", help="X-Mms-Expiry, verbatim (date or relative seconds)")
+    p.add_argument("--expiry-in", type=int, help="X-Mms-Expiry = now + N seconds (RFC 2822)")
+    p.add_argument("--forward-counter", help="X-Mms-Forward-Counter")
+    p.add_argument("--message-class", help="X-Mms-Message-Class")
+    p.add_argument("--body", default="text",
+                   help="text | qp | base64 | related (SMIL + text) | related-image (SMIL + "
+                        "text + JPEG) | mixed (text + JPEG) | image | oversize (text + a "
+                        "--oversize JPEG) | none | " + " | ".join(sorted(BAD_BODIES)))
+    p.add_argument("--text", default="Hello from MMS", help="the text part")
+    p.add_argument("--image-size", type=int, default=2048)
+    p.add_argument("--oversize", type=int, default=80000, help="JPEG size of --body oversize")
+    p.add_argument("--seed", default="e2e", help="seed of the JPEG bytes")
+    a = p.parse_args(argv)
+    if a.tid is None:
+        a.tid = '"peer-%s"' % rand_token()
+    if a.message_id is None:
+        a.message_id = '"%s@mms.peer.test"' % rand_token(16)
+    if a.mail_from is None and not a.raw:
+        a.mail_from = email.utils.parseaddr(a.from_)[1] if not a.no_from else \
+            a.sender if a.sender and a.sender.lower() != "none" else ""
+    data = None if a.raw else build_mail(a, "req")
+    return send_mails(a, data, "req")
+
+
+def cmd_send_report(argv):
+    p = argparse.ArgumentParser(prog="mm4_peer.py send-report",
+                                description="send one MM4_delivery_report.REQ / "
+                                            "MM4_read_reply_report.REQ")
+    add_common(p)
+    p.add_argument("--type", choices=("dr", "rr"), required=True,
+                   help="dr = MM4_delivery_report.REQ, rr = MM4_read_reply_report.REQ")
+    p.add_argument("--status", help="X-Mms-MM-Status-Code (dr, default Retrieved) / "
+                                    "X-Mms-Read-Status (rr, default Read); none = omit")
+    p.add_argument("--status-text", help="X-Mms-Status-Text")
+    p.add_argument("--forward-to-ua", default="Yes", help="X-Mms-Forward-To-Originator-UA (dr)")
+    a = p.parse_args(argv)
+    if a.status is None:
+        a.status = "Retrieved" if a.type == "dr" else "Read"
+    if a.tid is None:
+        a.tid = '"peer-%s-%s"' % (a.type, rand_token())
+    if a.message_id is None and not a.no_message_id:
+        raise SystemExit("send-report: --message-id is required")
+    if not a.rcpt and a.to_hdr:
+        a.rcpt = [email.utils.parseaddr(x)[1] for x in a.to_hdr.split(",")]
+    if a.mail_from is None and not a.raw:
+        a.mail_from = a.sender if a.sender and a.sender.lower() != "none" else ""
+    data = None if a.raw else build_mail(a, a.type)
+    return send_mails(a, data, a.type)
+
+
 def main(argv):
     if argv and argv[0] == "send-res":
         return cmd_send_res(argv[1:])
+    if argv and argv[0] == "send-req":
+        return cmd_send_req(argv[1:])
+    if argv and argv[0] == "send-report":
+        return cmd_send_report(argv[1:])
     p = argparse.ArgumentParser(description="MM4 peer MMSC for e2e tests")
     p.add_argument("--listen", type=hostport, required=True)
     p.add_argument("--res-to", type=hostport, required=True)

@@ -14,6 +14,8 @@
 #   E2E_FILTER=REGEX          run only the cases whose name matches (plus setup)
 #   E2E_LOAD=200              number of MESSAGEs of the load case (0 = skip)
 #   E2E_SHM_MARGIN=65536      allowed shm growth (bytes) over the load case
+#   E2E_MM4_MODES="ldns sysdns"  modes that also run the MMS -> CPM / reports
+#                             section (empty = none)
 #
 # Output: "ok - name" / "not ok - name (reason)" per case, then exactly one
 # last line "N passed, M failed"; exit status 1 if M > 0.  Logs, filled
@@ -42,6 +44,13 @@ PEER_PORT=25
 IWF_DOMAIN=mms.iwf.test
 PEER_DOMAIN=mms.peer.test
 RES_TIMEOUT=3
+UAS_PORT=5080                      # the CPM side of MMS -> CPM (cpm_route)
+CPM_ROUTE=sip:$SIP_IP:$UAS_PORT
+KAM_PEERS=127.0.0.0/8              # CPM_MMS_MM4_PEERS of the next start
+SCHEMA=$TOP/sql/cpm_mms-sqlite.sql
+UAS_SCEN=$HERE/cpm_uas.xml
+IMDN_TEMPLATE=$HERE/uac_imdn.xml.in
+VECTORS=$HERE/mm4_vectors
 
 PASS=0
 FAIL=0
@@ -60,7 +69,7 @@ summary_and_exit() {
 # ---------------------------------------------------------------------------
 if [ -z "${CPM_MMS_E2E_INNER:-}" ]; then
 	missing=()
-	for t in unshare ip mount ss sipp ldns-testns kamcmd "$KAMAILIO" "$PY"; do
+	for t in unshare ip mount ss sipp ldns-testns kamcmd sqlite3 "$KAMAILIO" "$PY"; do
 		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 	done
 	"$PY" -c 'import aiosmtpd' 2>/dev/null || missing+=("python3-aiosmtpd")
@@ -262,10 +271,18 @@ peer_mark() { wc -l <"$PEER_LOG" | tr -d ' '; }
 # ---------------------------------------------------------------------------
 # 5. Kamailio
 # ---------------------------------------------------------------------------
-start_kamailio() {   # start_kamailio ENUM_SERVER
+# start_kamailio ENUM_SERVER [LOG-NAME]: with the report correlation DB
+# $RUN/corr.sqlite (schema applied first: creates the file, keeps the rows of
+# an earlier start) and CPM_MMS_MM4_PEERS=$KAM_PEERS
+start_kamailio() {
 	local enum_server=$1 i
 	CTL=unix:$RUN/ctl.sock
-	KAM_LOG=$RUN/kamailio.log
+	KAM_LOG=$RUN/${2:-kamailio}.log
+	DB=$RUN/corr.sqlite
+	if ! sqlite3 "$DB" <"$SCHEMA" >"$RUN/sqlite3.out" 2>&1; then
+		echo "sqlite3 $DB < $SCHEMA failed: $(head -2 "$RUN/sqlite3.out")" >"$KAM_LOG"
+		return 1
+	fi
 	(
 		cd "$TOP" || exit 1
 		# only our settings reach the cfg (none inherited from the caller)
@@ -279,8 +296,10 @@ start_kamailio() {   # start_kamailio ENUM_SERVER
 			CPM_MMS_DOMAIN=$IWF_DOMAIN \
 			CPM_MMS_ENUM_SUFFIX=e164.arpa \
 			CPM_MMS_ENUM_SERVER="$enum_server" \
-			CPM_MMS_MM4_PEERS=127.0.0.0/8 \
+			CPM_MMS_MM4_PEERS="$KAM_PEERS" \
 			CPM_MMS_RES_TIMEOUT=$RES_TIMEOUT \
+			CPM_MMS_CPM_ROUTE=$CPM_ROUTE \
+			CPM_MMS_DB_URL="sqlite:///$DB" \
 			CPM_MMS_CTL="$CTL" \
 			"$KAMAILIO" -DD -E -f "$CFG" -P "$RUN/kamailio.pid" -w "$RUN" -Y "$RUN"
 	) >"$KAM_LOG" 2>&1 &
@@ -708,6 +727,645 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
+# 7b. MMS -> CPM (Tables 4/5), reports <-> IMDN (Tables 6-9), correlation DB
+# ---------------------------------------------------------------------------
+# The peer plays the originating MMSC (mm4_peer.py send-req / send-report),
+# one long-running sipp UAS (cpm_uas.xml) plays the CPM side on cpm_route and
+# answers by Request-URI number (+4720000CCC -> CCC, +4720000000 -> nothing);
+# its message trace is what the MESSAGE checks read.  Numbers +47300000NN are
+# the CPM recipients of one case each, +4730000100 is the MMS originator.
+MM4=$MM4_LISTEN_IP:$MM4_LISTEN_PORT
+ORIG=+4730000100/TYPE=PLMN@$PEER_DOMAIN
+ORIG_SYS=system-user@$PEER_DOMAIN
+IWF_SYS=system-user@$IWF_DOMAIN
+REQ_DATE="Wed, 01 May 2024 10:15:00 +0000"
+ICSI='urn:urn-7:3gpp-service.ims.icsi.oma.cpm.msg'
+
+rcpt_of() { echo "$1/TYPE=PLMN@$IWF_DOMAIN"; }
+
+# dep_fail NAME WHY: a case that cannot run because what it builds on failed
+dep_fail() {
+	want_case "[$MODE] $1" && notok "[$MODE] $1" "prerequisite failed: $2"
+	return 0
+}
+
+new_case_id() {
+	CASE_N=$((CASE_N + 1))
+	CASE_ID=$(printf 'c%03d' $CASE_N)
+	echo "$CASE_ID $1" >>"$RUN/cases.txt"
+}
+
+start_uas() {
+	UAS_TRACE=$RUN/uas.msg
+	: >"$UAS_TRACE"
+	sipp -sf "$UAS_SCEN" -i $SIP_IP -p $UAS_PORT -nostdin -trace_msg \
+		-message_file "$UAS_TRACE" -trace_err -error_file "$RUN/uas.err" \
+		>/dev/null 2>"$RUN/uas.stderr" &
+	UAS_PID=$!
+	PIDS+=("$UAS_PID")
+	local i
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$UAS_PID" 2>/dev/null || return 1
+		ss -Hlun "sport = :$UAS_PORT" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# mm4_case NAME [e2e_helper.py mm4-case options] -- send-req|send-report ARGS
+# returns 0 ok (CASE_OUT = what --print printed), 1 not ok, 2 filtered out
+mm4_case() {
+	local name="[$MODE] $1" out
+	shift
+	CASE_OUT=""
+	want_case "$name" || return 2
+	if ! kam_alive; then
+		notok "$name" "kamailio is not running"
+		return 1
+	fi
+	new_case_id "$name"
+	if out=$("$PY" "$HELPER" mm4-case --peer-log "$PEER_LOG" --uas-trace "$UAS_TRACE" \
+		--sends-log "$RUN/sends.jsonl" "$@" 2>&1); then
+		CASE_OUT=$out
+		ok "$name"
+		return 0
+	fi
+	notok "$name" "$(tail -c 1600 <<<"$out" | tr '\n' ' ')"
+	return 1
+}
+
+# cpm_msg NUMBER IMDN_ID DISPO [CPIM_EXTRA]: a CPM MESSAGE (sipp UAC) to the
+# MMS user NUMBER, 200 expected; sets MMS_MID (the X-Mms-Message-ID the peer
+# got) or WHY (return 1)
+cpm_msg() {
+	local num=$1 iid=$2 dispo=$3 extra=${4:-} mark id
+	MMS_MID=""
+	new_case_id "(CPM MESSAGE $iid for a report case)"
+	id=$CASE_ID
+	if ! "$PY" "$HELPER" fill "$TEMPLATE" "$RUN/scen/$id.xml" EXPECT=200 RURI_USER="$num" \
+		"IMDN_ID=$iid" "DISPO=$dispo" "CPIM_EXTRA=$extra" >"$RUN/scen/$id.fill" 2>&1; then
+		WHY="cannot fill the MESSAGE: $(tail -1 "$RUN/scen/$id.fill")"
+		return 1
+	fi
+	mark=$(peer_mark)
+	sipp_run "$id" "$RUN/scen/$id.xml" 5070 1
+	if [ "$SIPP_RC" -ne 0 ]; then
+		WHY="the CPM MESSAGE to $num got $SIPP_GOT, expected 200"
+		return 1
+	fi
+	if ! MMS_MID=$("$PY" "$HELPER" wait-mail --log "$PEER_LOG" --mark "$mark" --number "$num" \
+		--field x-mms-message-id --timeout 5) || [ -z "$MMS_MID" ]; then
+		WHY="no MM4_forward.REQ (with X-Mms-Message-ID) for $num at the peer"
+		return 1
+	fi
+	return 0
+}
+
+# imdn_send ID EXPECT [KEY=VALUE ...]: one IMDN to the IWF (uac_imdn.xml.in)
+IMDN_SENT=0
+imdn_send() {
+	local id=$1 expect=$2
+	shift 2
+	if ! "$PY" "$HELPER" fill "$IMDN_TEMPLATE" "$RUN/scen/$id.xml" defaults=imdn \
+		"EXPECT=$expect" "$@" >"$RUN/scen/$id.fill" 2>&1; then
+		SIPP_RC=99
+		SIPP_GOT="cannot fill the IMDN: $(tail -1 "$RUN/scen/$id.fill")"
+		return
+	fi
+	IMDN_SENT=$((IMDN_SENT + 1))
+	sipp_run "$id" "$RUN/scen/$id.xml" 5073 1
+}
+
+# imdn_case NAME EXPECT REPORT-TYPE|none MID [KEY=VALUE ...] [-- EXPR ...]
+#   the CPM side sends an IMDN (KEY=VALUE: uac_imdn.xml.in placeholders) and
+#   expects EXPECT; then the peer must receive exactly one REPORT-TYPE
+#   (MM4_delivery_report.REQ / MM4_read_reply_report.REQ) for X-Mms-Message-ID
+#   MID, checked with EXPRs (peer-wait: e, H, ALL; MID), or none at all
+imdn_case() {
+	local name="[$MODE] $1" expect=$2 rtype=$3 mid=$4 mark why
+	shift 4
+	want_case "$name" || return 0
+	if ! kam_alive; then
+		notok "$name" "kamailio is not running"
+		return 1
+	fi
+	local fill=() exprs=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--) shift; exprs=("$@"); break ;;
+		*) fill+=("$1") ;;
+		esac
+		shift
+	done
+	new_case_id "$name"
+	mark=$(peer_mark)
+	imdn_send "$CASE_ID" "$expect" "${fill[@]}"
+	if [ "$SIPP_RC" -ne 0 ]; then
+		notok "$name" "IMDN answered $SIPP_GOT, expected $expect (sipp rc=$SIPP_RC, out/$MODE/sipp/$CASE_ID.*)"
+		return 1
+	fi
+	if [ "$rtype" = none ]; then
+		why=$("$PY" "$HELPER" peer-wait --log "$PEER_LOG" --mark "$mark" --event rx_report \
+			--var "MID=$mid" --where 'unq(H.get("x-mms-message-id")) == unq(MID)' \
+			--count 0 --exact --timeout 1.5 2>&1)
+	else
+		why=$("$PY" "$HELPER" peer-wait --log "$PEER_LOG" --mark "$mark" --event rx_report \
+			--var "MID=$mid" --var "RTYPE=$rtype" \
+			--where 'e["message_type"] == RTYPE and unq(H.get("x-mms-message-id")) == unq(MID)' \
+			--count 1 --exact --settle 0.6 -- 'not e["failures"]' \
+			'any(x.get("event") == "res" and x.get("seq") == e["seq"] and x.get("sent") for x in ALL)' \
+			"${exprs[@]}" 2>&1)
+	fi
+	if [ $? -eq 0 ]; then
+		ok "$name"
+	else
+		notok "$name" "$(tail -c 1500 <<<"$why" | tr '\n' ' ')"
+	fi
+}
+
+stats_snapshot() {   # stats_snapshot NAME -> $RUN/NAME.json
+	kamcmd -s "$CTL" cpm_mms.stats >"$RUN/$1.stats" 2>&1 &&
+		"$PY" "$HELPER" stats "$RUN/$1.stats" >"$RUN/$1.json"
+}
+
+sql() { sqlite3 -cmd '.timeout 5000' "$DB" "$@"; }
+
+# -- MMS -> CPM, Table 4 and Table 5 ----------------------------------------
+t4_cases() {
+	local text=$'Hei fra MMS ✓\nlinje 2'
+	mm4_case "MMS->CPM basic text REQ -> MESSAGE (Table 4, header by header), RES Ok" \
+		--ruri-re '^tel:\+4730000001$' \
+		--expr 'r["ruri"] == "tel:+4730000001"' \
+		--expr 'H["to"] == "<tel:+4730000001>"' \
+		--expr 're.fullmatch(r"<tel:\+4730000100>;tag=\S+", H["from"])' \
+		--expr 'H["p-asserted-identity"].strip("<>") == "tel:+4730000100"' \
+		--expr '"privacy" not in H' \
+		--expr 'H["subject"] == "Hello MMS"' \
+		--expr 'H["priority"] == "urgent"' \
+		--expr 'abs(int(H["expires"]) - 3600) <= 60' \
+		--expr 'H["max-forwards"] == "67"' \
+		--expr 'date(H["date"]) == 1714558500 and H["date"].endswith("GMT")' \
+		--expr "H[\"accept-contact\"] == '*;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\"'" \
+		--expr "H[\"p-asserted-service\"] == '$ICSI'" \
+		--expr 'UUID_RE.match(H["conversation-id"]) and UUID_RE.match(H["contribution-id"])' \
+		--expr 'H["conversation-id"] != H["contribution-id"]' \
+		--expr 'H["content-type"] == "message/cpim"' \
+		--expr 'r["clen_ok"] and r["copies"] == 1' \
+		--expr 'C["from"] == "<tel:+4730000100>" and C["to"] == "<tel:+4730000001>"' \
+		--expr 'C["ns"] == "imdn <urn:ietf:params:imdn>"' \
+		--expr 're.fullmatch(r"[A-Za-z0-9._~+-]{8,}", C["imdn.message-id"])' \
+		--expr 'iso(C["datetime"]) == 1714558500' \
+		--expr 'C["imdn.disposition-notification"] == "positive-delivery, negative-delivery, display"' \
+		--expr "C[\"imdn.imdn-record-route\"] == '<sip:iwf@$IWF_DOMAIN>'" \
+		--expr 'C["subject"] == "Hello MMS"' \
+		--expr 'P["content_type"].replace(" ", "").lower() == "text/plain;charset=utf-8"' \
+		--expr 'P["text"] == "Hei fra MMS ✓\r\nlinje 2"' \
+		--expr 'RH["x-mms-message-id"] == S["message_id"]' \
+		--expr "RH[\"sender\"] == '$IWF_SYS' and addrs(RH[\"to\"]) == ['$ORIG_SYS']" \
+		--expr "[x.strip('<>') for x in e['rcpt_tos']] == ['$ORIG_SYS']" \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000001)" --from "$ORIG" --date "$REQ_DATE" \
+		--subject "Hello MMS" --priority High --expiry-in 3600 --forward-counter 3 \
+		--dr Yes --rr Yes --visibility Show --text "$text"
+
+	# Table 5: the CPM side's final answer -> X-Mms-Request-Status-Code
+	local spec code status
+	for spec in 404:Error-sending-address-unresolved 480:Error-network-problem \
+		500:Error-network-problem 603:Error-service-denied 403:Error-service-denied \
+		400:Error-message-format-corrupt 410:Error-sending-address-unresolved \
+		484:Error-sending-address-unresolved 604:Error-sending-address-unresolved \
+		413:Error-content-not-accepted 415:Error-content-not-accepted \
+		488:Error-content-not-accepted 606:Error-content-not-accepted \
+		408:Error-network-problem 486:Error-network-problem 503:Error-network-problem \
+		501:Error-unsupported-message; do
+		code=${spec%%:*}
+		status=${spec#*:}
+		mm4_case "MMS->CPM CPM answers $code -> RES $status" \
+			--ruri-re "^tel:\\+4720000$code\$" --res "$status" \
+			-- send-req --to $MM4 --rcpt "$(rcpt_of +4720000$code)" --text "answer $code please"
+	done
+
+	mm4_case "MMS->CPM duplicate REQ (after its RES) -> one MESSAGE, the same RES twice" \
+		--ruri-re '^tel:\+4730000002$' --res-count 2 --settle 1.0 \
+		--expr 'res[0]["hdr"]["x-mms-message-id"] == res[1]["hdr"]["x-mms-message-id"]' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000002)" --count 2 --gap 1.0
+	DUPS=$((DUPS + 1))
+	mm4_case "MMS->CPM duplicate REQ while the MESSAGE is pending -> one MESSAGE, two RES" \
+		--ruri-re '^tel:\+4720000201$' --res-count 2 --settle 1.0 --timeout 8 \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4720000201)" --count 2 --gap 0.3
+	DUPS=$((DUPS + 1))
+
+	mm4_case "MMS->CPM two recipients (200 + 404) -> two MESSAGEs, one RES (worst wins)" \
+		--ruri-re '^tel:\+47(30000003|20000404)$' --messages 2 \
+		--res Error-sending-address-unresolved \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000003)" --rcpt "$(rcpt_of +4720000404)"
+	mm4_case "MMS->CPM relay attempt (recipient @other.domain) -> 550 at RCPT" \
+		--smtp 550 --stage rcpt --ruri-re '^tel:\+4730000004$' --messages 0 --res none \
+		--expr 'S["reply"].startswith("5.7.1")' \
+		-- send-req --to $MM4 --rcpt "+4730000004/TYPE=PLMN@other.domain"
+	mm4_case "MMS->CPM local + foreign recipient -> 550 for the foreign one, MESSAGE for ours" \
+		--ruri-re '^tel:\+4730000005$' \
+		--expr 'S["rcpt_replies"]["+4730000006/TYPE=PLMN@other.domain"][0] == 550' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000005)" \
+		--rcpt "+4730000006/TYPE=PLMN@other.domain"
+	mm4_case "MMS->CPM oversize (80 KB JPEG > max_cpm_size) -> Error-content-not-accepted" \
+		--ruri-re '^tel:\+4730000007$' --messages 0 --res Error-content-not-accepted \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000007)" --body oversize --oversize 80000
+	local subj='Grüße aus Tromsø — ein ziemlich langer Betreff, der gefaltet werden muss ✓ 😀'
+	mm4_case "MMS->CPM folded RFC 2047 Subject (email package) -> SIP and CPIM Subject decoded" \
+		--ruri-re '^tel:\+4730000008$' --var "SUBJ=$subj" \
+		--expr 'H["subject"] == SUBJ and C["subject"] == SUBJ' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000008)" --subject "$subj"
+	mm4_case "MMS->CPM multipart/mixed text + JPEG -> multipart payload, bytes intact" \
+		--ruri-re '^tel:\+4730000009$' \
+		--expr 'P["mime_type"] == "multipart/mixed" and "boundary=" in P["content_type"]' \
+		--expr '[p["mime_type"] for p in P["parts"]] == ["text/plain", "image/jpeg"]' \
+		--expr '[p["sha256"] for p in P["parts"]] == [x[1] for x in S["parts"]]' \
+		--expr 'not P["defects"]' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000009)" --body mixed --image-size 3000 \
+		--text "Look at this"
+	mm4_case "MMS->CPM multipart/related SMIL + text + JPEG -> multipart/related as received" \
+		--ruri-re '^tel:\+4730000010$' \
+		--expr 'P["mime_type"] == "multipart/related"' \
+		--expr '"application/smil" in P["content_type"] and "<smil1>" in P["content_type"]' \
+		--expr '[p["mime_type"] for p in P["parts"]] == ["application/smil", "text/plain", "image/jpeg"]' \
+		--expr '[p["sha256"] for p in P["parts"]] == [x[1] for x in S["parts"]]' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000010)" --body related-image
+	mm4_case "MMS->CPM multipart/related SMIL + one text -> text/plain payload" \
+		--ruri-re '^tel:\+4730000011$' \
+		--expr 'P["mime_type"] == "text/plain" and text(P["text"]) == "SMIL and text only"' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000011)" --body related \
+		--text "SMIL and text only"
+	mm4_case "MMS->CPM quoted-printable text -> decoded UTF-8 text/plain" \
+		--ruri-re '^tel:\+4730000012$' \
+		--expr 'P["text"] == "Grüße ✓ " * 12' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000012)" --body qp \
+		--text "$(printf 'Grüße ✓ %.0s' $(seq 1 12))"
+	mm4_case "MMS->CPM Sender-Visibility Hide -> anonymous From, Privacy: id, PAI kept" \
+		--ruri-re '^tel:\+4730000013$' \
+		--expr 're.fullmatch(r"\"Anonymous\" <sip:anonymous@anonymous\.invalid>;tag=\S+", H["from"])' \
+		--expr 'H["privacy"] == "id" and H["p-asserted-identity"].strip("<>") == "tel:+4730000100"' \
+		--expr 'C["from"] == "\"Anonymous\" <sip:anonymous@anonymous.invalid>"' \
+		--expr '"+4730000100" not in r["body_raw"]' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000013)" --visibility Hide
+	mm4_case "MMS->CPM no report asked -> no imdn.Disposition-Notification, Priority Low" \
+		--ruri-re '^tel:\+4730000014$' \
+		--expr '"imdn.disposition-notification" not in C and H["priority"] == "non-urgent"' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000014)" --dr No --rr No --priority Low
+	mm4_case "MMS->CPM X-Mms-Message-Class Auto -> no IMDN request" \
+		--ruri-re '^tel:\+4730000015$' \
+		--expr '"imdn.disposition-notification" not in C' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000015)" --dr Yes --rr Yes --message-class Auto
+	mm4_case "MMS->CPM X-Mms-Ack-Request: No -> MESSAGE, no RES" \
+		--ruri-re '^tel:\+4730000016$' --res none --settle 1.0 \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000016)" --ack No
+	mm4_case "MMS->CPM forward counter above the limit (loop) -> Error-service-denied" \
+		--ruri-re '^tel:\+4730000017$' --messages 0 --res Error-service-denied \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000017)" --forward-counter 25
+	mm4_case "MMS->CPM already expired (X-Mms-Expiry in the past) -> no MESSAGE, Error-unspecified" \
+		--ruri-re '^tel:\+4730000018$' --messages 0 --res Error-unspecified \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000018)" --expiry "$REQ_DATE"
+	mm4_case "MMS->CPM missing From -> Error-message-format-corrupt" \
+		--ruri-re '^tel:\+4730000019$' --messages 0 --res Error-message-format-corrupt \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000019)" --no-from
+	mm4_case "MMS->CPM missing X-Mms-Transaction-ID -> Error-message-format-corrupt" \
+		--ruri-re '^tel:\+4730000020$' --messages 0 --res Error-message-format-corrupt --res-by-mid --res-dirty \
+		--expr 'e["tid_raw"] in (None, "", "\"\"")' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000020)" --no-tid
+	mm4_case "MMS->CPM missing X-Mms-Message-ID -> Error-message-format-corrupt" \
+		--ruri-re '^tel:\+4730000021$' --messages 0 --res Error-message-format-corrupt --res-dirty \
+		--expr 'all("x-mms-message-id" in f for f in e["failures"])' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000021)" --no-message-id
+	local bad
+	for bad in bad-noclose bad-noboundary bad-base64; do
+		mm4_case "MMS->CPM bad MIME ($bad) -> Error-message-format-corrupt" \
+			--ruri-re '^tel:\+4730000022$' --messages 0 --res Error-message-format-corrupt \
+			-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000022)" --body $bad
+	done
+}
+
+# -- quirk vectors: raw .eml files sent byte for byte ------------------------
+vector_cases() {
+	local v=$VECTORS
+	mm4_case "vector mms55_quoted_ids.eml: 5.5.0 peer, quoted ids echoed byte for byte" \
+		--ruri-re '^tel:\+4730000041$' \
+		--expr 'e["tid_raw"] == "\"vec-5.5.0-0001\""' \
+		--expr 'RH["x-mms-message-id"] == "\"vec0001.20240501@mms.peer.test\""' \
+		--expr 'P["text"] == "Hello from an MMS 5.5.0 relay" and C["subject"] == "MMS 5.5.0 vector"' \
+		-- send-req --to $MM4 --raw "$v/mms55_quoted_ids.eml"
+	mm4_case "vector from_without_domain.eml: From +15550001/TYPE=PLMN -> tel:+15550001" \
+		--ruri-re '^tel:\+4730000042$' \
+		--expr 'H["p-asserted-identity"].strip("<>") == "tel:+15550001"' \
+		--expr 'H["from"].startswith("<tel:+15550001>")' \
+		--expr 'C["from"] == "<tel:+15550001>"' \
+		-- send-req --to $MM4 --raw "$v/from_without_domain.eml" --mail-from "$ORIG_SYS"
+	mm4_case "vector read_report_spelling.eml: X-Mms-Read-Report -> display requested" \
+		--ruri-re '^tel:\+4730000043$' \
+		--expr 'C["imdn.disposition-notification"] == "display"' \
+		-- send-req --to $MM4 --raw "$v/read_report_spelling.eml"
+	mm4_case "vector tid_recipient_prefix.eml: tid +4711111111-tx42 echoed byte for byte" \
+		--ruri-re '^tel:\+4730000044$' \
+		--expr 'e["tid_raw"] == "+4711111111-tx42"' \
+		--expr 'RH["x-mms-message-id"] == "vec0004.20240501@mms.peer.test"' \
+		-- send-req --to $MM4 --raw "$v/tid_recipient_prefix.eml"
+	mm4_case "vector wsp_related_lowercase.eml: WSP multipart, lower-case names, relative expiry" \
+		--ruri-re '^tel:\+4730000045$' \
+		--expr 'P["mime_type"] == "text/plain"' \
+		--expr 'P["text"] == "WSP multipart type, lower-case header names, relative expiry ✓"' \
+		--expr 'H["expires"] == "604800"' \
+		--expr 'C["imdn.disposition-notification"] == "positive-delivery, negative-delivery"' \
+		-- send-req --to $MM4 --raw "$v/wsp_related_lowercase.eml"
+	mm4_case "vector folded_2047_subject.eml: folded ISO-8859-1 + UTF-8 encoded words" \
+		--ruri-re '^tel:\+4730000046$' \
+		--expr 'H["subject"] == "Grüße aus Tromsø und mehr" and C["subject"] == H["subject"]' \
+		-- send-req --to $MM4 --raw "$v/folded_2047_subject.eml"
+}
+
+# -- CPM -> MMS reports: MM4 report REQ from the peer -> IMDN to CPM ----------
+report_in_cases() {
+	local iid mid now_rnd=$RANDOM
+	local rr='^sip:\+4798765432@ims\.test$'
+	local dr_date="Wed, 01 May 2024 10:16:40 +0000" rr_date="Wed, 01 May 2024 10:20:05 +0000"
+	iid=rep1-$MODE-$now_rnd
+	if ! cpm_msg +4712345678 "$iid" "positive-delivery, display"; then
+		dep_fail "report MM4_delivery_report.REQ Retrieved -> IMDN delivered to the CPM sender, RES Ok" "$WHY"
+		dep_fail "report MM4_read_reply_report.REQ Read -> IMDN displayed, RES Ok" "$WHY"
+		dep_fail "report second Retrieved for the same message -> no second IMDN, RES Ok" "$WHY"
+	else
+		mid=$MMS_MID
+		mm4_case "report MM4_delivery_report.REQ Retrieved -> IMDN delivered to the CPM sender, RES Ok" \
+			--imdn --ruri-re "$rr" --var "IID=$iid" \
+			--expr 'r["ruri"] == "sip:+4798765432@ims.test"' \
+			--expr 'H["content-type"] == "message/cpim" and re.match(r"<tel:\+4712345678>", H["from"])' \
+			--expr 'H["to"].startswith("<sip:+4798765432@ims.test>")' \
+			--expr 'C["from"] == "<tel:+4712345678>" and C["to"] == "<sip:+4798765432@ims.test>"' \
+			--expr 'C["ns"] == "imdn <urn:ietf:params:imdn>" and C["imdn.message-id"] != IID' \
+			--expr 'iso(C["datetime"]) == 1714558600 and "imdn.disposition-notification" not in C' \
+			--expr 'r["cpim_content"].get("content-disposition") == "notification"' \
+			--expr 'X["message-id"] == IID and iso(X["datetime"]) == 1714558500' \
+			--expr 'X["recipient-uri"] == "tel:+4712345678"' \
+			--expr 'X["kind"] == "delivery-notification" and X["status"] == "delivered"' \
+			--expr 'RH["x-mms-message-id"] == S["message_id"]' \
+			-- send-report --type dr --to $MM4 --message-id "$mid" \
+			--from "+4712345678/TYPE=PLMN@$PEER_DOMAIN" --to-hdr "+4798765432/TYPE=PLMN@$IWF_DOMAIN" \
+			--status Retrieved --date "$dr_date"
+		mm4_case "report MM4_read_reply_report.REQ Read -> IMDN displayed, RES Ok" \
+			--imdn --ruri-re "$rr" --var "IID=$iid" \
+			--expr 'X["message-id"] == IID and iso(X["datetime"]) == 1714558500' \
+			--expr 'X["recipient-uri"] == "tel:+4712345678" and iso(C["datetime"]) == 1714558805' \
+			--expr 'X["kind"] == "display-notification" and X["status"] == "displayed"' \
+			-- send-report --type rr --to $MM4 --message-id "$mid" \
+			--from "+4712345678/TYPE=PLMN@$PEER_DOMAIN" --to-hdr "+4798765432/TYPE=PLMN@$IWF_DOMAIN" \
+			--status Read --date "$rr_date"
+		mm4_case "report second Retrieved for the same message -> no second IMDN, RES Ok" \
+			--imdn --ruri-re "$rr" --messages 0 \
+			-- send-report --type dr --to $MM4 --message-id "$mid" \
+			--from "+4712345678/TYPE=PLMN@$PEER_DOMAIN" --to-hdr "+4798765432/TYPE=PLMN@$IWF_DOMAIN"
+	fi
+
+	iid=rep2-$MODE-$now_rnd
+	if cpm_msg +4712345678 "$iid" "display"; then
+		mm4_case "report Retrieved when only display was asked -> no IMDN, RES Ok" \
+			--imdn --ruri-re "$rr" --messages 0 \
+			-- send-report --type dr --to $MM4 --message-id "$MMS_MID" \
+			--from "+4712345678/TYPE=PLMN@$PEER_DOMAIN" --to-hdr "+4798765432/TYPE=PLMN@$IWF_DOMAIN"
+	else
+		dep_fail "report Retrieved when only display was asked -> no IMDN, RES Ok" "$WHY"
+	fi
+	iid=rep3-$MODE-$now_rnd
+	if cpm_msg +4712345678 "$iid" ""; then
+		mm4_case "report Retrieved when nobody asked for reports -> no IMDN, RES Ok" \
+			--imdn --ruri-re "$rr" --messages 0 \
+			-- send-report --type dr --to $MM4 --message-id "$MMS_MID" \
+			--from "+4712345678/TYPE=PLMN@$PEER_DOMAIN" --to-hdr "+4798765432/TYPE=PLMN@$IWF_DOMAIN"
+	else
+		dep_fail "report Retrieved when nobody asked for reports -> no IMDN, RES Ok" "$WHY"
+	fi
+	iid=rep4-$MODE-$now_rnd
+	if cpm_msg +4712345678 "$iid" "positive-delivery, negative-delivery" \
+		'imdn.IMDN-Record-Route: <sip:as1@cpm.test>'; then
+		mm4_case "report Rejected, IMDN-Record-Route -> IMDN failed via IMDN-Route" \
+			--imdn --ruri-re '^sip:as1@cpm\.test$' --var "IID=$iid" \
+			--expr 'C["imdn.imdn-route"] == "<sip:as1@cpm.test>" and C["to"] == "<sip:+4798765432@ims.test>"' \
+			--expr 'X["message-id"] == IID and X["status"] == "failed"' \
+			--expr 'X["kind"] == "delivery-notification"' \
+			-- send-report --type dr --to $MM4 --message-id "$MMS_MID" \
+			--from "+4712345678/TYPE=PLMN@$PEER_DOMAIN" --to-hdr "+4798765432/TYPE=PLMN@$IWF_DOMAIN" \
+			--status Rejected
+	else
+		dep_fail "report Rejected, IMDN-Record-Route -> IMDN failed via IMDN-Route" "$WHY"
+	fi
+	mm4_case "report for an unknown X-Mms-Message-ID -> Error-message-not-found, no IMDN" \
+		--imdn --ruri-re "$rr" --messages 0 --res Error-message-not-found \
+		-- send-report --type dr --to $MM4 --message-id "\"no-such-message-$now_rnd@$IWF_DOMAIN\"" \
+		--from "+4712345678/TYPE=PLMN@$PEER_DOMAIN" --to-hdr "+4798765432/TYPE=PLMN@$IWF_DOMAIN"
+	mm4_case "report read reply for an unknown X-Mms-Message-ID -> Error-message-not-found" \
+		--imdn --ruri-re "$rr" --messages 0 --res Error-message-not-found \
+		-- send-report --type rr --to $MM4 --message-id "\"no-such-message-rr-$now_rnd@$IWF_DOMAIN\"" \
+		--from "+4712345678/TYPE=PLMN@$PEER_DOMAIN" --to-hdr "+4798765432/TYPE=PLMN@$IWF_DOMAIN"
+}
+
+# -- MMS -> CPM reports: IMDN from CPM -> MM4 report REQ to the MMS originator -
+report_out_cases() {
+	local iid mid="\"mr1-$MODE-$RANDOM@$PEER_DOMAIN\"" num=+4730000071
+	local base=("FROM_URI=tel:$num" "TO_URI=tel:+4730000100")
+	local rep=('addrs(H["to"]) == ["+4730000100/TYPE=PLMN@mms.peer.test"]'
+		'[x.strip("<>") for x in e["rcpt_tos"]] == ["+4730000100/TYPE=PLMN@mms.peer.test"]'
+		'addrs(H["from"]) == ["+4730000071/TYPE=PLMN@mms.iwf.test"]'
+		'H["x-mms-ack-request"] == "Yes" and H["x-mms-originator-system"] == "system-user@mms.iwf.test"')
+	if mm4_case "MMS->CPM DR+RR requested -> MESSAGE asks positive-delivery, negative-delivery, display" \
+		--ruri-re "^tel:\\$num\$" --print 'C["imdn.message-id"]' \
+		--expr 'C["imdn.disposition-notification"] == "positive-delivery, negative-delivery, display"' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of $num)" --message-id "$mid" --dr Yes --rr Yes; then
+		iid=$CASE_OUT
+		imdn_case "IMDN delivered -> MM4_delivery_report.REQ Retrieved to the MMS originator" 200 \
+			MM4_delivery_report.REQ "$mid" "${base[@]}" "ORIG_ID=$iid" STATUS=delivered \
+			DATETIME=2024-05-01T10:20:00.000Z -- "${rep[@]}" \
+			'H["x-mms-mm-status-code"] == "Retrieved" and date(H["date"]) == 1714558800' \
+			'H.get("x-mms-forward-to-originator-ua") == "Yes"'
+		imdn_case "IMDN displayed -> MM4_read_reply_report.REQ Read to the MMS originator" 200 \
+			MM4_read_reply_report.REQ "$mid" "${base[@]}" "ORIG_ID=$iid" \
+			KIND=display-notification STATUS=displayed DATETIME=2024-05-01T10:25:00.000Z -- \
+			"${rep[@]}" 'H["x-mms-read-status"] == "Read" and date(H["date"]) == 1714559100'
+		imdn_case "IMDN delivered again -> 200, no second MM4_delivery_report.REQ" 200 \
+			none "$mid" "${base[@]}" "ORIG_ID=$iid" STATUS=delivered
+	elif [ $? -eq 1 ]; then
+		dep_fail "IMDN delivered -> MM4_delivery_report.REQ Retrieved to the MMS originator" "see the case it depends on"
+		dep_fail "IMDN displayed -> MM4_read_reply_report.REQ Read to the MMS originator" "see the case it depends on"
+		dep_fail "IMDN delivered again -> 200, no second MM4_delivery_report.REQ" "see the case it depends on"
+	fi
+	mid="\"mr2-$MODE-$RANDOM@$PEER_DOMAIN\""
+	num=+4730000072
+	if mm4_case "MMS->CPM DR only -> MESSAGE asks positive-delivery, negative-delivery" \
+		--ruri-re "^tel:\\$num\$" --print 'C["imdn.message-id"]' \
+		--expr 'C["imdn.disposition-notification"] == "positive-delivery, negative-delivery"' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of $num)" --message-id "$mid" --dr Yes --rr No; then
+		imdn_case "IMDN displayed when only DR was asked -> 200, no MM4_read_reply_report.REQ" 200 \
+			none "$mid" "FROM_URI=tel:$num" "ORIG_ID=$CASE_OUT" KIND=display-notification \
+			STATUS=displayed
+	fi
+	imdn_case "IMDN for an unknown message -> 404, no MM4 report" 404 none '"none"' \
+		"ORIG_ID=unknown-imdn-$RANDOM"
+}
+
+mm4_section() {   # mm4_section ENUM_SERVER
+	local enum_server=$1
+	if ! start_uas; then
+		notok "[$MODE] sipp CPM UAS on $CPM_ROUTE" "$(tail -3 "$RUN/uas.stderr" | tr '\n' ' ')"
+		return
+	fi
+	DUPS=0
+	IMDN_SENT=0
+	: >"$RUN/sends.jsonl"
+
+	# --- before a restart: one message each way that asks for reports
+	local rs_mid="\"rs-$MODE-$RANDOM@$PEER_DOMAIN\"" rs_iid="" rs_cpm_iid=rs-$MODE-$RANDOM rs_mms_mid=""
+	if mm4_case "restart: MMS->CPM with DR before the restart" \
+		--ruri-re '^tel:\+4730000081$' --print 'C["imdn.message-id"]' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000081)" --message-id "$rs_mid" --dr Yes; then
+		rs_iid=$CASE_OUT
+	fi
+	local name="[$MODE] restart: CPM->MMS with positive-delivery before the restart"
+	if cpm_msg +4712345678 "$rs_cpm_iid" "positive-delivery"; then
+		rs_mms_mid=$MMS_MID
+		want_case "$name" && ok "$name"
+	else
+		want_case "$name" && notok "$name" "$WHY"
+	fi
+	local rows
+	name="[$MODE] DB: correlation rows for both directions before the restart"
+	rows=$(sql "SELECT direction || ':' || count(*) FROM cpm_mms_corr WHERE mms_message_id IN ('${rs_mid//\"/}', '${rs_mms_mid//\"/}') GROUP BY direction ORDER BY direction;" 2>&1 | tr '\n' ' ')
+	if ! want_case "$name"; then
+		:
+	elif [ "$rows" = "1:1 2:1 " ]; then
+		ok "$name"
+	else
+		notok "$name" "direction:count = '$rows', expected '1:1 2:1'"
+	fi
+
+	# --- restart, same DB, mm4_peers without 127.0.0.3
+	if ! stop_kamailio; then
+		notok "[$MODE] restart: kamailio stops on SIGTERM" "needed SIGKILL"
+	fi
+	KAM_PEERS="127.0.0.1/32 127.0.0.2/32"
+	if ! start_kamailio "$enum_server" kamailio-restart; then
+		notok "[$MODE] restart: kamailio starts again with the same DB" \
+			"$(grep -iE 'error|crit' "$KAM_LOG" | head -2 | tr '\n' ' ' | cut -c1-400)"
+		KAM_PEERS=127.0.0.0/8
+		stop_pid "$UAS_PID"
+		return
+	fi
+	KAM_PEERS=127.0.0.0/8
+	ok "[$MODE] restart: kamailio starts again with the same DB (mm4_peers 127.0.0.1, 127.0.0.2)"
+	local s0_mark s0_offset s0_sends
+	stats_snapshot before || note "kamcmd cpm_mms.stats failed: $(head -2 "$RUN/before.stats")"
+	s0_mark=$(peer_mark)
+	s0_offset=$("$PY" -c 'import os,sys; print(os.path.getsize(sys.argv[1]))' "$UAS_TRACE")
+	s0_sends=$(wc -l <"$RUN/sends.jsonl" | tr -d ' ')
+
+	# --- the no-answer case runs in the background (tm's fr_timer: 30 s)
+	local noans_name="[$MODE] MMS->CPM no answer from CPM (tm fr_timer 30 s) -> RES Error-network-problem"
+	local noans_pid=""
+	if want_case "$noans_name"; then
+		new_case_id "$noans_name"
+		"$PY" "$HELPER" mm4-case --peer-log "$PEER_LOG" --uas-trace "$UAS_TRACE" \
+			--sends-log "$RUN/sends.jsonl" --out "$RUN/noanswer.result" \
+			--ruri-re '^tel:\+4720000000$' --res Error-network-problem --timeout 45 \
+			--expr 'time.time() - started >= 28' --expr 'r["copies"] > 1' \
+			-- send-req --to $MM4 --rcpt "$(rcpt_of +4720000000)" --text "nobody answers" \
+			>"$RUN/noanswer.out" 2>&1 &
+		noans_pid=$!
+		PIDS+=("$noans_pid")
+	fi
+
+	# --- after the restart: the reports are still mapped (DB)
+	if [ -n "$rs_iid" ]; then
+		imdn_case "restart: IMDN after the restart -> MM4_delivery_report.REQ (DB correlation)" 200 \
+			MM4_delivery_report.REQ "$rs_mid" "FROM_URI=tel:+4730000081" "ORIG_ID=$rs_iid" \
+			STATUS=delivered -- 'H["x-mms-mm-status-code"] == "Retrieved"'
+	else
+		dep_fail "restart: IMDN after the restart -> MM4_delivery_report.REQ (DB correlation)" "see the case it depends on"
+	fi
+	if [ -n "$rs_mms_mid" ]; then
+		mm4_case "restart: MM4_delivery_report.REQ after the restart -> IMDN delivered (DB correlation)" \
+			--imdn --ruri-re '^sip:\+4798765432@ims\.test$' --var "IID=$rs_cpm_iid" \
+			--expr 'X["message-id"] == IID and X["status"] == "delivered"' \
+			-- send-report --type dr --to $MM4 --message-id "$rs_mms_mid" \
+			--from "+4712345678/TYPE=PLMN@$PEER_DOMAIN" --to-hdr "+4798765432/TYPE=PLMN@$IWF_DOMAIN"
+	else
+		dep_fail "restart: MM4_delivery_report.REQ after the restart -> IMDN delivered (DB correlation)" "see the case it depends on"
+	fi
+	mm4_case "MMS->CPM from an address outside mm4_peers (127.0.0.3) -> 554 at connect" \
+		--smtp 554 --stage connect --ruri-re '^tel:\+4730000030$' --messages 0 --res none \
+		-- send-req --to $MM4 --bind 127.0.0.3 --rcpt "$(rcpt_of +4730000030)"
+
+	# --- an already expired correlation row: the periodic purge (every 60 s)
+	local t_ins
+	t_ins=$(date +%s)
+	sql "INSERT INTO cpm_mms_corr (direction, mms_message_id, imdn_message_id, expires) VALUES
+		(1, 'e2e-expired-$MODE@x', 'e2e-expired-$MODE', $((t_ins - 100))),
+		(2, 'e2e-expired2-$MODE@x', 'e2e-expired2-$MODE', $((t_ins - 1))),
+		(1, 'e2e-fresh-$MODE@x', 'e2e-fresh-$MODE', $((t_ins + 3600)));" ||
+		note "sqlite3 INSERT failed"
+
+	t4_cases
+	vector_cases
+	report_in_cases
+	report_out_cases
+
+	# --- the background no-answer case
+	if [ -n "$noans_pid" ]; then
+		local i
+		for ((i = 0; i < 500; i++)); do
+			kill -0 "$noans_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		stop_pid "$noans_pid" 10
+		if [ "$(head -1 "$RUN/noanswer.result" 2>/dev/null)" = ok ]; then
+			ok "$noans_name"
+		else
+			notok "$noans_name" "$(tail -c 1200 "$RUN/noanswer.out" 2>/dev/null | tr '\n' ' ')"
+		fi
+	fi
+
+	# --- purge of the expired rows (at most 60 s after the insert, + margin)
+	local left fresh
+	name="[$MODE] DB: expired correlation rows purged within 70 s, live rows kept"
+	if want_case "$name"; then
+		while :; do
+			left=$(sql "SELECT count(*) FROM cpm_mms_corr WHERE imdn_message_id IN ('e2e-expired-$MODE', 'e2e-expired2-$MODE');" 2>&1)
+			[ "$left" = 0 ] && break
+			[ $(($(date +%s) - t_ins)) -gt 70 ] && break
+			sleep 1
+		done
+		fresh=$(sql "SELECT count(*) FROM cpm_mms_corr WHERE imdn_message_id = 'e2e-fresh-$MODE';" 2>&1)
+		if [ "$left" = 0 ] && [ "$fresh" = 1 ]; then
+			ok "$name (gone after $(($(date +%s) - t_ins)) s)"
+		else
+			notok "$name" "after $(($(date +%s) - t_ins)) s: expired rows left '$left', fresh rows '$fresh' (want 0 and 1)"
+		fi
+	fi
+
+	# --- counters: what the harness did since the restart
+	name="[$MODE] kamcmd cpm_mms.stats counters match the mix (since the restart)"
+	if [ -z "${E2E_FILTER:-}" ]; then
+		sleep 1
+		local why
+		if ! stats_snapshot after; then
+			notok "$name" "kamcmd cpm_mms.stats failed: $(head -2 "$RUN/after.stats")"
+		elif why=$("$PY" "$HELPER" stats-check --before "$RUN/before.json" --after "$RUN/after.json" \
+			--peer-log "$PEER_LOG" --mark "$s0_mark" --uas-trace "$UAS_TRACE" --offset "$s0_offset" \
+			--sends "$RUN/sends.jsonl" --sends-mark "$s0_sends" --dups "$DUPS" \
+			--imdn-in "$IMDN_SENT" 2>&1); then
+			ok "$name"
+			note "$why"
+		else
+			notok "$name" "$why"
+		fi
+	fi
+	stop_pid "$UAS_PID"
+}
+
+# ---------------------------------------------------------------------------
 # 8. one run per DNS mode
 # ---------------------------------------------------------------------------
 run_mode() {   # run_mode NAME ENUM_SERVER
@@ -735,9 +1393,12 @@ run_mode() {   # run_mode NAME ENUM_SERVER
 	dns_cases
 	forged_res_cases
 	load_case
+	case " ${E2E_MM4_MODES-ldns sysdns} " in
+	*" $MODE "*) mm4_section "$2" ;;
+	esac
 
 	local bad
-	bad=$(grep -E 'CRITICAL|BUG|segfault|Segmentation|core dumped|shm_mem_destroy|out of memory|no more (shm|pkg)' "$KAM_LOG" | head -3)
+	bad=$(grep -hE 'CRITICAL|BUG|segfault|Segmentation|core dumped|shm_mem_destroy|out of memory|no more (shm|pkg)' "$RUN"/kamailio*.log | head -3)
 	if [ -z "$bad" ]; then
 		ok "[$MODE] kamailio log has no CRITICAL/BUG/out-of-memory lines"
 	else
