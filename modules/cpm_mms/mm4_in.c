@@ -391,7 +391,7 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 	cm_buf_init(&hdrs);
 	/* RFC 3325 allows sip:, sips: and tel: only */
 	if (o->pai[0] && strncasecmp(o->pai, "mailto:", 7) != 0)
-		add_hdr(&hdrs, "P-Asserted-Identity", o->pai);
+		cm_buf_printf(&hdrs, "P-Asserted-Identity: <%s>\r\n", o->pai);
 	if (o->anonymous)
 		add_hdr(&hdrs, "Privacy", "id");
 	add_hdr(&hdrs, "Subject", o->subject);
