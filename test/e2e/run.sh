@@ -9,8 +9,9 @@
 #   bash test/e2e/run.sh            (or: make e2e, from the repository root)
 #
 # Environment knobs:
-#   E2E_MODES="ldns sysdns"   which DNS paths to run (CPM_MMS_ENUM_SERVER set /
-#                             empty = Kamailio's DNS layer + system resolver)
+#   E2E_MODES="ldns sysdns kemi"  ldns / sysdns: which DNS path (CPM_MMS_ENUM_SERVER set /
+#                             empty = Kamailio's DNS layer + system resolver);
+#                             kemi: the ldns cases through examples/kemi (Lua)
 #   E2E_FILTER=REGEX          run only the cases whose name matches (plus setup)
 #   E2E_LOAD=200              number of MESSAGEs of the load case (0 = skip)
 #   E2E_SHM_MARGIN=65536      allowed shm growth (bytes) over the load case
@@ -301,6 +302,7 @@ start_kamailio() {
 			CPM_MMS_CPM_ROUTE=$CPM_ROUTE \
 			CPM_MMS_DB_URL="sqlite:///$DB" \
 			CPM_MMS_CTL="$CTL" \
+			CPM_MMS_LUA="${E2E_KEMI_LUA:-}" \
 			"$KAMAILIO" -DD -E -f "$CFG" -P "$RUN/kamailio.pid" -w "$RUN" -Y "$RUN"
 	) >"$KAM_LOG" 2>&1 &
 	KAM_PID=$!
@@ -1368,6 +1370,75 @@ mm4_section() {   # mm4_section ENUM_SERVER
 # ---------------------------------------------------------------------------
 # 8. one run per DNS mode
 # ---------------------------------------------------------------------------
+# RPC commands against the running instance (kamcmd)
+rpc_cases() {
+	local name out tid id pid code
+	name="[$MODE] RPC cpm_mms.enum shows the resolution of a test number"
+	if want_case "$name"; then
+		out=$(kamcmd -s "$CTL" cpm_mms.enum s:+4712345678 2>&1)
+		if grep -q "mailbox: +4712345678/TYPE=PLMN@mms.peer.test" <<<"$out" &&
+			grep -q "127.0.0.2" <<<"$out" && grep -q "chosen NAPTR" <<<"$out"; then
+			ok "$name"
+		else
+			notok "$name" "$(tr '\n' ' ' <<<"$out" | cut -c1-300)"
+		fi
+		out=$(kamcmd -s "$CTL" cpm_mms.enum s:+4799999999 2>&1)
+		name="[$MODE] RPC cpm_mms.enum on an unknown number -> 404"
+		grep -q "sip_code: 404" <<<"$out" && ok "$name" ||
+			notok "$name" "$(tr '\n' ' ' <<<"$out" | cut -c1-300)"
+	fi
+	name="[$MODE] RPC cpm_mms.config and cpm_mms.peers"
+	if want_case "$name"; then
+		out=$(kamcmd -s "$CTL" cpm_mms.config 2>&1; kamcmd -s "$CTL" cpm_mms.peers 2>&1)
+		if grep -q "domain: $IWF_DOMAIN" <<<"$out" &&
+			grep -q "res_timeout: $RES_TIMEOUT" <<<"$out" &&
+			grep -q "address: $PEER_IP:$PEER_PORT" <<<"$out"; then
+			ok "$name"
+		else
+			notok "$name" "$(tr '\n' ' ' <<<"$out" | cut -c1-300)"
+		fi
+	fi
+	name="[$MODE] RPC cpm_mms.pending lists a suspended MESSAGE, pending_drop answers it 503"
+	if want_case "$name"; then
+		CASE_N=$((CASE_N + 1))
+		id=$(printf 'c%03d' $CASE_N)
+		echo "$id $name" >>"$RUN/cases.txt"
+		if ! "$PY" "$HELPER" fill "$TEMPLATE" "$RUN/scen/$id.xml" EXPECT=503 \
+			RURI_USER=+4710000030 >"$RUN/scen/$id.fill" 2>&1; then
+			notok "$name" "cannot fill scenario"
+			return
+		fi
+		timeout 60 sipp -sf "$RUN/scen/$id.xml" -i $SIP_IP -p 5071 -m 1 \
+			-recv_timeout 15000 -timeout 30s -timeout_error -nostdin \
+			-trace_msg -message_file "$RUN/sipp/$id.msg" \
+			$SIP_IP:$SIP_PORT >"$RUN/sipp/$id.out" 2>&1 &
+		pid=$!
+		tid=""
+		for _ in $(seq 1 20); do
+			out=$(kamcmd -s "$CTL" cpm_mms.pending 2>&1)
+			tid=$(sed -n 's/^[[:space:]]*transaction_id: //p' <<<"$out" | head -1)
+			[ -n "$tid" ] && break
+			sleep 0.1
+		done
+		if [ -z "$tid" ] || ! grep -q "recipient: +4710000030" <<<"$out"; then
+			wait $pid
+			notok "$name" "not listed: $(tr '\n' ' ' <<<"$out" | cut -c1-300)"
+			return
+		fi
+		out=$(kamcmd -s "$CTL" cpm_mms.pending_drop "s:$tid" 2>&1)
+		wait $pid
+		code=$?
+		if [ "$code" -eq 0 ] && grep -q "dropped" <<<"$out"; then
+			ok "$name"
+		else
+			notok "$name" "drop: $out; sipp rc=$code ($("$PY" "$HELPER" sipp-codes "$RUN/sipp/$id.msg"))"
+		fi
+		out=$(kamcmd -s "$CTL" cpm_mms.pending_drop s:no-such-tid 2>&1)
+		name="[$MODE] RPC cpm_mms.pending_drop of an unknown id -> 404"
+		grep -q "404" <<<"$out" && ok "$name" || notok "$name" "$out"
+	fi
+}
+
 run_mode() {   # run_mode NAME ENUM_SERVER
 	MODE=$1
 	RUN=$OUT/$MODE
@@ -1392,6 +1463,7 @@ run_mode() {   # run_mode NAME ENUM_SERVER
 	status_cases
 	dns_cases
 	forged_res_cases
+	rpc_cases
 	load_case
 	case " ${E2E_MM4_MODES-ldns sysdns} " in
 	*" $MODE "*) mm4_section "$2" ;;
@@ -1426,10 +1498,17 @@ if ! start_dns; then
 fi
 ok "ldns-testns on 127.0.0.1:53 with enum.data"
 
-for mode in ${E2E_MODES:-ldns sysdns}; do
+for mode in ${E2E_MODES:-ldns sysdns kemi}; do
 	case $mode in
 	ldns) run_mode ldns 127.0.0.1:53 ;;
 	sysdns) run_mode sysdns "" ;;
+	kemi)
+		# the same CPM -> MMS cases through the Lua KEMI configuration
+		CFG=$TOP/examples/kemi/kamailio.cfg
+		export E2E_KEMI_LUA=$TOP/examples/kemi/cpm_mms.lua
+		run_mode kemi 127.0.0.1:53
+		CFG=$TOP/kamailio.cfg.sample
+		unset E2E_KEMI_LUA ;;
 	*) notok "mode $mode" "unknown mode" ;;
 	esac
 done
