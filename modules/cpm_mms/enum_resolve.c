@@ -156,6 +156,9 @@ static dq_status ldns_query(const char *name, ldns_rr_type type,
 	qname = ldns_dname_new_frm_str(name);
 	if (!qname)
 		return DQ_NXDOMAIN;
+	/* ldns stops asking a server after one timeout (its RTT becomes
+	 * "unreachable"): a passing outage must not fail every later lookup */
+	ldns_resolver_set_nameserver_rtt(enum_ldns, 0, LDNS_RESOLV_RTT_MIN);
 	pkt = ldns_resolver_query(enum_ldns, qname, type, LDNS_RR_CLASS_IN,
 			LDNS_RD);
 	ldns_rdf_deep_free(qname);

@@ -18,6 +18,10 @@ Numbers (suffix e164.arpa), see run.sh for what each case expects:
   +4790000009  -> E2U+sip (order 10) and E2U+mms:mailto (order 20) -> peer
   +4790000011  -> flag "U" in upper case (flags are case-insensitive) -> peer
   +4790000012  -> static regexp "!^.*$!mailto:+4790000012/...!" -> peer
+  +4790000020  -> NAPTR regexp that does not compile
+  +4790000021  -> MX -> nx.mxnowhere.test, which has no address
+  +4790000022  -> MX -> 127.0.0.4: accepts, never answers (blackhole)
+  +4790000023  -> MX -> 127.0.0.5: closes the connection mid-DATA
 Everything else: NXDOMAIN (final catch-all, so no lookup ever waits).
 AAAA for every host name with an A record: NOERROR, empty answer.
 """
@@ -129,7 +133,22 @@ naptr_entry("+4790000012", [(10, 10, "u", "E2U+mms:mailto",
                              "!^.*$!mailto:+4790000012/TYPE=PLMN@%s!" % PEER_DOMAIN)],
             "+4790000012: static regexp")
 
+# ---- fault matrix (fault_cases in run.sh) ----
+naptr_entry("+4790000020", [(10, 10, "u", "E2U+mms:mailto", "!^(.*$!mailto:\\1@broken.test!")],
+            "+4790000020: NAPTR regexp that does not compile")
+naptr_entry("+4790000021", [(10, 10, "u", "E2U+mms:mailto", mms_regexp("mms.mxnowhere.test"))],
+            "+4790000021: MX pointing at a name without address")
+naptr_entry("+4790000022", [(10, 10, "u", "E2U+mms:mailto", mms_regexp("mms.blackhole.test"))],
+            "+4790000022: MMSC accepts the connection and never answers")
+naptr_entry("+4790000023", [(10, 10, "u", "E2U+mms:mailto", mms_regexp("mms.middata.test"))],
+            "+4790000023: MMSC closes the connection in the middle of DATA")
+
 # ---- MMS domains and hosts ----
+mx("mms.mxnowhere.test.", [(10, "nx.mxnowhere.test.")])
+mx("mms.blackhole.test.", [(10, "mx.blackhole.test.")])
+host("mx.blackhole.test.", "127.0.0.4")
+mx("mms.middata.test.", [(10, "mx.middata.test.")])
+host("mx.middata.test.", "127.0.0.5")
 mx(PEER_DOMAIN + ".", [(10, "mmsc.peer.test.")])
 host("mmsc.peer.test.", "127.0.0.2")
 mx("mms.dead.test.", [(10, "mx.dead.test.")])

@@ -298,7 +298,8 @@ start_kamailio() {
 			CPM_MMS_ENUM_SUFFIX=e164.arpa \
 			CPM_MMS_ENUM_SERVER="$enum_server" \
 			CPM_MMS_MM4_PEERS="$KAM_PEERS" \
-			CPM_MMS_RES_TIMEOUT=$RES_TIMEOUT \
+			CPM_MMS_RES_TIMEOUT=${KAM_RES_TIMEOUT:-$RES_TIMEOUT} \
+			CPM_MMS_MAX_PENDING=${KAM_MAX_PENDING:-20000} \
 			CPM_MMS_CPM_ROUTE=$CPM_ROUTE \
 			CPM_MMS_DB_URL="sqlite:///$DB" \
 			CPM_MMS_CTL="$CTL" \
@@ -1439,8 +1440,89 @@ rpc_cases() {
 	fi
 }
 
+# fault matrix: misbehaving MMSCs and DNS, a burst over the limits
+FAULT_PIDS=()
+fault_server() {   # fault_server MODE IP:PORT
+	"$PY" "$HERE/fault_server.py" "$1" "$2" --max-seconds 300 \
+		>"$RUN/fault-$1.log" 2>&1 &
+	FAULT_PIDS+=($!)
+}
+
+fault_cases() {
+	local p id name before after
+	fault_server blackhole 127.0.0.4:25
+	fault_server middata 127.0.0.5:25
+	sleep 0.5
+	msg_case "fault: NAPTR regexp that does not compile -> 404" 404 \
+		RURI_USER=+4790000020 nomail=1
+	msg_case "fault: MX pointing at a name without address -> 503" 503 \
+		RURI_USER=+4790000021 nomail=1
+	msg_case "fault: MMSC closes the connection mid-DATA -> 503" 503 \
+		RURI_USER=+4790000023 nomail=1
+	msg_case "fault: MMSC accepts and never answers -> 202 at res_timeout" 202 \
+		RURI_USER=+4790000022 nomail=1
+	for p in "${FAULT_PIDS[@]}"; do stop_pid "$p"; done
+	FAULT_PIDS=()
+
+	# a second instance: its ENUM server swallows every question, at most 5
+	# MESSAGEs may wait, and res_timeout is long enough for DNS to time out
+	want_case "fault:" || return 0
+	stop_kamailio
+	fault_server dnshole 127.0.0.9:5300
+	KAM_RES_TIMEOUT=10 KAM_MAX_PENDING=5
+	if ! start_kamailio 127.0.0.9:5300 kamailio-faults; then
+		notok "[$MODE] fault: start kamailio with a dead ENUM server" "see kamailio-faults.log"
+	else
+		msg_case "fault: ENUM server never answers -> 503" 503 \
+			RURI_USER=+4712345678 nomail=1
+		before=$(shm_used | cut -d' ' -f1)
+		name="[$MODE] fault: burst of 20 over max_pending 5 -> every MESSAGE one answer (503 at once or 503/202 later)"
+		new_case_id "$name"
+		id=$CASE_ID
+		if "$PY" "$HELPER" fill "$TEMPLATE" "$RUN/scen/$id.xml" "EXPECT=503|202" \
+			RURI_USER=+4712345678 >"$RUN/scen/$id.fill" 2>&1; then
+			sipp_run "$id" "$RUN/scen/$id.xml" 5072 20 -r 200
+			if [ "$SIPP_RC" -eq 0 ] &&
+				grep -q "Successful call.*| *20 *$" "$RUN/sipp/$id.out"; then
+				local rej
+				rej=$(kamcmd -s "$CTL" cpm_mms.stats | sed -n 's/^[[:space:]]*local_rejects: //p')
+				if [ "${rej:-0}" -ge 10 ]; then
+					ok "$name"
+				else
+					notok "$name" "only ${rej:-0} refused at once (local_rejects)"
+				fi
+			else
+				notok "$name" "sipp rc=$SIPP_RC: $(grep -E 'Successful call|Failed call' "$RUN/sipp/$id.out" | tr -s ' ' | tr '\n' ' ')"
+			fi
+		else
+			notok "$name" "cannot fill scenario"
+		fi
+		# the workers are still waiting on DNS for the admitted ones
+		for _ in $(seq 1 40); do
+			[ "$(kamcmd -s "$CTL" cpm_mms.stats | sed -n 's/^[[:space:]]*pending: //p')" = 0 ] && break
+			sleep 0.5
+		done
+		sleep 6   # tm's wait timer frees the answered transactions
+		after=$(shm_used | cut -d' ' -f1)
+		name="[$MODE] fault: nothing left pending and shm back to its level after the faults"
+		if [ "$(kamcmd -s "$CTL" cpm_mms.stats | sed -n 's/^[[:space:]]*pending: //p')" = 0 ] &&
+			[ $((after - before)) -le "${E2E_SHM_MARGIN:-65536}" ]; then
+			ok "$name ($before -> $after bytes)"
+		else
+			notok "$name" "pending not 0 or shm $before -> $after"
+		fi
+	fi
+	stop_kamailio
+	for p in "${FAULT_PIDS[@]}"; do stop_pid "$p"; done
+	FAULT_PIDS=()
+	unset KAM_RES_TIMEOUT KAM_MAX_PENDING
+	# back to the ordinary instance for the end of the mode
+	start_kamailio "$ENUM_SERVER_OF_MODE" || notok "[$MODE] restart kamailio after the faults" "see log"
+}
+
 run_mode() {   # run_mode NAME ENUM_SERVER
 	MODE=$1
+	ENUM_SERVER_OF_MODE=$2
 	RUN=$OUT/$MODE
 	mkdir -p "$RUN/scen" "$RUN/sipp"
 	: >"$RUN/cases.txt"
@@ -1465,6 +1547,7 @@ run_mode() {   # run_mode NAME ENUM_SERVER
 	forged_res_cases
 	rpc_cases
 	load_case
+	[ "$MODE" = ldns ] && fault_cases
 	case " ${E2E_MM4_MODES-ldns sysdns} " in
 	*" $MODE "*) mm4_section "$2" ;;
 	esac
