@@ -5,7 +5,8 @@
 # (pv_parse_mm4_name), the return codes of forward.h and the event route
 # name; each in its own section, and nothing the code lacks. Return codes
 # of forward.h and report.h must be in their functions' tables. Also checks the
-# documented default of every parameter against its C initialiser.
+# documented default of every parameter against its C initialiser, and that
+# the section of the cpm_mms.config RPC command names every field it shows.
 #
 # Usage: test/docs/check_docs.sh   (from anywhere; needs xmllint)
 # Last line: "N passed, M failed"; exit status 1 on any failure.
@@ -207,6 +208,24 @@ check_rc() {
 }
 check_rc forward.h CPM_FWD_ cpm_mms.f.cpm_mms_forward.rc
 check_rc report.h CPM_RPT_ cpm_mms.f.cpm_mms_report.rc
+
+# ---- cpm_mms.config: every field the RPC shows is named in its section ----
+# (the names of rpc_config(): a line that starts with "name", and the
+# arrays added as struct_add(h, "[", "name", ...))
+cfg_fields=$(awk '/^static void rpc_config\(/ { on = 1 } on && /^}/ { exit } on' \
+	"$MOD/rpc.c" | sed -n -e 's/^[[:space:]]*"\([a-z][a-z0-9_]*\)",.*/\1/p' \
+		-e 's/.*struct_add([^,]*, *"\[", *"\([a-z][a-z0-9_]*\)".*/\1/p' | sort -u)
+if [ -z "$cfg_fields" ]; then
+	bad "nothing extracted from rpc_config(): has the C source changed shape?"
+fi
+cfg_doc=$(xp "string(//section[@id='cpm_mms.r.config'])")
+for n in $cfg_fields; do
+	if grep -qw -- "$n" <<<"$cfg_doc"; then
+		ok "cpm_mms.config field $n documented"
+	else
+		bad "cpm_mms.config shows $n but section cpm_mms.r.config does not name it"
+	fi
+done
 
 # ---- event route ----
 ev=$(xp "string(//section[@id='cpm_mms.events'])")
