@@ -662,6 +662,8 @@ static int pv_set_mm4(struct sip_msg *msg, pv_param_t *param, int op,
 		return 0;
 	}
 	if (!(val->flags & PV_VAL_STR) || val->rs.len >= size
+			|| (param->pvn.u.isname.name.n == MM4_PV_TARGET
+				&& val->rs.len == 0)
 			|| cm_str_has_ctl((cm_str){val->rs.s, val->rs.len})) {
 		LM_ERR("bad value for $mm4(target)/$mm4(dst)\n");
 		return -1;

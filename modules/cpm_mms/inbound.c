@@ -205,6 +205,11 @@ void inbound_expire(time_t now)
 	lock_release(&itab->lock);
 }
 
+int inbound_max(void)
+{
+	return itab ? itab->max : 0;
+}
+
 int inbound_count(void)
 {
 	return itab ? itab->count : 0;

@@ -49,5 +49,6 @@ int inbound_outcome(const char *key, int idx, const char *status,
 /* forget answered entries older than their keep time */
 void inbound_expire(time_t now);
 int inbound_count(void);
+int inbound_max(void);
 
 #endif

@@ -86,7 +86,6 @@ static int is_system_address(cm_str addr)
 	return cm_str_ieqz(addr, cpm_cfg.system_address);
 }
 
-/* the address inside <...> if any, trimmed */
 int mm4_in_ack_requested(const mm4_msg *m)
 {
 	cm_str v = cm_str_trim(mm4_get(m, "X-Mms-Ack-Request"));
@@ -94,6 +93,7 @@ int mm4_in_ack_requested(const mm4_msg *m)
 	return !(cm_str_ieqz(v, "No") || cm_str_ieqz(v, "0"));
 }
 
+/* the address inside <...> if any, trimmed */
 cm_str mm4_in_bare_address(cm_str v)
 {
 	int i, j;

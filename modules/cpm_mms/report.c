@@ -405,6 +405,11 @@ int cpm_report(struct sip_msg *msg)
 	token = dr ? map_imdn_to_mm_status(ir.doc.status)
 		: ir.doc.kind == IMDN_KIND_DISPLAY
 			? map_imdn_to_read_status(ir.doc.status) : NULL;
+	/* of the processing notifications only "stored" says something the
+	 * MMS originator can use (Deferred); the others would repeat */
+	if (ir.doc.kind == IMDN_KIND_PROCESSING
+			&& ir.doc.status != IMDN_ST_STORED)
+		token = NULL;
 	/* Tables 7/9: only what the MMS originator asked for, once */
 	if (!token || !(row.dispositions
 				& (dr ? (CORR_WANT_DR | CORR_WANT_RS_DR) : CORR_WANT_RR))

@@ -19,6 +19,7 @@
 #include "workers.h"
 #include "enum_resolve.h"
 #include "enum_cache.h"
+#include "inbound.h"
 
 static const char *rpc_stats_doc[2] = {
 	"All cpm_mms counters.", 0
@@ -304,6 +305,8 @@ static void rpc_config(rpc_t *rpc, void *c)
 			"dns_cache_size", cpm_cfg.dns_cache_size,
 			"dns_negative_ttl", cpm_cfg.dns_negative_ttl,
 			"dns_max_ttl", cpm_cfg.dns_max_ttl);
+	rpc->struct_add(h, "sd", "db_table", cpm_cfg.db_table,
+			"max_inbound", inbound_max());
 	if (rpc->struct_add(h, "[", "static_route", &arr) >= 0) {
 		for (i = 0; i < cpm_cfg.nroutes; i++) {
 			const static_route *r = &cpm_cfg.routes[i];
