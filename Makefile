@@ -62,7 +62,7 @@ build/obj/%.o: $(MOD_DIR)/%.c $(MOD_HDR)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -pthread $(KAM_DEFS) -isystem $(KSRC)/src \
 		-I$(MOD_DIR) -c -o $@ $<
 
-.PHONY: all deps check-flags unit e2e valgrind test run bench clean distclean
+.PHONY: all deps check-flags unit e2e valgrind test run clean distclean
 
 all: $(MOD_SO)
 
@@ -135,3 +135,6 @@ include doc/doc.mk
 
 # ---- fuzzing: libFuzzer harnesses of the pure layers (needs clang) ----
 include test/fuzz/fuzz.mk
+
+# ---- benchmark (not part of make test) ----
+include bench/bench.mk
