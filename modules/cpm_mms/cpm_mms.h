@@ -48,6 +48,7 @@ typedef struct cpm_mms_cfg {
 	int mm4_idle_timeout;   /* seconds */
 	int mm4_peer_connections; /* per peer address */
 	int mm4_session_timeout;  /* seconds a whole SMTP session may last */
+	int mm4_max_commands;     /* SMTP commands per session */
 	char *hostname;         /* EHLO / greeting name */
 	char *local_domains;    /* more MMS domains we accept mail for */
 	char *cpm_route;        /* next hop of MESSAGEs towards CPM, or NULL */

@@ -76,6 +76,7 @@ static int p_mm4_max_connections = 256;
 static int p_mm4_idle_timeout = 60;
 static int p_mm4_peer_connections = 32;
 static int p_mm4_session_timeout = 600;
+static int p_mm4_max_commands = 100000;
 static char *p_mms_version = "6.16.0";
 static char *p_hostname = "";
 static int p_cpim_recipients = 1;
@@ -85,10 +86,10 @@ static char *p_cpm_domain = "";
 static char *p_uri_form = "tel";
 static char *p_iwf_uri = "";
 static char *p_event_callback = "";
-static int p_dedup_time = 3600;
+static int p_dedup_time = 600;
 static int p_max_cpm_size = 60000;
 static int p_max_forward_counter = 20;
-static int p_max_inbound = 20000;
+static int p_max_inbound = 50000;
 static char *p_db_url = "";
 static char *p_db_table = "cpm_mms_corr";
 static int p_corr_expire = 604800;
@@ -141,6 +142,7 @@ static param_export_t params[] = {
 	{"mm4_idle_timeout", PARAM_INT, &p_mm4_idle_timeout},
 	{"mm4_peer_connections", PARAM_INT, &p_mm4_peer_connections},
 	{"mm4_session_timeout", PARAM_INT, &p_mm4_session_timeout},
+	{"mm4_max_commands", PARAM_INT, &p_mm4_max_commands},
 	{"mms_version", PARAM_STRING, &p_mms_version},
 	{"hostname", PARAM_STRING, &p_hostname},
 	{"cpim_recipients", PARAM_INT, &p_cpim_recipients},
@@ -271,10 +273,12 @@ static int cfg_check(void)
 	}
 	if (p_max_pending < 1 || p_mm4_max_connections < 1 || p_smtp_timeout < 1
 			|| p_mm4_idle_timeout < 1 || p_mm4_max_size < 1024
-			|| p_mm4_peer_connections < 1 || p_mm4_session_timeout < 1) {
+			|| p_mm4_peer_connections < 1 || p_mm4_session_timeout < 1
+			|| p_mm4_max_commands < 10) {
 		LM_ERR("max_pending, mm4_max_connections, smtp_timeout, "
 				"mm4_idle_timeout, mm4_peer_connections, mm4_session_timeout "
-				"must be positive, mm4_max_size >= 1024\n");
+				"must be positive, mm4_max_size >= 1024, "
+				"mm4_max_commands >= 10\n");
 		return -1;
 	}
 	if (p_max_message_size < 0 || (p_cpim_recipients != 0
@@ -344,6 +348,7 @@ static int cfg_check(void)
 	cpm_cfg.mm4_idle_timeout = p_mm4_idle_timeout;
 	cpm_cfg.mm4_peer_connections = p_mm4_peer_connections;
 	cpm_cfg.mm4_session_timeout = p_mm4_session_timeout;
+	cpm_cfg.mm4_max_commands = p_mm4_max_commands;
 
 	memset(&cpm_cfg.map, 0, sizeof(cpm_cfg.map));
 	cpm_cfg.map.mms_version = cm_str_z(p_mms_version);

@@ -15,6 +15,12 @@
 
 #include "mapping.h"
 #include "inbound.h"
+#include "cpm_mms.h"
+
+static int cpm_dedup_half(void)
+{
+	return cpm_cfg.dedup_time / 2;
+}
 
 #define INBOUND_BUCKETS 1024
 
@@ -94,6 +100,33 @@ static inbound_entry *inbound_find(const char *key, unsigned int h)
 	return NULL;
 }
 
+/* caller holds the lock. The table is full: drop answered entries, the
+ * older half of their remembering window first (a repeat that old is
+ * unlikely, and refusing new REQs is worse); O(n), only when full. */
+static void inbound_make_room(void)
+{
+	inbound_entry **pp, *e;
+	time_t now = time(NULL), cut;
+	int i, pass;
+
+	for (pass = 0; pass < 2 && itab->count >= itab->max; pass++) {
+		cut = pass == 0 ? now + cpm_dedup_half() : (time_t)0x7fffffff;
+		for (i = 0; i < INBOUND_BUCKETS; i++) {
+			pp = &itab->bucket[i];
+			while (*pp) {
+				e = *pp;
+				if (e->done && e->keep_until <= cut) {
+					*pp = e->next;
+					itab->count--;
+					shm_free(e);
+				} else {
+					pp = &e->next;
+				}
+			}
+		}
+	}
+}
+
 inbound_state inbound_begin(const char *key, const inbound_res *info,
 		int nrcpt, int keep_s, inbound_res *res)
 {
@@ -118,6 +151,8 @@ inbound_state inbound_begin(const char *key, const inbound_res *info,
 		lock_release(&itab->lock);
 		return st;
 	}
+	if (itab->count >= itab->max)
+		inbound_make_room();
 	if (itab->count >= itab->max) {
 		lock_release(&itab->lock);
 		return INBOUND_FULL;

@@ -305,8 +305,9 @@ static void rpc_config(rpc_t *rpc, void *c)
 			"dns_cache_size", cpm_cfg.dns_cache_size,
 			"dns_negative_ttl", cpm_cfg.dns_negative_ttl,
 			"dns_max_ttl", cpm_cfg.dns_max_ttl);
-	rpc->struct_add(h, "sd", "db_table", cpm_cfg.db_table,
-			"max_inbound", inbound_max());
+	rpc->struct_add(h, "sdd", "db_table", cpm_cfg.db_table,
+			"max_inbound", inbound_max(),
+			"mm4_max_commands", cpm_cfg.mm4_max_commands);
 	if (rpc->struct_add(h, "[", "static_route", &arr) >= 0) {
 		for (i = 0; i < cpm_cfg.nroutes; i++) {
 			const static_route *r = &cpm_cfg.routes[i];

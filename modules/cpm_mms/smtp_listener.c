@@ -448,6 +448,8 @@ static void conn_accept(int ep)
 		/* one REQ delivers to at most this many recipients: refuse the
 		 * rest at RCPT (452) so the peer sends them again */
 		lim.max_rcpt = INBOUND_MAX_RCPT;
+		/* peers keep sessions open for thousands of mails */
+		lim.max_cmds = cpm_cfg.mm4_max_commands;
 		smtpd_init(&c->smtp, &lim, &listener_cb, c, cpm_cfg.hostname);
 		cm_buf_init(&c->out);
 		smtpd_greeting(&c->smtp, &c->out);
