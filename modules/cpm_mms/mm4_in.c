@@ -205,7 +205,10 @@ static void message_done(struct cell *t, int type, struct tmcb_params *ps)
 				ps->rpl->first_line.u.reply.reason.s);
 	else
 		snprintf(text, sizeof(text), "SIP %d (no answer)", ps->code);
-	LM_INFO("MESSAGE to CPM for recipient %d of %s: %d -> %s\n", cbp->idx,
+	/* t->callid is the whole "Call-ID: ..." header line */
+	LM_INFO("MESSAGE to CPM (%.*s) for recipient %d of %s: %d -> %s\n",
+			(t && t->callid.len >= 2) ? t->callid.len - 2 : 0,
+			(t && t->callid.s) ? t->callid.s : "", cbp->idx,
 			cbp->key, ps->code, status);
 	mm4_in_outcome(cbp->key, cbp->idx, status, ps->code < 300 ? "" : text);
 	shm_free(cbp);
@@ -427,8 +430,10 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 	}
 	store_forwarded(m, rcpt, o, peer);
 	stats_inc(CPM_ST_MESSAGES_OUT);
-	LM_INFO("MM4_forward.REQ X-Mms-Message-ID %.*s from %s -> MESSAGE to %s "
-			"(imdn.Message-ID %s)\n",
+	LM_INFO("MM4_forward.REQ X-Mms-Transaction-ID %.*s X-Mms-Message-ID %.*s "
+			"from %s -> MESSAGE to %s (imdn.Message-ID %s)\n",
+			mm4_get(m, "X-Mms-Transaction-ID").len,
+			mm4_get(m, "X-Mms-Transaction-ID").s,
 			mm4_get(m, "X-Mms-Message-ID").len, mm4_get(m, "X-Mms-Message-ID").s,
 			o->from_uri, ctx.target, o->imdn_message_id);
 done:
