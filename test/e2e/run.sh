@@ -300,6 +300,9 @@ start_kamailio() {
 			CPM_MMS_MM4_PEERS="$KAM_PEERS" \
 			CPM_MMS_RES_TIMEOUT=${KAM_RES_TIMEOUT:-$RES_TIMEOUT} \
 			CPM_MMS_MAX_PENDING=${KAM_MAX_PENDING:-20000} \
+			CPM_MMS_MM4_IDLE_TIMEOUT=${KAM_IDLE:-60} \
+			CPM_MMS_MM4_SESSION_TIMEOUT=${KAM_SESSION:-600} \
+			CPM_MMS_MM4_PEER_CONNECTIONS=${KAM_PEER_CONNS:-32} \
 			CPM_MMS_CPM_ROUTE=$CPM_ROUTE \
 			CPM_MMS_DB_URL="sqlite:///$DB" \
 			CPM_MMS_CTL="$CTL" \
@@ -1469,7 +1472,7 @@ fault_cases() {
 	want_case "fault:" || return 0
 	stop_kamailio
 	fault_server dnshole 127.0.0.9:5300
-	KAM_RES_TIMEOUT=10 KAM_MAX_PENDING=5
+	KAM_RES_TIMEOUT=10 KAM_MAX_PENDING=5 KAM_IDLE=2 KAM_SESSION=5 KAM_PEER_CONNS=2
 	if ! start_kamailio 127.0.0.9:5300 kamailio-faults; then
 		notok "[$MODE] fault: start kamailio with a dead ENUM server" "see kamailio-faults.log"
 	else
@@ -1497,6 +1500,19 @@ fault_cases() {
 		else
 			notok "$name" "cannot fill scenario"
 		fi
+		local pr out
+		for pr in "idle 5:idle MM4 connection -> 421 and closed (mm4_idle_timeout 2 s)" \
+			"trickle 9:slowloris (a byte a second) closed (mm4_session_timeout 5 s)" \
+			"perpeer 3:third connection from one peer -> 421 (mm4_peer_connections 2)"; do
+			local how=${pr%%:*}
+			name="[$MODE] fault: ${pr#*:}"
+			if out=$("$PY" "$HERE/listener_probe.py" "${how%% *}" \
+				$MM4_LISTEN_IP:$MM4_LISTEN_PORT "${how#* }" 2>&1); then
+				ok "$name"
+			else
+				notok "$name" "$out"
+			fi
+		done
 		# the workers are still waiting on DNS for the admitted ones
 		for _ in $(seq 1 40); do
 			[ "$(kamcmd -s "$CTL" cpm_mms.stats | sed -n 's/^[[:space:]]*pending: //p')" = 0 ] && break
@@ -1515,7 +1531,7 @@ fault_cases() {
 	stop_kamailio
 	for p in "${FAULT_PIDS[@]}"; do stop_pid "$p"; done
 	FAULT_PIDS=()
-	unset KAM_RES_TIMEOUT KAM_MAX_PENDING
+	unset KAM_RES_TIMEOUT KAM_MAX_PENDING KAM_IDLE KAM_SESSION KAM_PEER_CONNS
 	# back to the ordinary instance for the end of the mode
 	start_kamailio "$ENUM_SERVER_OF_MODE" || notok "[$MODE] restart kamailio after the faults" "see log"
 }
