@@ -4,7 +4,7 @@
 #
 # Seeds are small and meaningful: the examples of
 # ../shared/spec/CPIM_IMDN_ENUM.md and MM4.md sec. 6, SMTP sessions, NAPTR
-# regexps and SIP fields. Run from the repository root:
+# regexps, SIP fields, IMDN fields and the mails of test/e2e/mm4_vectors. Run from the repository root:
 #   python3 test/fuzz/mkcorpus.py
 # It only (re)writes test/fuzz/corpus/<harness>/seed-*; the fuzzers
 # themselves never write into the repository.
@@ -310,3 +310,107 @@ write("mapping", "status-tokens",
       rec("Error-permanent-content-not-accepted", "message size too large",
           "Error-transient-foo", "", "2026-02-29T00:00:00Z",
           "Sat, 29 Feb 2020 23:59:60 +1400"))
+
+# ---- IMDN: a selector byte (bit 0: 0 message/cpim, 1 message/imdn+xml;
+# bits 1-2 kind, 3-5 status of the IMDN written), then the body, which
+# split at 0x1e is also the imdn_out fields ----
+def imdn_sel(xml, kind, status):
+    return bytes([(1 if xml else 0) | (kind << 1) | (status << 3)])
+
+
+IMDN_XML = CPIM_IMDN[CPIM_IMDN.index("<?xml"):]
+# CPIM_IMDN_ENUM.md 3.2, the example IMDN (delivered)
+write("imdn", "cpim-delivered", imdn_sel(0, 1, 1) + CPIM_IMDN.encode())
+write("imdn", "xml-delivered", imdn_sel(1, 1, 1) + IMDN_XML.encode())
+write("imdn", "xml-prefixed-display", imdn_sel(1, 2, 5) + crlf(
+    """\ufeff<?xml version="1.0"?>
+<!-- read report -->
+<i:imdn xmlns:i="urn:ietf:params:xml:ns:imdn">
+  <i:message-id> Ab12Cd34 </i:message-id>
+  <i:datetime>2024-05-01T10:15:00.000Z</i:datetime>
+  <i:original-recipient-uri>tel:+358401234567</i:original-recipient-uri>
+  <i:display-notification><i:status><i:displayed/></i:status></i:display-notification>
+  <x:ext xmlns:x="urn:x" a='>'><![CDATA[ <status> ]]></x:ext>
+</i:imdn>
+""").encode())
+write("imdn", "cpim-processing-stored", imdn_sel(0, 3, 7) + crlf(
+    """From: <sip:+358401234567@ims.example.net>
+To: <sip:+4712345678@ims.example.net>
+NS: im <urn:ietf:params:imdn>
+im.Message-ID: Pq77
+DateTime: 2024-05-01T10:16:40Z
+
+Content-type: Message/IMDN+XML; charset=utf-8
+Content-Disposition: notification
+
+<imdn xmlns="urn:ietf:params:xml:ns:imdn"><message-id>Ab12Cd34</message-id><datetime>2024-05-01T10:15:00Z</datetime><processing-notification><status><stored/></status></processing-notification></imdn>""").encode())
+
+
+def imdn_fields(*f):
+    return "\x1e".join(f).encode("utf-8", "surrogateescape")
+
+
+# what report.c writes for an MM4 delivery report (Table 6)
+write("imdn", "write-delivered", imdn_sel(0, 1, 1) + imdn_fields(
+    "tel:+358401234567", "tel:+4712345678", "Zz99Yy88",
+    "2024-05-01T10:16:40.000Z", "Ab12Cd34", "2024-05-01T10:15:00.000Z",
+    "tel:+358401234567", "", "<sip:iwf@iwf.example.net>, <sip:b@c>"))
+write("imdn", "write-hostile", imdn_sel(0, 2, 5) + imdn_fields(
+    "<sip:a@b>\r\nimdn.Disposition-Notification: display",
+    "\"Bob\" <tel:+4712345678>", " id\r\n\r\nContent-Type: x ",
+    "2024-05-01T10:16:40Z\n", "a&b<c>\"d'e\x01", "  x  ",
+    "sip:r@x;a=\"<y>\"", "\ttel:+1 ", ",\"a,b\" <sip:x,y>,, <sip:z>,"))
+write("imdn", "write-failed-no-route", imdn_sel(0, 1, 2) + imdn_fields(
+    "sip:+4712345678@ims.example.net", "mailto:x@y", "n1", "now", "m",
+    "d", "tel:+1"))
+
+# ---- MM4 in (Table 4): a set-up byte (bit 0: uri_form sip:), then the
+# mail as received after DATA ----
+write("mm4_in", "forward-req", b"\x00" + MM4["forward-req"].encode())
+write("mm4_in", "forward-req-sip", b"\x01" + MM4["forward-req"].encode())
+VEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e",
+                   "mm4_vectors")
+for i, name in enumerate(sorted(os.listdir(VEC))):
+    if name.endswith(".eml"):
+        with open(os.path.join(VEC, name), "rb") as f:
+            write("mm4_in", name[:-4], bytes([i & 1]) + f.read())
+write("mm4_in", "hidden-base64-text", b"\x00" + crlf(
+    """X-Mms-3GPP-MMS-Version: 6.16.0
+X-Mms-Message-Type: MM4_forward.REQ
+X-Mms-Transaction-ID: "tx-b64"
+X-Mms-Message-ID: "mid-b64@mms.peer.test"
+From: someone@example.com
+To: +4711111111/TYPE=PLMN@mms.iwf.test
+X-Mms-Sender-Visibility: Hide
+X-Mms-Read-Report: 1
+X-Mms-Expiry: 3600
+X-Mms-Forward-Counter: 3
+X-Mms-Priority: High
+Subject: =?ISO-8859-1?Q?Gr=FC=DFe?= =?UTF-8?B?w6k=?=
+Content-Type: text/plain; charset=iso-8859-1
+Content-Transfer-Encoding: base64
+
+R3L832U=
+""").encode())
+write("mm4_in", "multipart-smil-qp", b"\x01" + crlf(
+    """X-Mms-3GPP-MMS-Version: 6.16.0
+X-Mms-Message-Type: MM4_forward.REQ
+X-Mms-Transaction-ID: "tx-qp"
+X-Mms-Message-ID: "mid-qp@mms.peer.test"
+From: +4730000100/TYPE=PLMN@mms.peer.test
+X-Mms-Delivery-Report: Yes
+X-Mms-Originator-R/S-Delivery-Report: Yes
+Content-Type: application/vnd.wap.multipart.related; type="application/smil"; boundary=qq
+
+--qq
+Content-Type: application/smil
+
+<smil/>
+--qq
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+caf=C3=A9 =
+soft
+--qq--
+""").encode())
