@@ -201,6 +201,16 @@ int cm_str_iprefix(cm_str s, const char *prefix)
 	return cm_str_ieqz(head, prefix);
 }
 
+int cm_str_copy(char *dst, int size, cm_str s)
+{
+	if (s.len < 0 || s.len >= size)
+		return -1;
+	if (s.len)
+		memcpy(dst, s.s, s.len);
+	dst[s.len] = '\0';
+	return 0;
+}
+
 char *cm_strndup(const char *s, int len)
 {
 	char *p;

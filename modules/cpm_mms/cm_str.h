@@ -58,6 +58,8 @@ int cm_str_ieq(cm_str a, cm_str b);                 /* ASCII case-insensitive */
 int cm_str_ieqz(cm_str a, const char *z);
 int cm_str_eq(cm_str a, cm_str b);
 int cm_str_iprefix(cm_str s, const char *prefix);   /* 1 if s starts with prefix */
+/* copy into dst[size] NUL-terminated; -1 (dst untouched) if it does not fit */
+int cm_str_copy(char *dst, int size, cm_str s);
 /* copy into a new NUL-terminated cm_malloc'd string; NULL on failure */
 char *cm_strndup(const char *s, int len);
 /* 1 if s contains CR, LF or NUL (would break a header line) */

@@ -110,12 +110,29 @@ cm_str mm4_in_bare_address(cm_str v)
 	return cm_str_trim(v);
 }
 
-static int copy_str(char *dst, int size, cm_str s)
+cm_str mm4_in_originator_system(const mm4_msg *m)
 {
-	if (s.len < 0 || s.len >= size)
+	cm_str v = mm4_in_bare_address(mm4_get(m, "X-Mms-Originator-System"));
+
+	return v.len ? v : mm4_in_bare_address(mm4_get(m, "Sender"));
+}
+
+int mm4_in_request_info(const mm4_msg *m, const char *peer, int res_type,
+		inbound_res *info, cm_str *tid, cm_str *osys)
+{
+	memset(info, 0, sizeof(*info));
+	info->res_type = res_type;
+	info->ack_request = mm4_in_ack_requested(m);
+	*tid = mm4_get(m, "X-Mms-Transaction-ID");
+	*osys = mm4_in_originator_system(m);
+	if (cm_str_copy(info->tid, sizeof(info->tid), *tid) < 0
+			|| cm_str_copy(info->message_id, sizeof(info->message_id),
+					mm4_get(m, "X-Mms-Message-ID")) < 0
+			|| cm_str_copy(info->orig_system, sizeof(info->orig_system),
+					*osys) < 0
+			|| cm_str_has_ctl(*osys))
 		return -1;
-	memcpy(dst, s.s, s.len);
-	dst[s.len] = '\0';
+	snprintf(info->peer_ip, sizeof(info->peer_ip), "%s", peer);
 	return 0;
 }
 
@@ -324,19 +341,17 @@ static void store_forwarded(mm4_msg *m, cm_str rcpt, const cpm_out *o,
 	memset(&r, 0, sizeof(r));
 	r.direction = CORR_MMS_TO_CPM;
 	v = mm4_get_unquoted(m, "X-Mms-Message-ID");
-	if (copy_str(r.mms_message_id, sizeof(r.mms_message_id), v) < 0
-			|| copy_str(r.sender, sizeof(r.sender),
+	if (cm_str_copy(r.mms_message_id, sizeof(r.mms_message_id), v) < 0
+			|| cm_str_copy(r.sender, sizeof(r.sender),
 					mm4_in_bare_address(mm4_get(m, "From"))) < 0
-			|| copy_str(r.recipient, sizeof(r.recipient), rcpt) < 0) {
+			|| cm_str_copy(r.recipient, sizeof(r.recipient), rcpt) < 0) {
 		LM_NOTICE("ids too long to remember for reports\n");
 		return;
 	}
 	snprintf(r.imdn_message_id, sizeof(r.imdn_message_id), "%s",
 			o->imdn_message_id);
-	v = mm4_in_bare_address(mm4_get(m, "X-Mms-Originator-System"));
-	if (v.len == 0)
-		v = mm4_in_bare_address(mm4_get(m, "Sender"));
-	copy_str(r.orig_system, sizeof(r.orig_system), v);
+	cm_str_copy(r.orig_system, sizeof(r.orig_system),
+			mm4_in_originator_system(m));
 	snprintf(r.peer, sizeof(r.peer), "%s", peer);
 	r.dispositions = (o->delivery_report ? CORR_WANT_DR : 0)
 		| (o->read_reply ? CORR_WANT_RR : 0)
@@ -445,30 +460,18 @@ int mm4_in_forward_req(mm4_msg *m, cm_str *rcpts, int nrcpt,
 		const char *peer, char *text, int textsize)
 {
 	inbound_res info, res;
-	cm_str tid, mid, osys;
+	cm_str tid, osys;
 	cm_str local[INBOUND_MAX_RCPT];
 	char key[INBOUND_KEY_MAX];
 	int nlocal = 0, i;
 	inbound_state st;
 
 	stats_inc(CPM_ST_MM4_REQ_IN);
-	memset(&info, 0, sizeof(info));
-	info.res_type = MM4_FORWARD_RES;
-	tid = mm4_get(m, "X-Mms-Transaction-ID");
-	mid = mm4_get(m, "X-Mms-Message-ID");
-	osys = mm4_in_bare_address(mm4_get(m, "X-Mms-Originator-System"));
-	if (osys.len == 0)
-		osys = mm4_in_bare_address(mm4_get(m, "Sender"));
-	info.ack_request = mm4_in_ack_requested(m);
-	if (copy_str(info.tid, sizeof(info.tid), tid) < 0
-			|| copy_str(info.message_id, sizeof(info.message_id), mid) < 0
-			|| copy_str(info.orig_system, sizeof(info.orig_system), osys) < 0
-			|| cm_str_has_ctl(osys)) {
+	if (mm4_in_request_info(m, peer, MM4_FORWARD_RES, &info, &tid, &osys) < 0) {
 		LM_NOTICE("MM4_forward.REQ from %s: oversized ids\n", peer);
 		snprintf(text, textsize, "5.6.0 X-Mms ids too long");
 		return 554;
 	}
-	snprintf(info.peer_ip, sizeof(info.peer_ip), "%s", peer);
 	if (tid.len == 0) {
 		LM_NOTICE("MM4_forward.REQ from %s without X-Mms-Transaction-ID\n",
 				peer);

@@ -47,6 +47,13 @@ int mm4_in_send_message(const char *target, const char *dst,
 		const char *key, int idx, const corr_row *corr, int corr_bit);
 /* X-Mms-Ack-Request of a request: 1 unless it says No (or 0) */
 int mm4_in_ack_requested(const mm4_msg *m);
+/* where the RES goes: X-Mms-Originator-System, else Sender (bare address) */
+cm_str mm4_in_originator_system(const mm4_msg *m);
+/* the ids a *.REQ's RES echoes, with the RES type, peer and Ack-Request, into
+ * info (zeroed first); tid and osys get the raw values. -1 when an id does
+ * not fit or the originator system has control characters */
+int mm4_in_request_info(const mm4_msg *m, const char *peer, int res_type,
+		inbound_res *info, cm_str *tid, cm_str *osys);
 /* "addr" or "Name <addr>" -> addr */
 cm_str mm4_in_bare_address(cm_str v);
 

@@ -26,16 +26,6 @@
 #include "workers.h"
 #include "stats.h"
 
-static int copy_cm(char *dst, int size, cm_str s)
-{
-	if (s.len < 0 || s.len >= size)
-		return -1;
-	if (s.len)
-		memcpy(dst, s.s, s.len);
-	dst[s.len] = '\0';
-	return 0;
-}
-
 /* the correlation row of a CPM -> MMS message; 0 / -1 */
 static int corr_from_forward(const map_result *mr, const char *e164,
 		corr_row *out)
@@ -48,14 +38,14 @@ static int corr_from_forward(const map_result *mr, const char *e164,
 	r.direction = CORR_CPM_TO_MMS;
 	snprintf(r.mms_message_id, sizeof(r.mms_message_id), "%s",
 			mr->message_id);
-	if (copy_cm(r.imdn_message_id, sizeof(r.imdn_message_id),
+	if (cm_str_copy(r.imdn_message_id, sizeof(r.imdn_message_id),
 				mr->imdn_message_id) < 0)
 		return -1;
 	/* IMDNs go back to the CPIM From of the original message; without
 	 * one (or without an imdn.Message-ID) none can be sent, but the row
 	 * still lets reports for the message be answered */
 	if (mr->cpim.from.len <= 0 || cpim_split_addr(mr->cpim.from, &disp, &uri) < 0
-			|| copy_cm(r.sender, sizeof(r.sender), uri) < 0)
+			|| cm_str_copy(r.sender, sizeof(r.sender), uri) < 0)
 		r.sender[0] = '\0';
 	snprintf(r.recipient, sizeof(r.recipient), "%s", e164);
 	for (i = 0; i < mr->cpim.nrecord_route; i++) {
@@ -69,7 +59,7 @@ static int corr_from_forward(const map_result *mr, const char *e164,
 		used += v.len;
 		r.record_route[used] = '\0';
 	}
-	copy_cm(r.datetime, sizeof(r.datetime), mr->cpim.datetime);
+	cm_str_copy(r.datetime, sizeof(r.datetime), mr->cpim.datetime);
 	r.dispositions = (r.sender[0] && r.imdn_message_id[0])
 		? mr->dispositions : 0;
 	r.expires = time(NULL) + cpm_cfg.corr_expire;
@@ -124,7 +114,7 @@ static void imdn_route(const char *rr, char *target, int tsize, char *route,
 		cm_str disp, uri;
 
 		if (cpim_split_addr(v, &disp, &uri) == 0)
-			copy_cm(target, tsize, uri);
+			cm_str_copy(target, tsize, uri);
 	}
 }
 
@@ -196,23 +186,12 @@ int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
 	int found, dr = (m->type == MM4_DELIVERY_REPORT_REQ);
 
 	stats_inc(CPM_ST_REPORTS_IN);
-	memset(&info, 0, sizeof(info));
-	info.res_type = dr ? MM4_DELIVERY_REPORT_RES : MM4_READ_REPLY_REPORT_RES;
-	tid = mm4_get(m, "X-Mms-Transaction-ID");
-	mid = mm4_get(m, "X-Mms-Message-ID");
-	osys = mm4_in_bare_address(mm4_get(m, "X-Mms-Originator-System"));
-	if (osys.len == 0)
-		osys = mm4_in_bare_address(mm4_get(m, "Sender"));
-	info.ack_request = mm4_in_ack_requested(m);
-	if (copy_cm(info.tid, sizeof(info.tid), tid) < 0
-			|| copy_cm(info.message_id, sizeof(info.message_id), mid) < 0
-			|| copy_cm(info.orig_system, sizeof(info.orig_system), osys) < 0
-			|| cm_str_has_ctl(osys) || tid.len == 0
-			|| osys.len + tid.len + 2 >= (int)sizeof(key)) {
+	if (mm4_in_request_info(m, peer, dr ? MM4_DELIVERY_REPORT_RES
+				: MM4_READ_REPLY_REPORT_RES, &info, &tid, &osys) < 0
+			|| tid.len == 0 || osys.len + tid.len + 2 >= (int)sizeof(key)) {
 		snprintf(text, textsize, "5.6.0 bad or missing X-Mms ids");
 		return 554;
 	}
-	snprintf(info.peer_ip, sizeof(info.peer_ip), "%s", peer);
 	snprintf(key, sizeof(key), "%.*s|%.*s", osys.len, osys.s, tid.len, tid.s);
 	switch (inbound_begin(key, &info, 1, cpm_cfg.dedup_time, &res)) {
 	case INBOUND_DONE:
@@ -228,7 +207,7 @@ int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
 	}
 	mid = mm4_get_unquoted(m, "X-Mms-Message-ID");
 	from = mm4_get(m, "From");
-	if (copy_cm(mms_id, sizeof(mms_id), mid) < 0 || mid.len == 0
+	if (cm_str_copy(mms_id, sizeof(mms_id), mid) < 0 || mid.len == 0
 			|| e164_from_mm4_address(mm4_in_bare_address(from), e164) < 0) {
 		mm4_in_outcome(key, 0, "Error-message-format-corrupt",
 				"X-Mms-Message-ID or From unusable");
@@ -286,7 +265,7 @@ void report_late_failure(mm4_msg *m, cm_str status)
 	inbound_res info, res;
 	cm_str mid = mm4_get_unquoted(m, "X-Mms-Message-ID");
 
-	if (!store_enabled() || copy_cm(mms_id, sizeof(mms_id), mid) < 0
+	if (!store_enabled() || cm_str_copy(mms_id, sizeof(mms_id), mid) < 0
 			|| mid.len == 0)
 		return;
 	if (store_get_by_mms(mms_id, NULL, &row) != 1
@@ -381,7 +360,7 @@ int cpm_report(struct sip_msg *msg)
 			|| imdn_from_sip_body(ct, body, &ir) < 0)
 		return CPM_RPT_NOT_IMDN;
 	stats_inc(CPM_ST_IMDN_IN);
-	if (copy_cm(imdn_id, sizeof(imdn_id), ir.doc.message_id) < 0
+	if (cm_str_copy(imdn_id, sizeof(imdn_id), ir.doc.message_id) < 0
 			|| !imdn_id[0]) {
 		sip_reply(msg, 400, "Bad IMDN message-id");
 		return CPM_RPT_ERROR;

@@ -368,6 +368,15 @@ static int conn_flush(int ep, mm4_conn *c)
 	return 0;
 }
 
+/* tell a connection we will not serve it why, then close it */
+static void conn_refuse(int fd, const char *reply)
+{
+	if (send(fd, reply, strlen(reply), MSG_NOSIGNAL) < 0) {
+		/* closing anyway */
+	}
+	close(fd);
+}
+
 static int peer_conns(const char *addr)
 {
 	mm4_conn *c;
@@ -402,35 +411,23 @@ static void conn_accept(int ep)
 					addr, sizeof(addr));
 		if (!peer_allowed(&ss)) {
 			stats_inc(CPM_ST_MM4_REFUSED);
-			static const char deny[] = "554 5.7.1 not an MM4 peer\r\n";
 			LM_NOTICE("MM4 connection from %s refused: not in mm4_peers\n",
 					addr);
-			if (send(fd, deny, sizeof(deny) - 1, MSG_NOSIGNAL) < 0) {
-				/* closing anyway */
-			}
-			close(fd);
+			conn_refuse(fd, "554 5.7.1 not an MM4 peer\r\n");
 			continue;
 		}
 		if (peer_conns(addr) >= cpm_cfg.mm4_peer_connections) {
-			static const char busy[] = "421 4.7.0 too many connections from you\r\n";
 			stats_inc(CPM_ST_MM4_REFUSED);
 			LM_WARN("MM4 connection from %s refused: %d connections from it\n",
 					addr, cpm_cfg.mm4_peer_connections);
-			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL) < 0) {
-				/* closing anyway */
-			}
-			close(fd);
+			conn_refuse(fd, "421 4.7.0 too many connections from you\r\n");
 			continue;
 		}
 		if (nconns >= cpm_cfg.mm4_max_connections) {
 			stats_inc(CPM_ST_MM4_REFUSED);
-			static const char busy[] = "421 4.3.2 too many connections\r\n";
 			LM_WARN("MM4 connection from %s refused: %d connections\n",
 					addr, nconns);
-			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL) < 0) {
-				/* closing anyway */
-			}
-			close(fd);
+			conn_refuse(fd, "421 4.3.2 too many connections\r\n");
 			continue;
 		}
 		c = pkg_malloc(sizeof(*c));
