@@ -457,10 +457,54 @@ static int ere_cost_ok(const char *ere)
 	return (long)len * prod <= NAPTR_RE_EXPAND_MAX;
 }
 
+/* Compiled expressions, per process: under load every message applies
+ * the same few NAPTR regexps, and regcomp() costs far more than regexec(). */
+#define RE_CACHE_SIZE 16
+
+typedef struct re_cache_slot {
+	char ere[NAPTR_RE_MAX];
+	int cflags;
+	unsigned long used;      /* 0 = empty; else last use, for LRU */
+	regex_t re;
+} re_cache_slot;
+
+static re_cache_slot re_cache[RE_CACHE_SIZE];
+static unsigned long re_cache_clock;
+
+/* the compiled form of ere, or NULL if it does not compile */
+static const regex_t *re_cache_get(const char *ere, int cflags)
+{
+	re_cache_slot *victim = &re_cache[0];
+	int i;
+
+	for (i = 0; i < RE_CACHE_SIZE; i++) {
+		re_cache_slot *c = &re_cache[i];
+
+		if (c->used && c->cflags == cflags && strcmp(c->ere, ere) == 0) {
+			c->used = ++re_cache_clock;
+			return &c->re;
+		}
+		if (c->used < victim->used)
+			victim = c;
+	}
+	if (!ere_cost_ok(ere))
+		return NULL;
+	if (victim->used) {
+		regfree(&victim->re);
+		victim->used = 0;
+	}
+	if (regcomp(&victim->re, ere, cflags) != 0)
+		return NULL;
+	snprintf(victim->ere, sizeof(victim->ere), "%s", ere);
+	victim->cflags = cflags;
+	victim->used = ++re_cache_clock;
+	return &victim->re;
+}
+
 int naptr_apply_regexp(cm_str regexp, const char *aus, char *out, int size)
 {
 	char ere[NAPTR_RE_MAX];
-	regex_t re;
+	const regex_t *re;
 	regmatch_t pm[10];
 	cm_str repl, flags;
 	char delim, c;
@@ -520,12 +564,9 @@ int naptr_apply_regexp(cm_str regexp, const char *aus, char *out, int size)
 			return -1;
 	}
 
-	if (!ere_cost_ok(ere) || regcomp(&re, ere, cflags) != 0)
+	re = re_cache_get(ere, cflags);
+	if (!re || regexec(re, aus, 10, pm, 0) != 0)
 		return -1;
-	if (regexec(&re, aus, 10, pm, 0) != 0) {
-		regfree(&re);
-		return -1;
-	}
 
 	/* RFC 3402: the result is the replacement with its back-references
 	 * expanded (as Kamailio's enum module does); ENUM expressions are
@@ -539,7 +580,7 @@ int naptr_apply_regexp(cm_str regexp, const char *aus, char *out, int size)
 			c = repl.s[++i];
 			if (is_digit(c)) {
 				ref = c - '0';
-				if (ref > (int)re.re_nsub)
+				if (ref > (int)re->re_nsub)
 					goto fail;
 				if (pm[ref].rm_so < 0)
 					continue; /* group did not take part */
@@ -558,12 +599,10 @@ int naptr_apply_regexp(cm_str regexp, const char *aus, char *out, int size)
 			goto fail;
 		out[len++] = c;
 	}
-	regfree(&re);
 	out[len] = '\0';
 	return len;
 
 fail:
-	regfree(&re);
 	out[0] = '\0';
 	return -1;
 }

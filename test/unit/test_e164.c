@@ -353,6 +353,37 @@ static void test_naptr_apply_regexp(void **state)
 	}
 }
 
+/* the compiled-expression cache: repeats, flags and more expressions than
+ * it holds give the same answers as a fresh compile would */
+static void test_naptr_apply_regexp_cache(void **state)
+{
+	char re[64], want[64], out[64];
+	int round, i;
+
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 40; i++) {
+			snprintf(re, sizeof(re), "!^\\+(47)([0-9]+)$!x%d:\\2!", i);
+			snprintf(want, sizeof(want), "x%d:12345678", i);
+			assert_int_equal(naptr_apply_regexp(cm_str_z(re), "+4712345678",
+					out, sizeof(out)), (int)strlen(want));
+			assert_string_equal(out, want);
+			/* same expression, other subject: no stale match */
+			assert_int_equal(naptr_apply_regexp(cm_str_z(re), "+4612345678",
+					out, sizeof(out)), -1);
+		}
+		/* same ERE, flags differ: case matters only without "i" */
+		assert_int_equal(naptr_apply_regexp(S("!^A$!y!"), "a", out,
+				sizeof(out)), -1);
+		assert_int_equal(naptr_apply_regexp(S("!^A$!y!i"), "a", out,
+				sizeof(out)), 1);
+		assert_int_equal(naptr_apply_regexp(S("!^A$!y!"), "a", out,
+				sizeof(out)), -1);
+		/* one that does not compile stays refused */
+		assert_int_equal(naptr_apply_regexp(S("!^(47$!y!"), "47", out,
+				sizeof(out)), -1);
+	}
+}
+
 static void test_naptr_apply_regexp_sizes(void **state)
 {
 	char out[64];
@@ -590,6 +621,7 @@ int main(void)
 		cmocka_unit_test(test_naptr_select),
 		cmocka_unit_test(test_naptr_apply_regexp),
 		cmocka_unit_test(test_naptr_apply_regexp_sizes),
+		cmocka_unit_test(test_naptr_apply_regexp_cache),
 		cmocka_unit_test(test_mailto_split),
 		cmocka_unit_test(test_static_route_parse),
 		cmocka_unit_test(test_static_route_match),
