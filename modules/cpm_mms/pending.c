@@ -4,6 +4,7 @@
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,6 +23,8 @@ typedef struct pending_table {
 	int count;
 	int peak;
 	int max;
+	/* no entry expires before this: the timer skips the scan until then */
+	long long next_deadline_ms;
 	pending_entry *bucket[PENDING_BUCKETS];
 } pending_table;
 
@@ -53,6 +56,7 @@ int pending_init(int max_entries)
 	}
 	memset(ptab, 0, sizeof(*ptab));
 	ptab->max = max_entries;
+	ptab->next_deadline_ms = LLONG_MAX;
 	if (!lock_init(&ptab->lock)) {
 		shm_free(ptab);
 		ptab = NULL;
@@ -128,6 +132,8 @@ int pending_add(const char *tid, unsigned int t_hash, unsigned int t_label,
 	e->next = ptab->bucket[h];
 	ptab->bucket[h] = e;
 	ptab->count++;
+	if (e->deadline_ms < ptab->next_deadline_ms)
+		ptab->next_deadline_ms = e->deadline_ms;
 	if (ptab->count > ptab->peak)
 		ptab->peak = ptab->count;
 	lock_release(&ptab->lock);
@@ -213,10 +219,11 @@ pending_entry *pending_take(const char *tid)
 pending_entry *pending_expire(long long now_ms)
 {
 	pending_entry **pp, *list = NULL, *e;
+	long long next = LLONG_MAX;
 	int i;
 
 	lock_get(&ptab->lock);
-	if (ptab->count == 0) {
+	if (ptab->count == 0 || now_ms < ptab->next_deadline_ms) {
 		lock_release(&ptab->lock);
 		return NULL;
 	}
@@ -228,10 +235,13 @@ pending_entry *pending_expire(long long now_ms)
 				e->next = list;
 				list = e;
 			} else {
+				if ((*pp)->deadline_ms < next)
+					next = (*pp)->deadline_ms;
 				pp = &(*pp)->next;
 			}
 		}
 	}
+	ptab->next_deadline_ms = next;
 	lock_release(&ptab->lock);
 	return list;
 }
