@@ -33,6 +33,7 @@
 #   BENCH_CAP_RES_TIMEOUT 25
 #   BENCH_DB         sqlite  report correlation DB as in the sample; "none"
 #   BENCH_SHM_MB     2048    Kamailio -m (tm takes ~12.6 KB per transaction)
+#   BENCH_PERF_ARGS  "-F 999" perf record options (e.g. "-F 999 -g" for call graphs)
 #   BENCH_PERF       0       1: perf record the Kamailio processes during
 #                            every step (build/bench/<scenario>/r<rate>/
 #                            perf-by-process.txt, perf-flat.txt)
@@ -259,7 +260,7 @@ perf_start() { # DIR SCENARIO
 	local list
 	list=$(awk '{ print $1, $4 }' /proc/[0-9]*/stat 2>/dev/null \
 		| awk -v k="$KPID" '{ if ($2 == k || $1 == k) print $1 }' | paste -sd, -)
-	perf record -F 999 -o "$1/perf.data" -p "$list" > "$1/perf.log" 2>&1 &
+	perf record ${BENCH_PERF_ARGS:--F 999} -o "$1/perf.data" -p "$list" > "$1/perf.log" 2>&1 &
 	PERFPID=$!
 	sleep 0.5
 }
@@ -584,7 +585,7 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.tx
 cmdline="$BENCH_CMD"
 for v in BENCH_SCENARIOS BENCH_RATES BENCH_STEP_S BENCH_P99_MS BENCH_CAP_N \
 		BENCH_CAP_RATE BENCH_CAP_RES_TIMEOUT BENCH_DB BENCH_REFINE BENCH_SHM_MB \
-		BENCH_KAM_ARGS BENCH_MM4_WORKERS BENCH_DEBUG BENCH_PERF BENCH_PEER_DELAY_MS; do
+		BENCH_KAM_ARGS BENCH_MM4_WORKERS BENCH_DEBUG BENCH_PERF BENCH_PERF_ARGS BENCH_PEER_DELAY_MS; do
 	[ -n "${!v:-}" ] && cmdline="$v=\"${!v}\" $cmdline"
 done
 $PY "$LIB" report --jsonl "$STEPS" --capdir "$OUT" --machine "$OUT/machine.txt" \
