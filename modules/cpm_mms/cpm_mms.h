@@ -39,6 +39,7 @@ typedef struct cpm_mms_cfg {
 	int res_timeout_ms;
 	int timeout_mode;       /* MAP_TIMEOUT_202 / MAP_TIMEOUT_504 */
 	int mm4_workers;
+	int mm4_batch;          /* mails per SMTP session at most */
 	int max_pending;
 	int queue_size;
 	int smtp_timeout;       /* seconds per SMTP step */

@@ -51,6 +51,7 @@
 #include "report.h"
 #include "store.h"
 #include "enum_cache.h"
+#include "smtp_client.h"
 
 MODULE_VERSION
 
@@ -68,6 +69,7 @@ static char *p_mm4_peers = "127.0.0.0/8";
 static int p_res_timeout = 10;
 static char *p_timeout_reply = "202";
 static int p_mm4_workers = 8;
+static int p_mm4_batch = 16;
 static int p_max_pending = 20000;
 static int p_smtp_timeout = 10;
 static int p_max_message_size = 307200;
@@ -134,6 +136,7 @@ static param_export_t params[] = {
 	{"res_timeout", PARAM_INT, &p_res_timeout},
 	{"timeout_reply", PARAM_STRING, &p_timeout_reply},
 	{"mm4_workers", PARAM_INT, &p_mm4_workers},
+	{"mm4_batch", PARAM_INT, &p_mm4_batch},
 	{"max_pending", PARAM_INT, &p_max_pending},
 	{"smtp_timeout", PARAM_INT, &p_smtp_timeout},
 	{"max_message_size", PARAM_INT, &p_max_message_size},
@@ -267,6 +270,10 @@ static int cfg_check(void)
 		LM_ERR("res_timeout must be 1..25 s (below SIP Timer F)\n");
 		return -1;
 	}
+	if (p_mm4_batch < 1 || p_mm4_batch > SMTP_BATCH_MAX) {
+		LM_ERR("mm4_batch must be 1..%d\n", SMTP_BATCH_MAX);
+		return -1;
+	}
 	if (p_mm4_workers < 1 || p_mm4_workers > 64) {
 		LM_ERR("mm4_workers must be 1..64\n");
 		return -1;
@@ -340,6 +347,7 @@ static int cfg_check(void)
 	}
 	cpm_cfg.res_timeout_ms = p_res_timeout * 1000;
 	cpm_cfg.mm4_workers = p_mm4_workers;
+	cpm_cfg.mm4_batch = p_mm4_batch;
 	cpm_cfg.max_pending = p_max_pending;
 	cpm_cfg.smtp_timeout = p_smtp_timeout;
 	cpm_cfg.max_message_size = p_max_message_size;

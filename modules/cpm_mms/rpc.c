@@ -272,11 +272,12 @@ static void rpc_config(rpc_t *rpc, void *c)
 			"enum_suffix", cpm_cfg.enum_suffix,
 			"enum_server", cpm_cfg.enum_server[0] ? cpm_cfg.enum_server : "-",
 			"mm4_port", cpm_cfg.mm4_port);
-	rpc->struct_add(h, "dsddddddddddds",
+	rpc->struct_add(h, "dsdddddddddddds",
 			"res_timeout", cpm_cfg.res_timeout_ms / 1000,
 			"timeout_reply",
 			cpm_cfg.timeout_mode == MAP_TIMEOUT_504 ? "504" : "202",
 			"mm4_workers", cpm_cfg.mm4_workers,
+			"mm4_batch", cpm_cfg.mm4_batch,
 			"max_pending", cpm_cfg.max_pending,
 			"smtp_timeout", cpm_cfg.smtp_timeout,
 			"max_message_size", cpm_cfg.max_message_size,

@@ -69,66 +69,37 @@ static void outcome_set(smtp_outcome *out, int code, const char *text)
 		out->text[--len] = '\0';
 }
 
-/* one host: 1 delivered, 0 failed (outcome filled) */
-static int send_one(const mm4_host *h, const char *mail_from,
-		const char **rcpts, int nrcpt, mail_src *src, smtp_outcome *out)
+static void host_port(const mm4_host *h, char *buf, int size)
 {
-	smtp_session_t s;
-	smtp_message_t m;
-	smtp_recipient_t r[MAP_MAX_RCPT];
-	const smtp_status_t *st;
-	char hostport[160];
-	char err[128];
-	int i, ok = 0;
-
 	if (strchr(h->ip, ':'))
-		snprintf(hostport, sizeof(hostport), "[%s]:%d", h->ip, h->port);
+		snprintf(buf, size, "[%s]:%d", h->ip, h->port);
 	else
-		snprintf(hostport, sizeof(hostport), "%s:%d", h->ip, h->port);
-	snprintf(out->host, sizeof(out->host), "%s", hostport);
+		snprintf(buf, size, "%s:%d", h->ip, h->port);
+}
 
-	s = smtp_create_session();
-	if (!s) {
-		outcome_set(out, 0, "cannot create SMTP session");
-		return 0;
-	}
-	m = smtp_add_message(s);
-	if (!m || !smtp_set_server(s, hostport)
-			|| !smtp_set_hostname(s, cpm_cfg.hostname)
-			|| !smtp_set_reverse_path(m, mail_from)
-			|| !smtp_set_messagecb(m, mail_read_cb, src)) {
-		outcome_set(out, 0, "cannot set up SMTP session");
-		smtp_destroy_session(s);
-		return 0;
-	}
-	set_timeouts(s);
-	smtp_option_require_all_recipients(s, 1);
-	for (i = 0; i < nrcpt && i < MAP_MAX_RCPT; i++)
-		r[i] = smtp_add_recipient(m, rcpts[i]);
+/* the outcome of one message of a session that ran: 1 = delivered */
+static int message_outcome(smtp_message_t m, smtp_recipient_t *r, int nrcpt,
+		smtp_outcome *out)
+{
+	const smtp_status_t *st;
+	int i;
 
-	if (!smtp_start_session(s)) {
-		smtp_strerror(smtp_errno(), err, sizeof(err));
-		outcome_set(out, 0, err);
-		smtp_destroy_session(s);
-		return 0;
-	}
 	st = smtp_message_transfer_status(m);
 	if (st && st->code >= 200 && st->code < 300) {
 		outcome_set(out, st->code, st->text);
-		ok = 1;
-		goto done;
+		return 1;
 	}
 	/* the first stage that failed tells what went wrong */
 	st = smtp_reverse_path_status(m);
 	if (st && st->code >= 400) {
 		outcome_set(out, st->code, st->text);
-		goto done;
+		return 0;
 	}
-	for (i = 0; i < nrcpt && i < MAP_MAX_RCPT; i++) {
+	for (i = 0; i < nrcpt; i++) {
 		st = r[i] ? smtp_recipient_status(r[i]) : NULL;
 		if (st && st->code >= 400) {
 			outcome_set(out, st->code, st->text);
-			goto done;
+			return 0;
 		}
 	}
 	st = smtp_message_transfer_status(m);
@@ -136,32 +107,85 @@ static int send_one(const mm4_host *h, const char *mail_from,
 		outcome_set(out, st->code, st->text);
 	else
 		outcome_set(out, 0, "connection lost");
-done:
-	smtp_destroy_session(s);
-	return ok;
+	return 0;
 }
 
-int smtp_send_mail(const mm4_host *hosts, int nhosts, const char *mail_from,
-		const char **rcpts, int nrcpt, const char *data, int len,
-		smtp_outcome *out)
+/* One session to one host carrying the mails of todo[]: libesmtp sends
+ * them one after the other on the same connection, pipelining the
+ * envelope when the server offers PIPELINING. */
+static void send_session(const mm4_host *h, smtp_mail **todo, int n)
 {
-	mail_src src;
-	int i;
+	smtp_session_t s;
+	smtp_message_t m[SMTP_BATCH_MAX];
+	smtp_recipient_t r[SMTP_BATCH_MAX][MAP_MAX_RCPT];
+	mail_src src[SMTP_BATCH_MAX];
+	char hostport[160];
+	char err[128];
+	int i, k, ok;
 
-	memset(out, 0, sizeof(*out));
-	src.data = data;
-	src.len = len;
-	outcome_set(out, 0, "no MM4 host");
-	for (i = 0; i < nhosts; i++) {
-		if (send_one(&hosts[i], mail_from, rcpts, nrcpt, &src, out)) {
-			out->ok = 1;
-			return 0;
-		}
-		LM_NOTICE("MM4 host %s failed: %d %s\n", out->host, out->code,
-				out->text);
-		/* a permanent refusal is the answer; try the next MX otherwise */
-		if (out->code >= 500)
-			break;
+	host_port(h, hostport, sizeof(hostport));
+	for (i = 0; i < n; i++)
+		snprintf(todo[i]->out.host, sizeof(todo[i]->out.host), "%s",
+				hostport);
+
+	s = smtp_create_session();
+	ok = s && smtp_set_server(s, hostport)
+			&& smtp_set_hostname(s, cpm_cfg.hostname);
+	for (i = 0; ok && i < n; i++) {
+		src[i].data = todo[i]->data;
+		src[i].len = todo[i]->len;
+		m[i] = smtp_add_message(s);
+		ok = m[i] && smtp_set_reverse_path(m[i], todo[i]->mail_from)
+				&& smtp_set_messagecb(m[i], mail_read_cb, &src[i]);
+		for (k = 0; ok && k < todo[i]->nrcpt && k < MAP_MAX_RCPT; k++)
+			r[i][k] = smtp_add_recipient(m[i], todo[i]->rcpts[k]);
 	}
-	return -1;
+	if (!ok) {
+		for (i = 0; i < n; i++)
+			outcome_set(&todo[i]->out, 0, "cannot set up SMTP session");
+		if (s)
+			smtp_destroy_session(s);
+		return;
+	}
+	set_timeouts(s);
+	smtp_option_require_all_recipients(s, 1);
+
+	if (!smtp_start_session(s)) {
+		smtp_strerror(smtp_errno(), err, sizeof(err));
+		for (i = 0; i < n; i++)
+			outcome_set(&todo[i]->out, 0, err);
+	} else {
+		for (i = 0; i < n; i++)
+			todo[i]->out.ok = message_outcome(m[i], r[i],
+					todo[i]->nrcpt < MAP_MAX_RCPT ? todo[i]->nrcpt
+					: MAP_MAX_RCPT, &todo[i]->out);
+	}
+	smtp_destroy_session(s);
+}
+
+void smtp_send_batch(const mm4_host *hosts, int nhosts, smtp_mail **mails,
+		int n)
+{
+	smtp_mail *todo[SMTP_BATCH_MAX];
+	int h, i, left;
+
+	if (n > SMTP_BATCH_MAX)
+		n = SMTP_BATCH_MAX;
+	for (i = 0; i < n; i++) {
+		memset(&mails[i]->out, 0, sizeof(mails[i]->out));
+		outcome_set(&mails[i]->out, 0, "no MM4 host");
+		todo[i] = mails[i];
+	}
+	left = n;
+	for (h = 0; h < nhosts && left > 0; h++) {
+		send_session(&hosts[h], todo, left);
+		/* a permanent refusal is the answer; the next MX gets the rest */
+		for (i = 0, n = left, left = 0; i < n; i++) {
+			if (todo[i]->out.ok || todo[i]->out.code >= 500)
+				continue;
+			LM_NOTICE("MM4 host %s failed: %d %s\n", todo[i]->out.host,
+					todo[i]->out.code, todo[i]->out.text);
+			todo[left++] = todo[i];
+		}
+	}
 }

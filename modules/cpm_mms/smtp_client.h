@@ -16,10 +16,22 @@ typedef struct smtp_outcome {
 	char host[160];    /* host:port that gave the outcome */
 } smtp_outcome;
 
-/* Try the hosts in order: a host that cannot be reached or answers 4xx is
- * skipped for the next one; a 5xx is final. rcpts are mailboxes. */
-int smtp_send_mail(const mm4_host *hosts, int nhosts, const char *mail_from,
-		const char **rcpts, int nrcpt, const char *data, int len,
-		smtp_outcome *out);
+#define SMTP_BATCH_MAX 32
+
+typedef struct smtp_mail {
+	const char *mail_from;
+	const char **rcpts;  /* mailboxes */
+	int nrcpt;
+	const char *data;    /* the whole mail, CRLF lines */
+	int len;
+	smtp_outcome out;    /* filled by smtp_send_batch() */
+} smtp_mail;
+
+/* Deliver up to SMTP_BATCH_MAX mails bound for the same hosts: one SMTP
+ * session per host tried, carrying every mail not yet settled. A mail a
+ * host cannot take (no connection, 4xx) goes on to the next host; a 5xx
+ * is its final answer. */
+void smtp_send_batch(const mm4_host *hosts, int nhosts, smtp_mail **mails,
+		int n);
 
 #endif

@@ -7,9 +7,12 @@
  */
 /* The queue is a pipe of shm pointers: writes of one pointer are atomic,
  * the write end is non-blocking so a SIP worker never waits (a full queue
- * is an overload answer), and every MM4 worker blocks on the read end. */
+ * is an overload answer), and every MM4 worker polls the read end and
+ * takes a batch of what is queued (queue_take). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +65,8 @@ typedef struct mail_job {
 } mail_job;
 
 static int queue_fd[2] = { -1, -1 };
+/* MM4 workers busy with a batch (shm): sizes the next worker's share */
+static int *busy_workers = NULL;
 
 static int queue_write(void *j)
 {
@@ -80,16 +85,26 @@ static int queue_write(void *j)
 
 int workers_init(void)
 {
-	int fl;
+	int fl, i;
 
+	busy_workers = shm_malloc(sizeof(*busy_workers));
+	if (!busy_workers) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	*busy_workers = 0;
 	if (pipe(queue_fd) < 0) {
 		LM_ERR("pipe: %s\n", strerror(errno));
 		return -1;
 	}
-	fl = fcntl(queue_fd[1], F_GETFL);
-	if (fl < 0 || fcntl(queue_fd[1], F_SETFL, fl | O_NONBLOCK) < 0) {
-		LM_ERR("fcntl: %s\n", strerror(errno));
-		return -1;
+	/* both ends non-blocking: SIP workers never wait, MM4 workers wait
+	 * in poll() and take what is there without blocking */
+	for (i = 0; i < 2; i++) {
+		fl = fcntl(queue_fd[i], F_GETFL);
+		if (fl < 0 || fcntl(queue_fd[i], F_SETFL, fl | O_NONBLOCK) < 0) {
+			LM_ERR("fcntl: %s\n", strerror(errno));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -101,6 +116,9 @@ void workers_destroy(void)
 	if (queue_fd[1] >= 0)
 		close(queue_fd[1]);
 	queue_fd[0] = queue_fd[1] = -1;
+	if (busy_workers)
+		shm_free(busy_workers);
+	busy_workers = NULL;
 }
 
 static void job_fields(const cpm_request *rq, cm_str *f)
@@ -213,16 +231,66 @@ int workers_push_mail(const char *domain, const char *fallback_ip,
 	return 0;
 }
 
-static void process_mail(mail_job *j)
+/* A batch: the jobs a worker took from the queue at once, prepared into
+ * mails, the mails bound for the same hosts sent in one SMTP session, then
+ * each job completed with its mails' outcomes. */
+
+/* a forward job being worked on */
+typedef struct fwd_work {
+	mm4_job *j;
+	map_result *mr;
+	mm4_dest *dest;
+	int fail[MAP_MAX_RCPT];
+	int group[MAP_MAX_RCPT]; /* REQ number (1-based) of each recipient */
+	int nreq;
+	int sending;             /* 1: set PENDING_SENT when the batch ends */
+} fwd_work;
+
+/* one mail of the batch and what it completes */
+typedef struct out_mail {
+	smtp_mail m;
+	const mm4_host *hosts;
+	int nhosts;
+	const char *domain;
+	fwd_work *fwd;           /* REQ 'req' of a forward job, or */
+	int req;
+	mail_job *mj;            /* a ready mail (RES, report) */
+	mm4_dest *mail_dest;     /* the latter's resolution (pkg) */
+	cm_buf buf;
+	char req_tid[PENDING_TID_MAX + 16];
+	const char *rcpts[MAP_MAX_RCPT];
+	int sent;
+} out_mail;
+
+typedef struct batch {
+	fwd_work *fwd;
+	int nfwd;
+	out_mail *mail;
+	int nmail;
+	int cap;
+} batch;
+
+static out_mail *batch_add(batch *b)
+{
+	out_mail *o;
+
+	if (b->nmail >= b->cap)
+		return NULL;
+	o = &b->mail[b->nmail++];
+	memset(o, 0, sizeof(*o));
+	return o;
+}
+
+static void prepare_mail(batch *b, mail_job *j)
 {
 	mm4_dest *d;
-	smtp_outcome out;
-	const char *rcpts[1];
+	out_mail *o;
 	int ret;
 
 	d = pkg_malloc(sizeof(*d));
 	if (!d) {
 		PKG_MEM_ERROR;
+		LM_ERR("%s to %s lost: no memory\n", j->what, j->rcpt);
 		return;
 	}
 	ret = enum_resolve_domain(j->domain, d);
@@ -241,17 +309,38 @@ static void process_mail(mail_job *j)
 		pkg_free(d);
 		return;
 	}
-	rcpts[0] = j->rcpt;
-	smtp_send_mail(d->hosts, d->nhosts, j->mail_from, rcpts, 1, j->data,
-			j->len, &out);
-	if (out.host[0])
-		peers_msg_out(out.host, out.ok, out.code, out.text);
-	if (out.ok)
-		LM_INFO("%s sent to %s via %s\n", j->what, j->rcpt, out.host);
+	o = batch_add(b);
+	if (!o) {
+		/* cannot happen: the batch has room for every job's mails */
+		LM_BUG("%s to %s lost: batch full\n", j->what, j->rcpt);
+		pkg_free(d);
+		return;
+	}
+	o->mj = j;
+	o->mail_dest = d;
+	o->hosts = d->hosts;
+	o->nhosts = d->nhosts;
+	o->domain = j->domain;
+	o->rcpts[0] = j->rcpt;
+	o->m.mail_from = j->mail_from;
+	o->m.rcpts = o->rcpts;
+	o->m.nrcpt = 1;
+	o->m.data = j->data;
+	o->m.len = j->len;
+}
+
+static void complete_mail(out_mail *o)
+{
+	mail_job *j = o->mj;
+	smtp_outcome *out = &o->m.out;
+
+	if (out->host[0])
+		peers_msg_out(out->host, out->ok, out->code, out->text);
+	if (out->ok)
+		LM_INFO("%s sent to %s via %s\n", j->what, j->rcpt, out->host);
 	else
-		LM_ERR("%s to %s failed: %d %s (%s)\n", j->what, j->rcpt, out.code,
-				out.text, out.host[0] ? out.host : "no host");
-	pkg_free(d);
+		LM_ERR("%s to %s failed: %d %s (%s)\n", j->what, j->rcpt, out->code,
+				out->text, out->host[0] ? out->host : "no host");
 }
 
 void cpm_finish(pending_entry *e, const char *why)
@@ -295,24 +384,36 @@ static int record_failure(const char *tid, int n, map_local_failure lf,
 	return record_outcome(tid, n, st.code, st.reason, why);
 }
 
-static void process_job(mm4_job *j)
+/* an entry the worker cannot handle: answer it with the internal error */
+static void finish_internal(const char *tid)
+{
+	pending_entry *e = pending_take(tid);
+	map_sip_status st;
+
+	if (e) {
+		map_local_failure_to_sip(MAP_LF_INTERNAL, 0, &st);
+		e->code = st.code;
+		snprintf(e->reason, sizeof(e->reason), "%s", st.reason);
+		cpm_finish(e, "internal error");
+	}
+}
+
+/* map, resolve and write the REQs of one forward job into the batch */
+static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 {
 	cpm_request rq;
-	map_result *mr = NULL;
-	mm4_dest *dest = NULL;
-	int fail[MAP_MAX_RCPT];
-	int group[MAP_MAX_RCPT]; /* REQ number (1-based) of each recipient */
-	int nreq = 0, i, k, nr;
-	const char *rcpts[MAP_MAX_RCPT];
-	char req_tid[PENDING_TID_MAX + 16];
-	cm_buf mail;
-	smtp_outcome out;
+	map_result *mr;
+	mm4_dest *dest;
+	out_mail *o;
+	int i, k, nr, first;
 
+	w->j = j;
 	job_request(j, &rq);
-	mr = pkg_malloc(sizeof(*mr));
+	mr = w->mr = pkg_malloc(sizeof(*mr));
 	if (!mr) {
 		PKG_MEM_ERROR;
-		goto internal;
+		finish_internal(j->tid);
+		return;
 	}
 	if (map_cpm_to_mm4(&rq, &cpm_cfg.map, cm_str_z(j->unique), j->now, mr) < 0) {
 		/* validated by the SIP worker already: only a bug gets here */
@@ -322,36 +423,39 @@ static void process_job(mm4_job *j)
 			snprintf(e->reason, sizeof(e->reason), "%s", mr->sip_reason);
 			cpm_finish(e, "mapping failed");
 		}
-		goto done;
+		return;
 	}
 	if (pending_set_state(j->tid, PENDING_SENDING, 0, NULL) < 0) {
 		LM_NOTICE("%s answered before an MM4 worker took it: not sent\n",
 				j->tid);
-		goto done;
+		return;
 	}
-	dest = pkg_malloc(sizeof(*dest) * mr->nrcpt);
+	dest = w->dest = pkg_malloc(sizeof(*dest) * mr->nrcpt);
 	if (!dest) {
 		PKG_MEM_ERROR;
-		goto internal;
+		finish_internal(j->tid);
+		return;
 	}
 	/* resolve everybody, then one REQ per destination MMSE */
 	mr->req.nto = 0;
 	mr->req.ncc = 0;
+	w->nreq = 0;
 	for (i = 0; i < mr->nrcpt; i++) {
-		fail[i] = enum_resolve(mr->rcpt_e164[i], &dest[i]);
+		w->fail[i] = enum_resolve(mr->rcpt_e164[i], &dest[i]);
 		LM_DBG("%s: %s\n", mr->rcpt_e164[i], dest[i].trace);
-		group[i] = 0;
-		for (k = 0; k < i && !fail[i]; k++) {
-			if (!fail[k] && strcasecmp(dest[k].domain, dest[i].domain) == 0) {
-				group[i] = group[k];
+		w->group[i] = 0;
+		for (k = 0; k < i && !w->fail[i]; k++) {
+			if (!w->fail[k]
+					&& strcasecmp(dest[k].domain, dest[i].domain) == 0) {
+				w->group[i] = w->group[k];
 				break;
 			}
 		}
-		if (!group[i])
-			group[i] = ++nreq;
-		if (!fail[i] && mr->rcpt_cc[i])
+		if (!w->group[i])
+			w->group[i] = ++w->nreq;
+		if (!w->fail[i] && mr->rcpt_cc[i])
 			mr->req.cc[mr->req.ncc++] = cm_str_z(dest[i].mailbox);
-		else if (!fail[i])
+		else if (!w->fail[i])
 			mr->req.to[mr->req.nto++] = cm_str_z(dest[i].mailbox);
 		else {
 			stats_inc(CPM_ST_DNS_FAILURES);
@@ -359,88 +463,232 @@ static void process_job(mm4_job *j)
 					dest[i].trace);
 		}
 	}
-	if (pending_set_state(j->tid, PENDING_SENDING, nreq,
-				fail[0] ? NULL : dest[0].domain) < 0) {
+	if (pending_set_state(j->tid, PENDING_SENDING, w->nreq,
+				w->fail[0] ? NULL : dest[0].domain) < 0) {
 		LM_NOTICE("%s answered during resolution: not sent\n", j->tid);
-		goto done;
+		return;
 	}
-	for (k = 1; k <= nreq; k++) {
-		int first = -1;
-
-		for (i = 0, nr = 0; i < mr->nrcpt; i++) {
-			if (group[i] != k)
-				continue;
-			if (first < 0)
+	w->sending = 1;
+	for (k = 1; k <= w->nreq; k++) {
+		for (i = 0, first = -1; i < mr->nrcpt; i++) {
+			if (w->group[i] == k) {
 				first = i;
-			rcpts[nr++] = dest[i].mailbox;
+				break;
+			}
 		}
-		if (fail[first]) {
-			record_failure(j->tid, k, fail[first], "routing failed");
+		if (w->fail[first]) {
+			record_failure(j->tid, k, w->fail[first], "routing failed");
 			continue;
 		}
-		snprintf(req_tid, sizeof(req_tid), "%s-%d", j->tid, k);
-		mr->req.transaction_id = cm_str_z(req_tid);
-		cm_buf_init(&mail);
-		if (mm4_write_forward_req(&mail, &mr->req) < 0 || mail.failed) {
-			cm_buf_free(&mail);
-			LM_ERR("%s: content cannot be written as MM4\n", req_tid);
+		o = batch_add(b);
+		if (!o) {
+			LM_BUG("%s-%d: batch full\n", j->tid, k);
+			record_failure(j->tid, k, MAP_LF_INTERNAL, "internal error");
+			continue;
+		}
+		snprintf(o->req_tid, sizeof(o->req_tid), "%s-%d", j->tid, k);
+		mr->req.transaction_id = cm_str_z(o->req_tid);
+		cm_buf_init(&o->buf);
+		if (mm4_write_forward_req(&o->buf, &mr->req) < 0 || o->buf.failed) {
+			cm_buf_free(&o->buf);
+			b->nmail--;
+			LM_ERR("%s-%d: content cannot be written as MM4\n", j->tid, k);
 			record_failure(j->tid, k, MAP_LF_CONTENT_TYPE, "MM4 encoding");
 			continue;
 		}
-		smtp_send_mail(dest[first].hosts, dest[first].nhosts,
-				mr->sender_addr, rcpts, nr, mail.s, mail.len, &out);
-		cm_buf_free(&mail);
-		if (out.host[0])
-			peers_msg_out(out.host, out.ok, out.code, out.text);
-		if (out.ok) {
-			stats_inc(CPM_ST_MM4_REQ_SENT);
-			for (i = 0; i < mr->nrcpt; i++)
-				if (group[i] == k)
-					report_store_forward(mr, mr->rcpt_e164[i]);
-			LM_INFO("MM4_forward.REQ %s (X-Mms-Message-ID %s, imdn %.*s) "
-					"to %s via %s\n", req_tid, mr->message_id,
-					mr->imdn_message_id.len, mr->imdn_message_id.s,
-					dest[first].mailbox, out.host);
-		} else {
-			stats_inc(CPM_ST_SMTP_FAILURES);
-			LM_NOTICE("MM4_forward.REQ %s to %s failed: %d %s (%s)\n",
-					req_tid, dest[first].domain, out.code, out.text,
-					out.host[0] ? out.host : "no host");
-			if (!record_failure(j->tid, k, map_smtp_code(out.code),
-						"SMTP failed")) {
-				/* answered 202 meanwhile: tell the sender it failed */
-				for (i = 0; i < mr->nrcpt; i++)
-					if (group[i] == k)
-						report_failed_now(mr, mr->rcpt_e164[i]);
-			}
-		}
+		for (i = 0, nr = 0; i < mr->nrcpt; i++)
+			if (w->group[i] == k)
+				o->rcpts[nr++] = dest[i].mailbox;
+		o->fwd = w;
+		o->req = k;
+		o->hosts = dest[first].hosts;
+		o->nhosts = dest[first].nhosts;
+		o->domain = dest[first].domain;
+		o->m.mail_from = mr->sender_addr;
+		o->m.rcpts = o->rcpts;
+		o->m.nrcpt = nr;
+		o->m.data = o->buf.s;
+		o->m.len = o->buf.len;
 	}
-	pending_set_state(j->tid, PENDING_SENT, 0, NULL);
-	goto done;
+}
 
-internal:
-	{
-		pending_entry *e = pending_take(j->tid);
-		map_sip_status st;
+static void complete_forward_req(out_mail *o)
+{
+	fwd_work *w = o->fwd;
+	map_result *mr = w->mr;
+	smtp_outcome *out = &o->m.out;
+	int i;
 
-		if (e) {
-			map_local_failure_to_sip(MAP_LF_INTERNAL, 0, &st);
-			e->code = st.code;
-			snprintf(e->reason, sizeof(e->reason), "%s", st.reason);
-			cpm_finish(e, "internal error");
-		}
+	if (out->host[0])
+		peers_msg_out(out->host, out->ok, out->code, out->text);
+	if (out->ok) {
+		stats_inc(CPM_ST_MM4_REQ_SENT);
+		for (i = 0; i < mr->nrcpt; i++)
+			if (w->group[i] == o->req)
+				report_store_forward(mr, mr->rcpt_e164[i]);
+		LM_INFO("MM4_forward.REQ %s (X-Mms-Message-ID %s, imdn %.*s) "
+				"to %s via %s\n", o->req_tid, mr->message_id,
+				mr->imdn_message_id.len, mr->imdn_message_id.s,
+				o->rcpts[0], out->host);
+		return;
 	}
+	stats_inc(CPM_ST_SMTP_FAILURES);
+	LM_NOTICE("MM4_forward.REQ %s to %s failed: %d %s (%s)\n", o->req_tid,
+			o->domain, out->code, out->text,
+			out->host[0] ? out->host : "no host");
+	if (!record_failure(w->j->tid, o->req, map_smtp_code(out->code),
+				"SMTP failed")) {
+		/* answered 202 meanwhile: tell the sender it failed */
+		for (i = 0; i < mr->nrcpt; i++)
+			if (w->group[i] == o->req)
+				report_failed_now(mr, mr->rcpt_e164[i]);
+	}
+}
+
+static int same_hosts(const out_mail *a, const out_mail *b)
+{
+	int i;
+
+	if (a->nhosts != b->nhosts)
+		return 0;
+	for (i = 0; i < a->nhosts; i++)
+		if (a->hosts[i].port != b->hosts[i].port
+				|| strcmp(a->hosts[i].ip, b->hosts[i].ip) != 0)
+			return 0;
+	return 1;
+}
+
+/* send the batch's mails, one session per set of hosts */
+static void batch_send(batch *b)
+{
+	smtp_mail *group[SMTP_BATCH_MAX];
+	int i, k, n;
+
+	for (i = 0; i < b->nmail; i++) {
+		if (b->mail[i].sent)
+			continue;
+		for (k = i, n = 0; k < b->nmail && n < cpm_cfg.mm4_batch; k++) {
+			if (b->mail[k].sent || !same_hosts(&b->mail[i], &b->mail[k]))
+				continue;
+			b->mail[k].sent = 1;
+			group[n++] = &b->mail[k].m;
+		}
+		LM_DBG("one SMTP session to %s for %d mail(s)\n", b->mail[i].domain,
+				n);
+		smtp_send_batch(b->mail[i].hosts, b->mail[i].nhosts, group, n);
+	}
+}
+
+static void batch_run(void **jobs, int n)
+{
+	batch b;
+	int i, nfwd = 0;
+
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < n; i++)
+		if (*(int *)jobs[i] != JOB_MAIL)
+			nfwd++;
+	/* a forward job writes at most one REQ per recipient */
+	b.cap = n - nfwd + nfwd * MAP_MAX_RCPT;
+	b.mail = pkg_malloc(sizeof(*b.mail) * b.cap);
+	b.fwd = nfwd ? pkg_malloc(sizeof(*b.fwd) * nfwd) : NULL;
+	if (!b.mail || (nfwd && !b.fwd)) {
+		PKG_MEM_ERROR;
+		for (i = 0; i < n; i++) {
+			if (*(int *)jobs[i] == JOB_MAIL)
+				LM_ERR("%s lost: no memory\n", ((mail_job *)jobs[i])->what);
+			else
+				finish_internal(((mm4_job *)jobs[i])->tid);
+		}
+		goto done;
+	}
+	if (nfwd)
+		memset(b.fwd, 0, sizeof(*b.fwd) * nfwd);
+
+	for (i = 0; i < n; i++) {
+		if (*(int *)jobs[i] == JOB_MAIL)
+			prepare_mail(&b, jobs[i]);
+		else
+			prepare_forward(&b, &b.fwd[b.nfwd++], jobs[i]);
+	}
+	batch_send(&b);
+	for (i = 0; i < b.nmail; i++) {
+		if (b.mail[i].fwd)
+			complete_forward_req(&b.mail[i]);
+		else
+			complete_mail(&b.mail[i]);
+	}
+	for (i = 0; i < b.nfwd; i++)
+		if (b.fwd[i].sending)
+			pending_set_state(b.fwd[i].j->tid, PENDING_SENT, 0, NULL);
+
 done:
-	if (dest)
-		pkg_free(dest);
-	if (mr)
-		pkg_free(mr);
+	for (i = 0; i < b.nmail; i++) {
+		cm_buf_free(&b.mail[i].buf);
+		if (b.mail[i].mail_dest)
+			pkg_free(b.mail[i].mail_dest);
+	}
+	for (i = 0; i < b.nfwd; i++) {
+		if (b.fwd[i].dest)
+			pkg_free(b.fwd[i].dest);
+		if (b.fwd[i].mr)
+			pkg_free(b.fwd[i].mr);
+	}
+	if (b.mail)
+		pkg_free(b.mail);
+	if (b.fwd)
+		pkg_free(b.fwd);
+}
+
+/* Wait for one job, then take this worker's share of what else is queued,
+ * at most mm4_batch in all. The share is the queue divided among this
+ * worker and the idle ones, so at low load nothing waits for a batch and
+ * idle workers take the rest, while a worker that finds the others busy
+ * takes a full batch: the jobs for one MMSC then share an SMTP session. */
+static int queue_take(void **jobs, int rank)
+{
+	struct pollfd pfd;
+	ssize_t r;
+	int queued, share, idle;
+
+	pfd.fd = queue_fd[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		r = read(queue_fd[0], &jobs[0], sizeof(jobs[0]));
+		if (r == sizeof(jobs[0]))
+			break;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				LM_ERR("MM4 worker %d: poll: %s\n", rank, strerror(errno));
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		LM_CRIT("MM4 worker %d: queue read failed (%zd, %s)\n", rank, r,
+				r < 0 ? strerror(errno) : "eof");
+		sleep(1);
+	}
+	idle = cpm_cfg.mm4_workers
+			- __atomic_add_fetch(busy_workers, 1, __ATOMIC_SEQ_CST);
+	if (cpm_cfg.mm4_batch <= 1 || ioctl(queue_fd[0], FIONREAD, &queued) < 0)
+		return 1;
+	queued /= sizeof(jobs[0]);
+	if (idle < 0)
+		idle = 0;
+	share = (queued + idle) / (idle + 1);
+	if (share > cpm_cfg.mm4_batch - 1)
+		share = cpm_cfg.mm4_batch - 1;
+	if (share <= 0)
+		return 1;
+	/* whole pointers only: every write was one pointer */
+	r = read(queue_fd[0], &jobs[1], share * sizeof(jobs[0]));
+	return 1 + (r > 0 ? (int)(r / sizeof(jobs[0])) : 0);
 }
 
 void workers_loop(int rank)
 {
-	void *j;
-	ssize_t n;
+	void *jobs[SMTP_BATCH_MAX];
+	int i, n;
 
 	signal(SIGPIPE, SIG_IGN);
 	cpm_mem_use_pkg();
@@ -448,20 +696,11 @@ void workers_loop(int rank)
 		LM_ERR("enum_server resolver setup failed: using the system one\n");
 	close(queue_fd[1]);
 	for (;;) {
-		n = read(queue_fd[0], &j, sizeof(j));
-		if (n != sizeof(j)) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			LM_CRIT("MM4 worker %d: queue read failed (%zd, %s)\n", rank, n,
-					n < 0 ? strerror(errno) : "eof");
-			sleep(1);
-			continue;
-		}
+		n = queue_take(jobs, rank);
 		cfg_update();
-		if (*(int *)j == JOB_MAIL)
-			process_mail(j);
-		else
-			process_job(j);
-		shm_free(j);
+		batch_run(jobs, n);
+		for (i = 0; i < n; i++)
+			shm_free(jobs[i]);
+		__atomic_sub_fetch(busy_workers, 1, __ATOMIC_SEQ_CST);
 	}
 }

@@ -27,6 +27,8 @@ Server mode (default)
         {"repeat": 2}                     send the same RES twice
         {"smtp": "rcpt", "code": 550}     reject that RCPT TO
         {"smtp": "data", "code": 554}     reject at the end of DATA
+        {"data_delay": 1.5}               a slow MMSC: wait 1.5 s before
+                                          answering the end of DATA
         {"smtp": "mail", "code": 421}     reject MAIL FROM; for this stage the
                                           key is the *originator's* number
                                           (MAIL FROM), since no recipient is
@@ -682,6 +684,8 @@ class PeerHandler:
             rec.setdefault("failures", []).append("cannot build RES: %r" % e)
         rec["res"] = plan and {k: v for k, v in plan.items() if k != "data"}
         rec["smtp_reply"] = "250 OK"
+        if beh.get("data_delay"):
+            await asyncio.sleep(float(beh["data_delay"]))
         self.log.write(rec)
         if plan:
             t = asyncio.get_running_loop().create_task(self._send_res(seq, plan))

@@ -245,6 +245,7 @@ beh["+4710000041"] = {"smtp": "rcpt", "code": 554}
 beh["+4710000042"] = {"status": "Error-service-denied", "delay": 4.5}
 beh["+4710000043"] = {"status": "Ok", "repeat": 2}
 beh["+4710000044"] = {"status": "Ok", "delay": 2.0}
+beh["+4710000047"] = {"status": "Ok", "data_delay": 1.5}
 json.dump(beh, open(sys.argv[1], "w"), indent=1, sort_keys=True)
 EOF
 }
@@ -1536,6 +1537,71 @@ fault_cases() {
 	start_kamailio "$ENUM_SERVER_OF_MODE" || notok "[$MODE] restart kamailio after the faults" "see log"
 }
 
+# Batching: with every MM4 worker held by a slow MMSC (+4710000047 answers
+# the end of DATA after 1.5 s), a burst queues up; the first worker free
+# takes it as one batch and sends it in one SMTP session, where each mail
+# still gets its own outcome (550 at RCPT, 451 at RCPT, 554 after DATA).
+batch_case() {
+	local name="[$MODE] batch: a burst queued behind busy workers shares SMTP sessions, each MESSAGE its own answer"
+	want_case "$name" || return 0
+	kam_alive || { notok "$name" "kamailio is not running"; return; }
+	new_case_id "$name"
+	local id=$CASE_ID workers mark spec n=0 pids=() rc fails="" sessions
+	workers=$(kamcmd -s "$CTL" cpm_mms.config | sed -n 's/^[[:space:]]*mm4_workers: //p')
+	[ -n "$workers" ] || { notok "$name" "cpm_mms.config has no mm4_workers"; return; }
+	mark=$(peer_mark)
+	# "COUNT:NUMBER:EXPECT": the slow ones first, one per worker, 100 ms apart
+	for spec in "$workers:+4710000047:200" "-" "4:+4712345678:200" \
+		"1:+4710000031:404" "1:+4710000037:503" "1:+4710000036:403"; do
+		if [ "$spec" = - ]; then
+			sleep "$(awk -v w="$workers" 'BEGIN { print w * 0.1 + 0.3 }')"
+			continue
+		fi
+		n=$((n + 1))
+		local cnt=${spec%%:*} rest=${spec#*:}
+		local num=${rest%%:*} expect=${rest#*:}
+		if ! "$PY" "$HELPER" fill "$TEMPLATE" "$RUN/scen/$id-$n.xml" "EXPECT=$expect" \
+			"RURI_USER=$num" >"$RUN/scen/$id-$n.fill" 2>&1; then
+			notok "$name" "cannot fill scenario $n"
+			return
+		fi
+		timeout 60 sipp -sf "$RUN/scen/$id-$n.xml" -i $SIP_IP -p $((5080 + n)) \
+			-recv_timeout 15000 -timeout 40s -timeout_error -nostdin \
+			-trace_err -error_file "$RUN/sipp/$id-$n.err" -m "$cnt" -l "$cnt" \
+			-r 10 $SIP_IP:$SIP_PORT >"$RUN/sipp/$id-$n.out" 2>&1 &
+		pids+=("$!:$n:$spec")
+	done
+	for spec in "${pids[@]}"; do
+		wait "${spec%%:*}"
+		rc=$?
+		[ "$rc" -eq 0 ] || fails+=" ${spec#*:*:} (sipp rc $rc, see out/$MODE/sipp/$id-$(cut -d: -f2 <<<"$spec").*)"
+	done
+	# SMTP sessions of the burst's mails at the peer: one client port each
+	sessions=$("$PY" - "$PEER_LOG" "$mark" <<'EOF'
+import json, sys
+ports = {}
+for i, l in enumerate(open(sys.argv[1], encoding="utf-8")):
+    if i < int(sys.argv[2]):
+        continue
+    r = json.loads(l)
+    if r.get("event") != "mail" or not r.get("remote"):
+        continue
+    if any("+4710000047" in t for t in r.get("rcpt_tos", [])):
+        continue
+    p = r["remote"][1]
+    ports[p] = ports.get(p, 0) + 1
+print("%d %d" % (sum(ports.values()), max(ports.values()) if ports else 0))
+EOF
+)
+	if [ -n "$fails" ]; then
+		notok "$name" "wrong answers:$fails"
+	elif [ "${sessions#* }" -lt 2 ]; then
+		notok "$name" "no SMTP session carried two mails of the burst (mails, most per session: $sessions)"
+	else
+		ok "$name (burst mails at the peer, most in one session: $sessions)"
+	fi
+}
+
 run_mode() {   # run_mode NAME ENUM_SERVER
 	MODE=$1
 	ENUM_SERVER_OF_MODE=$2
@@ -1563,6 +1629,7 @@ run_mode() {   # run_mode NAME ENUM_SERVER
 	forged_res_cases
 	rpc_cases
 	load_case
+	batch_case
 	[ "$MODE" = ldns ] && fault_cases
 	case " ${E2E_MM4_MODES-ldns sysdns} " in
 	*" $MODE "*) mm4_section "$2" ;;
