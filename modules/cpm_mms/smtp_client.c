@@ -4,9 +4,17 @@
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <libesmtp.h>
 
 #include "core/dprint.h"
@@ -44,6 +52,69 @@ static const char *mail_read_cb(void **ctx, int *len, void *arg)
 	*sent = 1;
 	*len = src->len;
 	return src->data;
+}
+
+/* libesmtp leaves Nagle's algorithm on and has no socket hook: its small
+ * pipelined writes then wait for the peer's delayed ACK (40 ms stalls per
+ * message). On SMTP_EV_CONNECT the session's socket is the new one
+ * connected to the host: it gets TCP_NODELAY. */
+typedef struct conn_hint {
+	int first_fd;            /* lowest fd free before the session */
+	const mm4_host *host;
+} conn_hint;
+
+static int peer_is(int fd, const mm4_host *h)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+	int port;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		port = ntohs(a->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		port = ntohs(a->sin6_port);
+	} else {
+		return 0;
+	}
+	return port == h->port && strcasecmp(ip, h->ip) == 0;
+}
+
+static void session_event(smtp_session_t s, int event_no, void *arg, ...)
+{
+	conn_hint *hint = arg;
+	struct stat st;
+	int fd, one = 1;
+
+	if (event_no != SMTP_EV_CONNECT || hint->first_fd < 0)
+		return;
+	for (fd = hint->first_fd; fd < hint->first_fd + 16; fd++) {
+		if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)
+				|| !peer_is(fd, hint->host))
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+			LM_DBG("TCP_NODELAY on fd %d: %s\n", fd, strerror(errno));
+		return;
+	}
+	LM_DBG("SMTP socket to %s:%d not found: Nagle stays on\n", hint->host->ip,
+			hint->host->port);
+}
+
+static int lowest_free_fd(void)
+{
+	int fd = fcntl(0, F_DUPFD, 0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
 }
 
 static void set_timeouts(smtp_session_t s)
@@ -119,6 +190,7 @@ static void send_session(const mm4_host *h, smtp_mail **todo, int n)
 	smtp_message_t m[SMTP_BATCH_MAX];
 	smtp_recipient_t r[SMTP_BATCH_MAX][MAP_MAX_RCPT];
 	mail_src src[SMTP_BATCH_MAX];
+	conn_hint hint;
 	char hostport[160];
 	char err[128];
 	int i, k, ok;
@@ -149,6 +221,9 @@ static void send_session(const mm4_host *h, smtp_mail **todo, int n)
 	}
 	set_timeouts(s);
 	smtp_option_require_all_recipients(s, 1);
+	hint.host = h;
+	hint.first_fd = lowest_free_fd();
+	smtp_set_eventcb(s, session_event, &hint);
 
 	if (!smtp_start_session(s)) {
 		smtp_strerror(smtp_errno(), err, sizeof(err));
