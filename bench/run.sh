@@ -187,7 +187,8 @@ sqlite-disk) DBFILE=$OUT/corr.sqlite ;;
 none) ;;
 *) log "BENCH_DB must be sqlite, sqlite-disk or none"; exit 1 ;;
 esac
-export CPM_MMS_DB_URL=${DBFILE:+sqlite://$DBFILE}
+# db_sqlite: "sqlite://" + the path without its leading "/" is relative
+export CPM_MMS_DB_URL=${DBFILE:+sqlite:///$DBFILE}
 
 kam() { kamcmd -s "$CTL" "$@" 2>/dev/null; }
 kam_val() { kam "$1" | awk -v k="$2:" '$1 == k { print $2; exit }'; }

@@ -1,5 +1,9 @@
 -- cpm_mms report correlation (CPM_MMS_MAPPING.md section 9), SQLite.
 -- Other Kamailio DB drivers: the same columns and indexes.
+-- WAL: the journal mode is kept in the file; a commit appends to the log
+-- instead of creating and deleting a rollback journal, and readers (the
+-- report lookups) do not block the writers (every Kamailio process).
+PRAGMA journal_mode=WAL;
 CREATE TABLE IF NOT EXISTS cpm_mms_corr (
 	id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
 	direction INTEGER NOT NULL,

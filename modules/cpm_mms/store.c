@@ -9,6 +9,8 @@
  * read with indexed lookups (mms_message_id, imdn_message_id). */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/srdb1/db.h"
@@ -22,6 +24,13 @@ static db_func_t corr_dbf;
 static db1_con_t *corr_db = NULL;
 static int corr_db_pid = 0;
 static int corr_bound = 0;
+/* after a failed connect, no new attempt before this (per process): a
+ * database that cannot be opened costs one try a second, not one per
+ * message */
+static time_t corr_retry_at = 0;
+static int corr_failures = 0;
+
+#define STORE_RETRY_S 1
 
 static str col_id = str_init("id");
 static str col_direction = str_init("direction");
@@ -71,20 +80,58 @@ int store_enabled(void)
 /* srdb1 keeps a pointer to the table name: it must outlive the handle */
 static str corr_table;
 
+/* db_sqlite sets no busy handler: a write that meets another process's
+ * write lock fails at once ("database is locked") and the row is lost.
+ * Every Kamailio process writes, so each connection waits a little. */
+#define STORE_SQLITE_BUSY_MS "100"
+
+static void store_sqlite_pragma(const char *pragma)
+{
+	str q;
+	db1_res_t *res = NULL;
+
+	q.s = (char *)pragma;
+	q.len = strlen(pragma);
+	if (corr_dbf.raw_query(corr_db, &q, &res) < 0)
+		LM_WARN("%s failed\n", pragma);
+	if (res)
+		corr_dbf.free_result(corr_db, res);
+}
+
+static void store_sqlite_busy_timeout(void)
+{
+	if (strncasecmp(cpm_cfg.db_url, "sqlite:", 7) != 0 || !corr_dbf.raw_query)
+		return;
+	store_sqlite_pragma("PRAGMA busy_timeout=" STORE_SQLITE_BUSY_MS);
+	/* in WAL mode (sql/cpm_mms-sqlite.sql) commits need no fsync: a
+	 * correlation row survives a Kamailio crash, not a power cut */
+	store_sqlite_pragma("PRAGMA synchronous=NORMAL");
+}
+
 static int store_conn(void)
 {
 	str url;
 
 	if (!corr_bound)
 		return -1;
+	time_t now;
+
 	if (corr_db && corr_db_pid == getpid())
 		return 0;
 	corr_db = NULL;
+	now = time(NULL);
+	if (corr_failures && now < corr_retry_at)
+		return -1;
 	url.s = cpm_cfg.db_url;
 	url.len = strlen(url.s);
 	corr_db = corr_dbf.init(&url);
 	if (!corr_db) {
-		LM_ERR("cannot connect to %s\n", cpm_cfg.db_url);
+		/* the first failure of a run is an error, the retries are not */
+		if (!corr_failures++)
+			LM_ERR("cannot connect to %s: report correlation rows are not"
+					" stored or found; retrying every %d s\n",
+					cpm_cfg.db_url, STORE_RETRY_S);
+		corr_retry_at = now + STORE_RETRY_S;
 		return -1;
 	}
 	corr_table.s = cpm_cfg.db_table;
@@ -93,8 +140,15 @@ static int store_conn(void)
 		LM_ERR("cannot use table %s\n", cpm_cfg.db_table);
 		corr_dbf.close(corr_db);
 		corr_db = NULL;
+		corr_failures++;
+		corr_retry_at = now + STORE_RETRY_S;
 		return -1;
 	}
+	store_sqlite_busy_timeout();
+	if (corr_failures)
+		LM_NOTICE("connected to %s after %d failed attempts\n",
+				cpm_cfg.db_url, corr_failures);
+	corr_failures = 0;
 	corr_db_pid = getpid();
 	return 0;
 }

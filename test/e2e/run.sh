@@ -305,7 +305,7 @@ start_kamailio() {
 			CPM_MMS_MM4_SESSION_TIMEOUT=${KAM_SESSION:-600} \
 			CPM_MMS_MM4_PEER_CONNECTIONS=${KAM_PEER_CONNS:-32} \
 			CPM_MMS_CPM_ROUTE=$CPM_ROUTE \
-			CPM_MMS_DB_URL="sqlite:///$DB" \
+			CPM_MMS_DB_URL="${KAM_DB_URL:-sqlite:///$DB}" \
 			CPM_MMS_CTL="$CTL" \
 			CPM_MMS_LUA="${E2E_KEMI_LUA:-}" \
 			"$KAMAILIO" -DD -E -f "$CFG" -P "$RUN/kamailio.pid" -w "$RUN" -Y "$RUN"
@@ -1533,6 +1533,36 @@ fault_cases() {
 	for p in "${FAULT_PIDS[@]}"; do stop_pid "$p"; done
 	FAULT_PIDS=()
 	unset KAM_RES_TIMEOUT KAM_MAX_PENDING KAM_IDLE KAM_SESSION KAM_PEER_CONNS
+
+	# a third: the correlation DB cannot be opened; MESSAGEs are still
+	# forwarded and answered, and each process logs the failure once, not
+	# once per message (it retries once a second)
+	KAM_DB_URL="sqlite:///$RUN/no-such-dir/corr.sqlite"
+	name="[$MODE] fault: correlation DB cannot be opened -> 30 MESSAGEs answered 200, one error line per process"
+	if ! start_kamailio "$ENUM_SERVER_OF_MODE" kamailio-nodb; then
+		notok "$name" "kamailio did not start, see kamailio-nodb.log"
+	else
+		new_case_id "$name"
+		id=$CASE_ID
+		local errs procs
+		if "$PY" "$HELPER" fill "$TEMPLATE" "$RUN/scen/$id.xml" EXPECT=200 \
+			RURI_USER=+4712345678 >"$RUN/scen/$id.fill" 2>&1; then
+			sipp_run "$id" "$RUN/scen/$id.xml" 5072 30 -r 100
+			errs=$(grep -c "cannot connect to sqlite" "$KAM_LOG")
+			procs=$(($(kam_children | wc -l) + 1))
+			if [ "$SIPP_RC" -ne 0 ]; then
+				notok "$name" "sipp rc=$SIPP_RC: $(grep -E 'Successful call|Failed call' "$RUN/sipp/$id.out" | tr -s ' ' | tr '\n' ' ')"
+			elif [ "$errs" -lt 1 ] || [ "$errs" -gt "$procs" ]; then
+				notok "$name" "$errs 'cannot connect' lines for $procs processes"
+			else
+				ok "$name ($errs error lines, $procs processes)"
+			fi
+		else
+			notok "$name" "cannot fill scenario"
+		fi
+	fi
+	stop_kamailio
+	unset KAM_DB_URL
 	# back to the ordinary instance for the end of the mode
 	start_kamailio "$ENUM_SERVER_OF_MODE" || notok "[$MODE] restart kamailio after the faults" "see log"
 }
