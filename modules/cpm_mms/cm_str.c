@@ -57,7 +57,8 @@ static int cm_buf_reserve(cm_buf *b, int extra)
 	need = b->len + extra + 1; /* room for a NUL */
 	if (need <= b->size)
 		return 0;
-	nsize = b->size ? b->size : 256;
+	/* most buffers are mails or SIP bodies of a few KB: start there */
+	nsize = b->size ? b->size : 4096;
 	while (nsize < need)
 		nsize = nsize < 0x20000000 ? nsize * 2 : need;
 	p = cm_realloc(b->s, nsize);
