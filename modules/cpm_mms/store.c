@@ -98,9 +98,15 @@ static void store_sqlite_pragma(const char *pragma)
 		corr_dbf.free_result(corr_db, res);
 }
 
+static int store_is_sqlite(void)
+{
+	return strncasecmp(cpm_cfg.db_url, "sqlite:", 7) == 0
+			&& corr_dbf.raw_query;
+}
+
 static void store_sqlite_busy_timeout(void)
 {
-	if (strncasecmp(cpm_cfg.db_url, "sqlite:", 7) != 0 || !corr_dbf.raw_query)
+	if (!store_is_sqlite())
 		return;
 	store_sqlite_pragma("PRAGMA busy_timeout=" STORE_SQLITE_BUSY_MS);
 	/* in WAL mode (sql/cpm_mms-sqlite.sql) commits need no fsync: a
@@ -338,4 +344,53 @@ int store_purge(time_t now)
 		return -1;
 	}
 	return 0;
+}
+
+static int corr_in_batch = 0;
+
+void store_batch_begin(void)
+{
+	if (corr_in_batch || store_conn() < 0)
+		return;
+	if (corr_dbf.start_transaction) {
+		corr_in_batch = corr_dbf.start_transaction(corr_db, DB_LOCKING_NONE)
+				== 0;
+	} else if (store_is_sqlite()) {
+		str q = str_init("BEGIN");
+		db1_res_t *res = NULL;
+
+		corr_in_batch = corr_dbf.raw_query(corr_db, &q, &res) == 0;
+		if (res)
+			corr_dbf.free_result(corr_db, res);
+	}
+}
+
+void store_batch_end(void)
+{
+	str commit = str_init("COMMIT");
+	str rollback = str_init("ROLLBACK");
+	db1_res_t *res = NULL;
+	int ret;
+
+	if (!corr_in_batch)
+		return;
+	corr_in_batch = 0;
+	if (corr_dbf.end_transaction) {
+		if (corr_dbf.end_transaction(corr_db) < 0) {
+			LM_ERR("correlation rows of a batch not committed\n");
+			if (corr_dbf.abort_transaction)
+				corr_dbf.abort_transaction(corr_db);
+		}
+		return;
+	}
+	ret = corr_dbf.raw_query(corr_db, &commit, &res);
+	if (res)
+		corr_dbf.free_result(corr_db, res);
+	if (ret < 0) {
+		LM_ERR("correlation rows of a batch not committed\n");
+		res = NULL;
+		corr_dbf.raw_query(corr_db, &rollback, &res);
+		if (res)
+			corr_dbf.free_result(corr_db, res);
+	}
 }

@@ -47,6 +47,11 @@ int store_get_by_mms(const char *mms_message_id, const char *recipient,
 int store_get_by_imdn(const char *imdn_message_id, corr_row *out);
 int store_mark_done(const corr_row *r, int bit);
 int store_purge(time_t now);
+/* group the writes of one MM4 worker batch in one transaction, where the
+ * DB driver has transactions (start/end_transaction) or is SQLite: one
+ * commit instead of one per row. Without either, plain autocommit. */
+void store_batch_begin(void);
+void store_batch_end(void);
 void store_close(void);
 
 #endif

@@ -31,6 +31,7 @@
 #include "stats.h"
 #include "peers.h"
 #include "report.h"
+#include "store.h"
 
 enum {
 	JF_RURI = 0, JF_FROM, JF_PAI, JF_PRIVACY, JF_SUBJECT, JF_PRIORITY,
@@ -612,12 +613,15 @@ static void batch_run(void **jobs, int n)
 			prepare_forward(&b, &b.fwd[b.nfwd++], jobs[i]);
 	}
 	batch_send(&b);
+	if (b.nmail > 1)
+		store_batch_begin();
 	for (i = 0; i < b.nmail; i++) {
 		if (b.mail[i].fwd)
 			complete_forward_req(&b.mail[i]);
 		else
 			complete_mail(&b.mail[i]);
 	}
+	store_batch_end();
 	for (i = 0; i < b.nfwd; i++)
 		if (b.fwd[i].sending)
 			pending_set_state(b.fwd[i].j->tid, PENDING_SENT, 0, NULL);
