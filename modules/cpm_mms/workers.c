@@ -258,6 +258,7 @@ typedef struct out_mail {
 	mail_job *mj;            /* a ready mail (RES, report) */
 	mm4_dest *mail_dest;     /* the latter's resolution (pkg) */
 	cm_buf buf;
+	int pooled;              /* buf comes from mail_pool[] */
 	char req_tid[PENDING_TID_MAX + 16];
 	const char *rcpts[MAP_MAX_RCPT];
 	int sent;
@@ -270,6 +271,36 @@ typedef struct batch {
 	int nmail;
 	int cap;
 } batch;
+
+/* A worker's mail buffers, kept from batch to batch: a fresh 4 KB pkg
+ * block per mail cost ~5 % of the IWF's CPU under q_malloc. Buffers that
+ * grew past MAIL_POOL_KEEP (big MMS) are freed, not kept. */
+#define MAIL_POOL_KEEP 65536
+static cm_buf mail_pool[SMTP_BATCH_MAX];
+
+static void mail_buf_take(out_mail *o, int i)
+{
+	if (i >= SMTP_BATCH_MAX) {
+		cm_buf_init(&o->buf);
+		return;
+	}
+	o->buf = mail_pool[i];
+	memset(&mail_pool[i], 0, sizeof(mail_pool[i]));
+	o->buf.len = 0;
+	o->buf.failed = 0;
+	o->pooled = 1;
+}
+
+static void mail_buf_give_back(out_mail *o, int i)
+{
+	if (o->pooled && o->buf.size <= MAIL_POOL_KEEP && !mail_pool[i].s) {
+		mail_pool[i] = o->buf;
+		memset(&o->buf, 0, sizeof(o->buf));
+	} else {
+		cm_buf_free(&o->buf);
+	}
+	o->pooled = 0;
+}
 
 static out_mail *batch_add(batch *b)
 {
@@ -489,9 +520,9 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 		}
 		snprintf(o->req_tid, sizeof(o->req_tid), "%s-%d", j->tid, k);
 		mr->req.transaction_id = cm_str_z(o->req_tid);
-		cm_buf_init(&o->buf);
+		mail_buf_take(o, b->nmail - 1);
 		if (mm4_write_forward_req(&o->buf, &mr->req) < 0 || o->buf.failed) {
-			cm_buf_free(&o->buf);
+			mail_buf_give_back(o, b->nmail - 1);
 			b->nmail--;
 			LM_ERR("%s-%d: content cannot be written as MM4\n", j->tid, k);
 			record_failure(j->tid, k, MAP_LF_CONTENT_TYPE, "MM4 encoding");
@@ -628,7 +659,7 @@ static void batch_run(void **jobs, int n)
 
 done:
 	for (i = 0; i < b.nmail; i++) {
-		cm_buf_free(&b.mail[i].buf);
+		mail_buf_give_back(&b.mail[i], i);
 		if (b.mail[i].mail_dest)
 			pkg_free(b.mail[i].mail_dest);
 	}
