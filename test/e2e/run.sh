@@ -240,11 +240,14 @@ for line in os.environ["STATUS_TABLE"].strip().splitlines():
     f = line.split("|")
     beh["+47100000" + f[0]] = json.loads(f[1])
 beh[os.environ["MAIL_REJECT_FROM"]] = {"smtp": "mail", "code": 421}
-# special cases outside the status table (numbers 41..44, see run.sh)
+# special cases outside the status table (numbers 41..44, 46, 47, see run.sh)
 beh["+4710000041"] = {"smtp": "rcpt", "code": 554}
 beh["+4710000042"] = {"status": "Error-service-denied", "delay": 4.5}
 beh["+4710000043"] = {"status": "Ok", "repeat": 2}
 beh["+4710000044"] = {"status": "Ok", "delay": 2.0}
+# the SIP client gives up: its RES comes after it left / never
+beh["+4710000046"] = {"status": "Ok", "delay": 1.5}
+beh["+4710000047"] = {"no_res": True}
 json.dump(beh, open(sys.argv[1], "w"), indent=1, sort_keys=True)
 EOF
 }
@@ -274,7 +277,8 @@ peer_mark() { wc -l <"$PEER_LOG" | tr -d ' '; }
 # ---------------------------------------------------------------------------
 # start_kamailio ENUM_SERVER [LOG-NAME]: with the report correlation DB
 # $RUN/corr.sqlite (schema applied first: creates the file, keeps the rows of
-# an earlier start) and CPM_MMS_MM4_PEERS=$KAM_PEERS
+# an earlier start) and CPM_MMS_MM4_PEERS=$KAM_PEERS; KAM_* variables
+# override single settings of one start (KAM_RES_TIMEOUT, ...)
 start_kamailio() {
 	local enum_server=$1 i
 	CTL=unix:$RUN/ctl.sock
@@ -1536,6 +1540,130 @@ fault_cases() {
 	start_kamailio "$ENUM_SERVER_OF_MODE" || notok "[$MODE] restart kamailio after the faults" "see log"
 }
 
+# ---------------------------------------------------------------------------
+# 8b. issue 6 fault matrix: the SIP client gives up
+# ---------------------------------------------------------------------------
+kam_stat() {        # kam_stat NAME: one value of kamcmd cpm_mms.stats
+	kamcmd -s "$CTL" cpm_mms.stats 2>/dev/null | sed -n "s/^[[:space:]]*$1: //p"
+}
+
+# stats_delta BEFORE AFTER NAME...: "name=+N ..." between two stats_snapshots
+stats_delta() {
+	"$PY" - "$RUN/$1.json" "$RUN/$2.json" "${@:3}" <<'EOF'
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+print(" ".join("%s=%+d" % (k, b.get(k, 0) - a.get(k, 0)) for k in sys.argv[3:]))
+EOF
+}
+
+kam_log_mark() { wc -l <"$KAM_LOG" | tr -d ' '; }
+kam_log_since() { tail -n +$(($1 + 1)) "$KAM_LOG"; }
+
+# tm_stat NAME: one value of kamcmd tm.stats (rpl_sent, 2xx, ...)
+tm_stat() { kamcmd -s "$CTL" tm.stats 2>/dev/null | sed -n "s/^[[:space:]]*$1: //p"; }
+
+# gone_scenario FILLED OUT: the MESSAGE of a filled uac_message scenario,
+# sent once (run sipp with -nr) by a client that leaves 300 ms later,
+# without CANCEL and without waiting for any answer
+gone_scenario() {
+	"$PY" - "$1" "$2" <<'EOF'
+import re, sys
+s = open(sys.argv[1], encoding="utf-8").read()
+s, n = re.subn(r'<recv response="100".*?<label id="done"/>',
+              '<pause milliseconds="300"/>', s, flags=re.S)
+s = s.replace('<send retrans="500">', '<send>')
+open(sys.argv[2], "w", encoding="utf-8").write(s)
+sys.exit(0 if n == 1 else 1)
+EOF
+}
+
+# client_gone_case NAME NUMBER CODE WAIT COUNTER: the client sends one MESSAGE
+# to NUMBER and leaves; within WAIT s the module must answer CODE into the
+# still living tm transaction (tm sends it, nobody listens), COUNTER (res_ok /
+# timeouts) +1, the pending entry gone
+client_gone_case() {
+	local name="[$MODE] $1" num=$2 code=$3 wait=$4 counter=$5
+	want_case "$name" || return 0
+	kam_alive || { notok "$name" "kamailio is not running"; return; }
+	new_case_id "$name"
+	local id=$CASE_ID mark lmark line i ms d want rpl0 rpl1
+	if ! "$PY" "$HELPER" fill "$TEMPLATE" "$RUN/scen/$id.full.xml" EXPECT=200 \
+		RURI_USER=$num >"$RUN/scen/$id.fill" 2>&1 ||
+		! gone_scenario "$RUN/scen/$id.full.xml" "$RUN/scen/$id.xml"; then
+		notok "$name" "cannot build the scenario"
+		return
+	fi
+	if ! stats_snapshot "$id-0"; then
+		notok "$name" "kamcmd cpm_mms.stats failed"
+		return
+	fi
+	rpl0=$(tm_stat rpl_sent)
+	mark=$(peer_mark)
+	lmark=$(kam_log_mark)
+	sipp_run "$id" "$RUN/scen/$id.xml" 5074 1 -nr
+	if [ "$SIPP_RC" -ne 0 ] || [ "$SIPP_GOT" != "no response" ]; then
+		notok "$name" "the client did not just leave: sipp rc=$SIPP_RC, got $SIPP_GOT"
+		return
+	fi
+	if ! "$PY" "$HELPER" wait-mail --log "$PEER_LOG" --mark "$mark" --number $num \
+		--timeout 5 >/dev/null; then
+		notok "$name" "no MM4_forward.REQ for $num reached the peer"
+		return
+	fi
+	for ((i = 0; i < wait * 10; i++)); do
+		line=$(kam_log_since "$lmark" | grep -E "MESSAGE answered [0-9]+ .*recipient \\$num," | head -1)
+		[ -n "$line" ] && break
+		sleep 0.1
+	done
+	sleep 0.3
+	stats_snapshot "$id-1" || { notok "$name" "kamcmd cpm_mms.stats failed after"; return; }
+	rpl1=$(tm_stat rpl_sent)
+	d=$(stats_delta "$id-0" "$id-1" messages_in mm4_req_sent "$counter" res_unmatched local_rejects)
+	want="messages_in=+1 mm4_req_sent=+1 $counter=+1 res_unmatched=+0 local_rejects=+0"
+	ms=$(sed -n 's/.* \([0-9][0-9]*\) ms$/\1/p' <<<"$line")
+	note "$line"
+	if [ -z "$line" ]; then
+		notok "$name" "no 'MESSAGE answered' for $num in the log within $wait s"
+	elif ! grep -q "MESSAGE answered $code " <<<"$line"; then
+		notok "$name" "answered: ${line#*MESSAGE answered }"
+	elif kam_log_since "$lmark" | grep -q 'is gone'; then
+		notok "$name" "tm no longer had the transaction: $(kam_log_since "$lmark" | grep 'is gone' | head -1)"
+	elif [ $((rpl1 - rpl0)) -ne 1 ]; then
+		notok "$name" "tm rpl_sent grew by $((rpl1 - rpl0)), expected 1 (the answer sent into the void)"
+	elif [ "$d" != "$want" ]; then
+		notok "$name" "counters: $d, expected $want"
+	elif [ "$(kam_stat pending)" != 0 ]; then
+		notok "$name" "pending is $(kam_stat pending) after the answer"
+	elif ! kamcmd -s "$CTL" cpm_mms.pending | grep -q 'count: 0'; then
+		notok "$name" "cpm_mms.pending still lists: $(kamcmd -s "$CTL" cpm_mms.pending | tr '\n' ' ')"
+	else
+		ok "$name (after ${ms:-?} ms)"
+	fi
+}
+
+client_gone_cases() {
+	local name="[$MODE] client gives up: nothing pending, shm back to its level" s0 s1
+	want_case "client gives up" || return 0
+	kam_alive || return 0
+	sleep 6   # earlier cases' transactions leave tm's wait timer
+	s0=$(shm_used | cut -d' ' -f1)
+	client_gone_case "client gives up (MESSAGE sent once, no CANCEL), RES Ok 1.5 s later -> answered 200 into the transaction" \
+		+4710000046 200 6 res_ok
+	client_gone_case "client gives up (MESSAGE sent once, no CANCEL), no RES -> answered 202 at res_timeout" \
+		+4710000047 202 $((RES_TIMEOUT + 4)) timeouts
+	if want_case "$name"; then
+		sleep 6   # tm's wait timer frees the answered transactions
+		s1=$(shm_used | cut -d' ' -f1)
+		if [ -z "$s0" ] || [ -z "$s1" ]; then
+			notok "$name" "kamcmd core.shmmem failed"
+		elif [ "$(kam_stat pending)" = 0 ] && [ $((s1 - s0)) -le "${E2E_SHM_MARGIN:-65536}" ]; then
+			ok "$name ($s0 -> $s1 bytes)"
+		else
+			notok "$name" "pending $(kam_stat pending), shm $s0 -> $s1"
+		fi
+	fi
+}
+
 run_mode() {   # run_mode NAME ENUM_SERVER
 	MODE=$1
 	ENUM_SERVER_OF_MODE=$2
@@ -1562,6 +1690,7 @@ run_mode() {   # run_mode NAME ENUM_SERVER
 	dns_cases
 	forged_res_cases
 	rpc_cases
+	client_gone_cases
 	load_case
 	[ "$MODE" = ldns ] && fault_cases
 	case " ${E2E_MM4_MODES-ldns sysdns} " in
