@@ -240,11 +240,13 @@ for line in os.environ["STATUS_TABLE"].strip().splitlines():
     f = line.split("|")
     beh["+47100000" + f[0]] = json.loads(f[1])
 beh[os.environ["MAIL_REJECT_FROM"]] = {"smtp": "mail", "code": 421}
-# special cases outside the status table (numbers 41..44, 46, 47, see run.sh)
+# special cases outside the status table (numbers 41..47, see run.sh)
 beh["+4710000041"] = {"smtp": "rcpt", "code": 554}
 beh["+4710000042"] = {"status": "Error-service-denied", "delay": 4.5}
 beh["+4710000043"] = {"status": "Ok", "repeat": 2}
 beh["+4710000044"] = {"status": "Ok", "delay": 2.0}
+# restart with a MESSAGE pending: the harness sends the RESs itself
+beh["+4710000045"] = {"no_res": True}
 # the SIP client gives up: its RES comes after it left / never
 beh["+4710000046"] = {"status": "Ok", "delay": 1.5}
 beh["+4710000047"] = {"no_res": True}
@@ -1372,6 +1374,10 @@ mm4_section() {   # mm4_section ENUM_SERVER
 			notok "$name" "$why"
 		fi
 	fi
+	# a restart: after the counters' check
+	if [ "$MODE" = ldns ]; then
+		restart_mm4_case
+	fi
 	stop_pid "$UAS_PID"
 }
 
@@ -1541,7 +1547,8 @@ fault_cases() {
 }
 
 # ---------------------------------------------------------------------------
-# 8b. issue 6 fault matrix: the SIP client gives up
+# 8b. issue 6 fault matrix: the SIP client gives up, Kamailio restarted with
+#     work pending
 # ---------------------------------------------------------------------------
 kam_stat() {        # kam_stat NAME: one value of kamcmd cpm_mms.stats
 	kamcmd -s "$CTL" cpm_mms.stats 2>/dev/null | sed -n "s/^[[:space:]]*$1: //p"
@@ -1664,6 +1671,197 @@ client_gone_cases() {
 	fi
 }
 
+# -- restart with a CPM -> MMS MESSAGE pending --------------------------------
+# An instance with res_timeout 20 s (nothing answers by itself during the
+# case) takes a MESSAGE over UDP; the peer accepts the REQ and holds its RES
+# (+4710000045: no RES; the harness plays the peer's RESs); SIGTERM while the
+# MESSAGE is suspended, start again at once.  The client's retransmission
+# (sipp: T1 500 ms doubling up to T2 4 s, 7 retransmissions: last one 19.5 s
+# after the first send) reaches the new instance, which sends a second REQ.
+restart_cpm_case() {
+	local i name="[$MODE] restart: CPM->MMS MESSAGE suspended at SIGTERM -> UDP retransmission reaches the restarted IWF, second MM4_forward.REQ (new transaction id, same X-Mms-Message-ID: at-least-once), exactly one final answer 200"
+	local name2="[$MODE] restart: RES for the REQ sent before the restart -> SMTP 250, counted in res_unmatched, nothing pending"
+	want_case "$name" || want_case "$name2" || return 0
+	local num=+4710000045 id mark mark2 tid1="" tid2="" bg rc got finals t0 t1 t2 out why=""
+	stop_kamailio
+	KAM_RES_TIMEOUT=20
+	if ! start_kamailio "$ENUM_SERVER_OF_MODE" kamailio-rs1; then
+		notok "$name" "kamailio (res_timeout 20) did not start, see kamailio-rs1.log"
+		want_case "$name2" && notok "$name2" "kamailio did not start"
+		unset KAM_RES_TIMEOUT
+		start_kamailio "$ENUM_SERVER_OF_MODE" || notok "[$MODE] restart kamailio after the restart case" "see log"
+		return
+	fi
+	new_case_id "$name"
+	id=$CASE_ID
+	"$PY" "$HELPER" fill "$TEMPLATE" "$RUN/scen/$id.xml" EXPECT=200 RURI_USER=$num \
+		'BODY=sent before the restart' >"$RUN/scen/$id.fill" 2>&1
+	# the answer comes after a restart: give each wait 40 s instead of 15
+	sed -i 's/timeout="15000"/timeout="40000"/' "$RUN/scen/$id.xml"
+	mark=$(peer_mark)
+	t0=$(date +%s.%N)
+	timeout 90 sipp -sf "$RUN/scen/$id.xml" -i $SIP_IP -p 5075 -recv_timeout 40000 \
+		-timeout 60s -timeout_error -nostdin -trace_msg -message_file "$RUN/sipp/$id.msg" \
+		-trace_err -error_file "$RUN/sipp/$id.err" -m 1 $SIP_IP:$SIP_PORT \
+		>"$RUN/sipp/$id.out" 2>&1 &
+	bg=$!
+	PIDS+=("$bg")
+	if ! tid1=$("$PY" "$HELPER" wait-mail --log "$PEER_LOG" --mark "$mark" --number $num --timeout 5); then
+		why="no first MM4_forward.REQ for $num at the peer"
+	else
+		mark2=$(peer_mark)
+		# SIGTERM while suspended: nothing was answered to the client
+		t1=$(date +%s.%N)
+		stop_kamailio || why="kamailio needed SIGKILL with a MESSAGE pending"
+		if ! start_kamailio "$ENUM_SERVER_OF_MODE" kamailio-rs2; then
+			why="${why:+$why; }kamailio did not start again (kamailio-rs2.log)"
+		else
+			t2=$(date +%s.%N)
+			note "stopped $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s after the MESSAGE, up again $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.1f", b-a}') s later"
+			if ! tid2=$("$PY" "$HELPER" wait-mail --log "$PEER_LOG" --mark "$mark2" --number $num --timeout 25); then
+				why="${why:+$why; }no second REQ: the retransmission did not reach the restarted IWF"
+			elif ! out=$("$PY" "$PEER" send-res --to $MM4_LISTEN_IP:$MM4_LISTEN_PORT \
+				--tid "$tid2" --status Ok 2>&1); then
+				why="${why:+$why; }RES for the second REQ refused: $out"
+			fi
+		fi
+	fi
+	for ((i = 0; i < 400; i++)); do
+		kill -0 "$bg" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$bg" 2>/dev/null && kill -TERM "$bg" 2>/dev/null
+	wait "$bg"
+	rc=$?
+	got=$("$PY" "$HELPER" sipp-codes "$RUN/sipp/$id.msg")
+	finals=$(tr ',' '\n' <<<"$got" | grep -cE '^ *[2-6][0-9][0-9]')
+	# the REQs for $num: how many, how many transaction ids, X-Mms-Message-IDs
+	local nreq
+	nreq=$("$PY" - "$PEER_LOG" "$mark" "$num" <<'EOF'
+import json, sys
+reqs = []
+for i, l in enumerate(open(sys.argv[1], encoding="utf-8")):
+    e = json.loads(l)
+    if i >= int(sys.argv[2]) and e.get("event") == "mail" and \
+            any(sys.argv[3] in r for r in e.get("rcpt_tos", [])):
+        reqs.append(e.get("hdr", {}))
+mids = {h.get("x-mms-message-id", "").strip().strip('"') for h in reqs}
+print(len(reqs), len({h.get("x-mms-transaction-id") for h in reqs}), len(mids),
+      sorted(mids)[0] if mids else "-")
+EOF
+)
+	local mid=${nreq##* } rows
+	nreq=${nreq% *}
+	rows=$(sql "SELECT count(*) FROM cpm_mms_corr WHERE direction = 1 AND mms_message_id = '$mid';" 2>&1)
+	note "client got: $got; REQs at the peer, transaction ids, X-Mms-Message-IDs: $nreq ($tid1, $tid2, $mid); correlation rows: $rows"
+	if ! want_case "$name"; then
+		:
+	elif [ -n "$why" ]; then
+		notok "$name" "$why; client got: $got"
+	elif [ "$rc" -ne 0 ] || [ "$finals" -ne 1 ] || ! grep -q '^200' <<<"$got"; then
+		notok "$name" "client got: $got (sipp rc=$rc), expected exactly one final answer, 200"
+	elif [ "$nreq" != "2 2 1" ]; then
+		# the X-Mms-Message-ID comes from the CPIM imdn.Message-ID: the same
+		notok "$name" "the peer got REQs, transaction ids, X-Mms-Message-IDs: $nreq, expected 2 2 1"
+	elif [ "$rows" != 2 ]; then
+		notok "$name" "$rows correlation rows for $mid, expected 2 (one per REQ)"
+	else
+		ok "$name"
+	fi
+
+	# the peer answers the first REQ now: nobody waits for it any more
+	if want_case "$name2"; then
+		if [ -z "$tid1" ] || ! kam_alive; then
+			notok "$name2" "prerequisite failed (no first REQ or kamailio not running)"
+		elif ! out=$("$PY" "$PEER" send-res --to $MM4_LISTEN_IP:$MM4_LISTEN_PORT \
+			--tid "$tid1" --status Ok 2>&1); then
+			notok "$name2" "RES not accepted with 250: $out"
+		else
+			sleep 0.3
+			local d
+			# the counters start at 0 with the new instance
+			echo '{}' >"$RUN/$id-zero.json"
+			stats_snapshot "$id-b"
+			d=$(stats_delta "$id-zero" "$id-b" messages_in mm4_req_sent res_unmatched)
+			if [ "$d" != "messages_in=+1 mm4_req_sent=+1 res_unmatched=+1" ]; then
+				notok "$name2" "counters of the restarted instance: $d, expected messages_in=+1 mm4_req_sent=+1 res_unmatched=+1"
+			elif [ "$(kam_stat pending)" != 0 ]; then
+				notok "$name2" "pending is $(kam_stat pending)"
+			elif ! kam_log_since 0 | grep -qF "MM4_forward.RES ${tid1//\"/} (Ok) matches no waiting MESSAGE"; then
+				notok "$name2" "no 'matches no waiting MESSAGE' line for $tid1 in kamailio-rs2.log"
+			else
+				ok "$name2"
+			fi
+		fi
+	fi
+	stop_kamailio
+	unset KAM_RES_TIMEOUT
+	start_kamailio "$ENUM_SERVER_OF_MODE" || notok "[$MODE] restart kamailio after the restart case" "see log"
+}
+
+# -- restart with an MMS -> CPM REQ acknowledged but not yet answered ---------
+# The REQ for +4720000201 (the CPM UAS answers 200 after 1.5 s) is taken
+# (250) and its MESSAGE sent; Kamailio is stopped before the UAS answers, so
+# no RES can be sent.  After the restart the peer sends the same REQ again
+# (same X-Mms-Transaction-ID and X-Mms-Message-ID): the duplicate state was
+# in shm, so it is delivered to the CPM side again and answered once.
+restart_mm4_case() {
+	local n1="[$MODE] restart: MMS->CPM REQ acked (250), MESSAGE unanswered at SIGTERM -> no RES"
+	local n2="[$MODE] restart: the same REQ sent again after the restart -> delivered to CPM again (duplicate state lost), exactly one RES Ok"
+	want_case "$n1" || want_case "$n2" || return 0
+	kam_alive || { notok "$n1" "kamailio is not running"; return; }
+	local num=+4720000201 tid="\"rs-tid-$MODE-$RANDOM\"" mid="\"rs-mid-$MODE-$RANDOM@$PEER_DOMAIN\""
+	local mark offset out rc d why=""
+	new_case_id "$n1"
+	mark=$(peer_mark)
+	offset=$("$PY" -c 'import os,sys; print(os.path.getsize(sys.argv[1]))' "$UAS_TRACE")
+	out=$("$PY" "$PEER" send-req --to $MM4 --rcpt "$(rcpt_of $num)" --tid "$tid" \
+		--message-id "$mid" --text "sent before the restart" 2>&1)
+	# the MESSAGE is in tm's hands before the 250: stop now, the UAS
+	# answers only 1.5 s after it got the MESSAGE
+	stop_kamailio || why="kamailio needed SIGKILL with a MESSAGE pending"
+	if ! grep -q '"code": 250' <<<"$out"; then
+		why="${why:+$why; }the REQ was not taken: $out"
+	elif ! out=$("$PY" "$HELPER" uas-wait --trace "$UAS_TRACE" --offset "$offset" \
+		--ruri-re "^tel:\\$num\$" --count 1 --timeout 3 2>&1); then
+		why="${why:+$why; }no MESSAGE at the CPM UAS before the stop: $out"
+	fi
+	if ! start_kamailio "$ENUM_SERVER_OF_MODE" kamailio-rs3; then
+		notok "$n1" "${why:+$why; }kamailio did not start again (kamailio-rs3.log)"
+		want_case "$n2" && notok "$n2" "kamailio did not start again"
+		return
+	fi
+	# the UAS's 200 (1.5 s after the MESSAGE) reached no Kamailio
+	if [ -z "$why" ] && ! out=$("$PY" "$HELPER" peer-wait --log "$PEER_LOG" --mark "$mark" \
+		--event rx_res --var "TID=$tid" --where 'e.get("tid_raw") == TID' \
+		--count 0 --exact --timeout 2.5 2>&1); then
+		why="the peer got a RES: $out"
+	fi
+	if [ -n "$why" ]; then
+		notok "$n1" "$why"
+	else
+		ok "$n1"
+	fi
+	want_case "$n2" || return 0
+	new_case_id "$n2"
+	stats_snapshot "$CASE_ID-a"
+	out=$("$PY" "$HELPER" mm4-case --peer-log "$PEER_LOG" --uas-trace "$UAS_TRACE" \
+		--ruri-re "^tel:\\$num\$" --res Ok --res-count 1 --settle 1.0 --timeout 8 \
+		--expr 'RH["x-mms-message-id"] == S["message_id"]' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of $num)" --tid "$tid" --message-id "$mid" \
+		--text "sent again after the restart" 2>&1)
+	rc=$?
+	stats_snapshot "$CASE_ID-b"
+	d=$(stats_delta "$CASE_ID-a" "$CASE_ID-b" mm4_req_in mm4_duplicates messages_out res_sent)
+	if [ $rc -ne 0 ]; then
+		notok "$n2" "$(tail -c 1200 <<<"$out" | tr '\n' ' ')"
+	elif [ "$d" != "mm4_req_in=+1 mm4_duplicates=+0 messages_out=+1 res_sent=+1" ]; then
+		notok "$n2" "counters: $d, expected mm4_req_in=+1 mm4_duplicates=+0 messages_out=+1 res_sent=+1"
+	else
+		ok "$n2"
+	fi
+}
+
 run_mode() {   # run_mode NAME ENUM_SERVER
 	MODE=$1
 	ENUM_SERVER_OF_MODE=$2
@@ -1692,7 +1890,10 @@ run_mode() {   # run_mode NAME ENUM_SERVER
 	rpc_cases
 	client_gone_cases
 	load_case
-	[ "$MODE" = ldns ] && fault_cases
+	if [ "$MODE" = ldns ]; then
+		fault_cases
+		restart_cpm_case
+	fi
 	case " ${E2E_MM4_MODES-ldns sysdns} " in
 	*" $MODE "*) mm4_section "$2" ;;
 	esac
