@@ -280,7 +280,8 @@ peer_mark() { wc -l <"$PEER_LOG" | tr -d ' '; }
 # start_kamailio ENUM_SERVER [LOG-NAME]: with the report correlation DB
 # $RUN/corr.sqlite (schema applied first: creates the file, keeps the rows of
 # an earlier start) and CPM_MMS_MM4_PEERS=$KAM_PEERS; KAM_* variables
-# override single settings of one start (KAM_RES_TIMEOUT, ...)
+# override single settings of one start (KAM_SIP_LISTEN: the SIP sockets,
+# KAM_CPM_ROUTE: cpm_route, KAM_RES_TIMEOUT, ...)
 start_kamailio() {
 	local enum_server=$1 i
 	CTL=unix:$RUN/ctl.sock
@@ -297,7 +298,7 @@ start_kamailio() {
 			case $v in CPM_MMS_*) unset "$v" ;; esac
 		done
 		exec env \
-			CPM_MMS_SIP_LISTEN=udp:$SIP_IP:$SIP_PORT \
+			CPM_MMS_SIP_LISTEN="${KAM_SIP_LISTEN:-udp:$SIP_IP:$SIP_PORT}" \
 			CPM_MMS_MM4_LISTEN=$MM4_LISTEN_IP:$MM4_LISTEN_PORT \
 			CPM_MMS_MM4_PORT=$PEER_PORT \
 			CPM_MMS_DOMAIN=$IWF_DOMAIN \
@@ -309,7 +310,7 @@ start_kamailio() {
 			CPM_MMS_MM4_IDLE_TIMEOUT=${KAM_IDLE:-60} \
 			CPM_MMS_MM4_SESSION_TIMEOUT=${KAM_SESSION:-600} \
 			CPM_MMS_MM4_PEER_CONNECTIONS=${KAM_PEER_CONNS:-32} \
-			CPM_MMS_CPM_ROUTE=$CPM_ROUTE \
+			CPM_MMS_CPM_ROUTE="${KAM_CPM_ROUTE:-$CPM_ROUTE}" \
 			CPM_MMS_DB_URL="sqlite:///$DB" \
 			CPM_MMS_CTL="$CTL" \
 			CPM_MMS_LUA="${E2E_KEMI_LUA:-}" \
@@ -1374,9 +1375,10 @@ mm4_section() {   # mm4_section ENUM_SERVER
 			notok "$name" "$why"
 		fi
 	fi
-	# a restart: after the counters' check
+	# restarts and another cpm_route: after the counters' check
 	if [ "$MODE" = ldns ]; then
 		restart_mm4_case
+		cpm_unreachable_case
 	fi
 	stop_pid "$UAS_PID"
 }
@@ -1548,7 +1550,7 @@ fault_cases() {
 
 # ---------------------------------------------------------------------------
 # 8b. issue 6 fault matrix: the SIP client gives up, Kamailio restarted with
-#     work pending
+#     work pending, the CPM side unreachable over TCP
 # ---------------------------------------------------------------------------
 kam_stat() {        # kam_stat NAME: one value of kamcmd cpm_mms.stats
 	kamcmd -s "$CTL" cpm_mms.stats 2>/dev/null | sed -n "s/^[[:space:]]*$1: //p"
@@ -1860,6 +1862,78 @@ restart_mm4_case() {
 	else
 		ok "$n2"
 	fi
+}
+
+# -- the CPM side unreachable over TCP ----------------------------------------
+# An instance that also listens on TCP (CPM_MMS_SIP_LISTEN takes several
+# sockets) with cpm_route sip:127.0.0.1:5099;transport=tcp, where nothing
+# listens: the connection is refused at once.
+cpm_unreachable_case() {
+	local n1="[$MODE] unreachable: MMS->CPM cpm_route over TCP to a closed port -> exactly one RES Error-network-problem, no MESSAGE delivered"
+	local n1b="[$MODE] unreachable: that RES comes well before fr_timer (< 5 s, tm's timer is 30 s)"
+	local n2="[$MODE] unreachable: nothing pending, the same REQ again gets the same RES, shm back to its level"
+	want_case "$n1" || want_case "$n1b" || want_case "$n2" || return 0
+	local dead=5099 num=+4730000090 tid="\"unr-tid-$MODE-$RANDOM\"" s0 s1 out rc took text
+	if ss -Hltn "sport = :$dead" 2>/dev/null | grep -q .; then
+		notok "$n1" "something listens on $SIP_IP:$dead"
+		return
+	fi
+	stop_kamailio
+	KAM_SIP_LISTEN="udp:$SIP_IP:$SIP_PORT tcp:$SIP_IP:$SIP_PORT"
+	KAM_CPM_ROUTE="sip:$SIP_IP:$dead;transport=tcp"
+	if ! start_kamailio "$ENUM_SERVER_OF_MODE" kamailio-tcpdead; then
+		notok "$n1" "kamailio with a TCP listener did not start (kamailio-tcpdead.log)"
+	else
+		sleep 1
+		s0=$(shm_used | cut -d' ' -f1)
+		new_case_id "$n1"
+		# fr_timer is 30 s: wait up to 35 s to see when the RES comes
+		out=$("$PY" "$HELPER" mm4-case --peer-log "$PEER_LOG" --uas-trace "$UAS_TRACE" \
+			--ruri-re "^tel:\\$num\$" --messages 0 --res Error-network-problem --timeout 35 \
+			--print 'round(time.time() - started, 1)' --print 'RH.get("x-mms-status-text")' \
+			-- send-req --to $MM4 --rcpt "$(rcpt_of $num)" --tid "$tid" \
+			--text "to a dead CPM core" 2>&1)
+		rc=$?
+		took=$(sed -n 1p <<<"$out")
+		text=$(sed -n 2p <<<"$out")
+		if [ $rc -ne 0 ]; then
+			notok "$n1" "$(tail -c 1200 <<<"$out" | tr '\n' ' ')"
+			want_case "$n1b" && notok "$n1b" "no RES Error-network-problem within 35 s"
+		else
+			ok "$n1 (after $took s: $text)"
+			if ! want_case "$n1b"; then
+				:
+			elif awk -v t="$took" 'BEGIN{exit !(t < 5)}'; then
+				ok "$n1b"
+			else
+				notok "$n1b" "the RES ($text) came only after $took s: tm's send failure does not end the transaction, its fr_timer does"
+			fi
+		fi
+		if want_case "$n2"; then
+			new_case_id "$n2"
+			out=$("$PY" "$HELPER" mm4-case --peer-log "$PEER_LOG" --uas-trace "$UAS_TRACE" \
+				--ruri-re "^tel:\\$num\$" --messages 0 --res Error-network-problem --timeout 5 \
+				-- send-req --to $MM4 --rcpt "$(rcpt_of $num)" --tid "$tid" \
+				--text "to a dead CPM core" 2>&1)
+			rc=$?
+			sleep 6   # tm's wait timer
+			s1=$(shm_used | cut -d' ' -f1)
+			if [ $rc -ne 0 ]; then
+				notok "$n2" "resend: $(tail -c 1200 <<<"$out" | tr '\n' ' ')"
+			elif [ "$(kam_stat pending)" != 0 ]; then
+				notok "$n2" "pending $(kam_stat pending)"
+			elif [ -z "$s0" ] || [ -z "$s1" ] || [ $((s1 - s0)) -gt "${E2E_SHM_MARGIN:-65536}" ]; then
+				notok "$n2" "shm $s0 -> $s1"
+			elif ! kam_alive; then
+				notok "$n2" "kamailio died"
+			else
+				ok "$n2 ($s0 -> $s1 bytes)"
+			fi
+		fi
+	fi
+	stop_kamailio
+	unset KAM_SIP_LISTEN KAM_CPM_ROUTE
+	start_kamailio "$ENUM_SERVER_OF_MODE" || notok "[$MODE] restart kamailio after the unreachable case" "see log"
 }
 
 run_mode() {   # run_mode NAME ENUM_SERVER
