@@ -240,12 +240,18 @@ for line in os.environ["STATUS_TABLE"].strip().splitlines():
     f = line.split("|")
     beh["+47100000" + f[0]] = json.loads(f[1])
 beh[os.environ["MAIL_REJECT_FROM"]] = {"smtp": "mail", "code": 421}
-# special cases outside the status table (numbers 41..44, see run.sh)
+# special cases outside the status table (numbers 41..47, see run.sh)
 beh["+4710000041"] = {"smtp": "rcpt", "code": 554}
 beh["+4710000042"] = {"status": "Error-service-denied", "delay": 4.5}
 beh["+4710000043"] = {"status": "Ok", "repeat": 2}
 beh["+4710000044"] = {"status": "Ok", "delay": 2.0}
-beh["+4710000047"] = {"status": "Ok", "data_delay": 1.5}
+# restart with a MESSAGE pending: the harness sends the RESs itself
+beh["+4710000045"] = {"no_res": True}
+# the SIP client gives up: its RES comes after it left / never
+beh["+4710000046"] = {"status": "Ok", "delay": 1.5}
+beh["+4710000047"] = {"no_res": True}
+# batching: a slow MMSC holds the workers (end of DATA answered after 1.5 s)
+beh["+4710000048"] = {"status": "Ok", "data_delay": 1.5}
 json.dump(beh, open(sys.argv[1], "w"), indent=1, sort_keys=True)
 EOF
 }
@@ -275,7 +281,9 @@ peer_mark() { wc -l <"$PEER_LOG" | tr -d ' '; }
 # ---------------------------------------------------------------------------
 # start_kamailio ENUM_SERVER [LOG-NAME]: with the report correlation DB
 # $RUN/corr.sqlite (schema applied first: creates the file, keeps the rows of
-# an earlier start) and CPM_MMS_MM4_PEERS=$KAM_PEERS
+# an earlier start) and CPM_MMS_MM4_PEERS=$KAM_PEERS; KAM_* variables
+# override single settings of one start (KAM_SIP_LISTEN: the SIP sockets,
+# KAM_CPM_ROUTE: cpm_route, KAM_RES_TIMEOUT, ...)
 start_kamailio() {
 	local enum_server=$1 i
 	CTL=unix:$RUN/ctl.sock
@@ -292,7 +300,7 @@ start_kamailio() {
 			case $v in CPM_MMS_*) unset "$v" ;; esac
 		done
 		exec env \
-			CPM_MMS_SIP_LISTEN=udp:$SIP_IP:$SIP_PORT \
+			CPM_MMS_SIP_LISTEN="${KAM_SIP_LISTEN:-udp:$SIP_IP:$SIP_PORT}" \
 			CPM_MMS_MM4_LISTEN=$MM4_LISTEN_IP:$MM4_LISTEN_PORT \
 			CPM_MMS_MM4_PORT=$PEER_PORT \
 			CPM_MMS_DOMAIN=$IWF_DOMAIN \
@@ -304,7 +312,7 @@ start_kamailio() {
 			CPM_MMS_MM4_IDLE_TIMEOUT=${KAM_IDLE:-60} \
 			CPM_MMS_MM4_SESSION_TIMEOUT=${KAM_SESSION:-600} \
 			CPM_MMS_MM4_PEER_CONNECTIONS=${KAM_PEER_CONNS:-32} \
-			CPM_MMS_CPM_ROUTE=$CPM_ROUTE \
+			CPM_MMS_CPM_ROUTE="${KAM_CPM_ROUTE:-$CPM_ROUTE}" \
 			CPM_MMS_DB_URL="${KAM_DB_URL:-sqlite:///$DB}" \
 			CPM_MMS_CTL="$CTL" \
 			CPM_MMS_LUA="${E2E_KEMI_LUA:-}" \
@@ -1369,6 +1377,11 @@ mm4_section() {   # mm4_section ENUM_SERVER
 			notok "$name" "$why"
 		fi
 	fi
+	# restarts and another cpm_route: after the counters' check
+	if [ "$MODE" = ldns ]; then
+		restart_mm4_case
+		cpm_unreachable_case
+	fi
 	stop_pid "$UAS_PID"
 }
 
@@ -1567,7 +1580,7 @@ fault_cases() {
 	start_kamailio "$ENUM_SERVER_OF_MODE" || notok "[$MODE] restart kamailio after the faults" "see log"
 }
 
-# Batching: with every MM4 worker held by a slow MMSC (+4710000047 answers
+# Batching: with every MM4 worker held by a slow MMSC (+4710000048 answers
 # the end of DATA after 1.5 s), a burst queues up; the first worker free
 # takes it as one batch and sends it in one SMTP session, where each mail
 # still gets its own outcome (550 at RCPT, 451 at RCPT, 554 after DATA).
@@ -1581,7 +1594,7 @@ batch_case() {
 	[ -n "$workers" ] || { notok "$name" "cpm_mms.config has no mm4_workers"; return; }
 	mark=$(peer_mark)
 	# "COUNT:NUMBER:EXPECT": the slow ones first, one per worker, 100 ms apart
-	for spec in "$workers:+4710000047:200" "-" "4:+4712345678:200" \
+	for spec in "$workers:+4710000048:200" "-" "4:+4712345678:200" \
 		"1:+4710000031:404" "1:+4710000037:503" "1:+4710000036:403"; do
 		if [ "$spec" = - ]; then
 			sleep "$(awk -v w="$workers" 'BEGIN { print w * 0.1 + 0.3 }')"
@@ -1616,7 +1629,7 @@ for i, l in enumerate(open(sys.argv[1], encoding="utf-8")):
     r = json.loads(l)
     if r.get("event") != "mail" or not r.get("remote"):
         continue
-    if any("+4710000047" in t for t in r.get("rcpt_tos", [])):
+    if any("+4710000048" in t for t in r.get("rcpt_tos", [])):
         continue
     p = r["remote"][1]
     ports[p] = ports.get(p, 0) + 1
@@ -1630,6 +1643,394 @@ EOF
 	else
 		ok "$name (burst mails at the peer, most in one session: $sessions)"
 	fi
+}
+
+# ---------------------------------------------------------------------------
+# 8b. issue 6 fault matrix: the SIP client gives up, Kamailio restarted with
+#     work pending, the CPM side unreachable over TCP
+# ---------------------------------------------------------------------------
+kam_stat() {        # kam_stat NAME: one value of kamcmd cpm_mms.stats
+	kamcmd -s "$CTL" cpm_mms.stats 2>/dev/null | sed -n "s/^[[:space:]]*$1: //p"
+}
+
+# stats_delta BEFORE AFTER NAME...: "name=+N ..." between two stats_snapshots
+stats_delta() {
+	"$PY" - "$RUN/$1.json" "$RUN/$2.json" "${@:3}" <<'EOF'
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+print(" ".join("%s=%+d" % (k, b.get(k, 0) - a.get(k, 0)) for k in sys.argv[3:]))
+EOF
+}
+
+kam_log_mark() { wc -l <"$KAM_LOG" | tr -d ' '; }
+kam_log_since() { tail -n +$(($1 + 1)) "$KAM_LOG"; }
+
+# tm_stat NAME: one value of kamcmd tm.stats (rpl_sent, 2xx, ...)
+tm_stat() { kamcmd -s "$CTL" tm.stats 2>/dev/null | sed -n "s/^[[:space:]]*$1: //p"; }
+
+# gone_scenario FILLED OUT: the MESSAGE of a filled uac_message scenario,
+# sent once (run sipp with -nr) by a client that leaves 300 ms later,
+# without CANCEL and without waiting for any answer
+gone_scenario() {
+	"$PY" - "$1" "$2" <<'EOF'
+import re, sys
+s = open(sys.argv[1], encoding="utf-8").read()
+s, n = re.subn(r'<recv response="100".*?<label id="done"/>',
+              '<pause milliseconds="300"/>', s, flags=re.S)
+s = s.replace('<send retrans="500">', '<send>')
+open(sys.argv[2], "w", encoding="utf-8").write(s)
+sys.exit(0 if n == 1 else 1)
+EOF
+}
+
+# client_gone_case NAME NUMBER CODE WAIT COUNTER: the client sends one MESSAGE
+# to NUMBER and leaves; within WAIT s the module must answer CODE into the
+# still living tm transaction (tm sends it, nobody listens), COUNTER (res_ok /
+# timeouts) +1, the pending entry gone
+client_gone_case() {
+	local name="[$MODE] $1" num=$2 code=$3 wait=$4 counter=$5
+	want_case "$name" || return 0
+	kam_alive || { notok "$name" "kamailio is not running"; return; }
+	new_case_id "$name"
+	local id=$CASE_ID mark lmark line i ms d want rpl0 rpl1
+	if ! "$PY" "$HELPER" fill "$TEMPLATE" "$RUN/scen/$id.full.xml" EXPECT=200 \
+		RURI_USER=$num >"$RUN/scen/$id.fill" 2>&1 ||
+		! gone_scenario "$RUN/scen/$id.full.xml" "$RUN/scen/$id.xml"; then
+		notok "$name" "cannot build the scenario"
+		return
+	fi
+	if ! stats_snapshot "$id-0"; then
+		notok "$name" "kamcmd cpm_mms.stats failed"
+		return
+	fi
+	rpl0=$(tm_stat rpl_sent)
+	mark=$(peer_mark)
+	lmark=$(kam_log_mark)
+	sipp_run "$id" "$RUN/scen/$id.xml" 5074 1 -nr
+	if [ "$SIPP_RC" -ne 0 ] || [ "$SIPP_GOT" != "no response" ]; then
+		notok "$name" "the client did not just leave: sipp rc=$SIPP_RC, got $SIPP_GOT"
+		return
+	fi
+	if ! "$PY" "$HELPER" wait-mail --log "$PEER_LOG" --mark "$mark" --number $num \
+		--timeout 5 >/dev/null; then
+		notok "$name" "no MM4_forward.REQ for $num reached the peer"
+		return
+	fi
+	for ((i = 0; i < wait * 10; i++)); do
+		line=$(kam_log_since "$lmark" | grep -E "MESSAGE answered [0-9]+ .*recipient \\$num," | head -1)
+		[ -n "$line" ] && break
+		sleep 0.1
+	done
+	sleep 0.3
+	stats_snapshot "$id-1" || { notok "$name" "kamcmd cpm_mms.stats failed after"; return; }
+	rpl1=$(tm_stat rpl_sent)
+	d=$(stats_delta "$id-0" "$id-1" messages_in mm4_req_sent "$counter" res_unmatched local_rejects)
+	want="messages_in=+1 mm4_req_sent=+1 $counter=+1 res_unmatched=+0 local_rejects=+0"
+	ms=$(sed -n 's/.* \([0-9][0-9]*\) ms$/\1/p' <<<"$line")
+	note "$line"
+	if [ -z "$line" ]; then
+		notok "$name" "no 'MESSAGE answered' for $num in the log within $wait s"
+	elif ! grep -q "MESSAGE answered $code " <<<"$line"; then
+		notok "$name" "answered: ${line#*MESSAGE answered }"
+	elif kam_log_since "$lmark" | grep -q 'is gone'; then
+		notok "$name" "tm no longer had the transaction: $(kam_log_since "$lmark" | grep 'is gone' | head -1)"
+	elif [ $((rpl1 - rpl0)) -ne 1 ]; then
+		notok "$name" "tm rpl_sent grew by $((rpl1 - rpl0)), expected 1 (the answer sent into the void)"
+	elif [ "$d" != "$want" ]; then
+		notok "$name" "counters: $d, expected $want"
+	elif [ "$(kam_stat pending)" != 0 ]; then
+		notok "$name" "pending is $(kam_stat pending) after the answer"
+	elif ! kamcmd -s "$CTL" cpm_mms.pending | grep -q 'count: 0'; then
+		notok "$name" "cpm_mms.pending still lists: $(kamcmd -s "$CTL" cpm_mms.pending | tr '\n' ' ')"
+	else
+		ok "$name (after ${ms:-?} ms)"
+	fi
+}
+
+client_gone_cases() {
+	local name="[$MODE] client gives up: nothing pending, shm back to its level" s0 s1
+	want_case "client gives up" || return 0
+	kam_alive || return 0
+	sleep 6   # earlier cases' transactions leave tm's wait timer
+	s0=$(shm_used | cut -d' ' -f1)
+	client_gone_case "client gives up (MESSAGE sent once, no CANCEL), RES Ok 1.5 s later -> answered 200 into the transaction" \
+		+4710000046 200 6 res_ok
+	client_gone_case "client gives up (MESSAGE sent once, no CANCEL), no RES -> answered 202 at res_timeout" \
+		+4710000047 202 $((RES_TIMEOUT + 4)) timeouts
+	if want_case "$name"; then
+		sleep 6   # tm's wait timer frees the answered transactions
+		s1=$(shm_used | cut -d' ' -f1)
+		if [ -z "$s0" ] || [ -z "$s1" ]; then
+			notok "$name" "kamcmd core.shmmem failed"
+		elif [ "$(kam_stat pending)" = 0 ] && [ $((s1 - s0)) -le "${E2E_SHM_MARGIN:-65536}" ]; then
+			ok "$name ($s0 -> $s1 bytes)"
+		else
+			notok "$name" "pending $(kam_stat pending), shm $s0 -> $s1"
+		fi
+	fi
+}
+
+# -- restart with a CPM -> MMS MESSAGE pending --------------------------------
+# An instance with res_timeout 20 s (nothing answers by itself during the
+# case) takes a MESSAGE over UDP; the peer accepts the REQ and holds its RES
+# (+4710000045: no RES; the harness plays the peer's RESs); SIGTERM while the
+# MESSAGE is suspended, start again at once.  The client's retransmission
+# (sipp: T1 500 ms doubling up to T2 4 s, 7 retransmissions: last one 19.5 s
+# after the first send) reaches the new instance, which sends a second REQ.
+restart_cpm_case() {
+	local i name="[$MODE] restart: CPM->MMS MESSAGE suspended at SIGTERM -> UDP retransmission reaches the restarted IWF, second MM4_forward.REQ (new transaction id, same X-Mms-Message-ID: at-least-once), exactly one final answer 200"
+	local name2="[$MODE] restart: RES for the REQ sent before the restart -> SMTP 250, counted in res_unmatched, nothing pending"
+	want_case "$name" || want_case "$name2" || return 0
+	local num=+4710000045 id mark mark2 tid1="" tid2="" bg rc got finals t0 t1 t2 out why=""
+	stop_kamailio
+	KAM_RES_TIMEOUT=20
+	if ! start_kamailio "$ENUM_SERVER_OF_MODE" kamailio-rs1; then
+		notok "$name" "kamailio (res_timeout 20) did not start, see kamailio-rs1.log"
+		want_case "$name2" && notok "$name2" "kamailio did not start"
+		unset KAM_RES_TIMEOUT
+		start_kamailio "$ENUM_SERVER_OF_MODE" || notok "[$MODE] restart kamailio after the restart case" "see log"
+		return
+	fi
+	new_case_id "$name"
+	id=$CASE_ID
+	"$PY" "$HELPER" fill "$TEMPLATE" "$RUN/scen/$id.xml" EXPECT=200 RURI_USER=$num \
+		'BODY=sent before the restart' >"$RUN/scen/$id.fill" 2>&1
+	# the answer comes after a restart: give each wait 40 s instead of 15
+	sed -i 's/timeout="15000"/timeout="40000"/' "$RUN/scen/$id.xml"
+	mark=$(peer_mark)
+	t0=$(date +%s.%N)
+	timeout 90 sipp -sf "$RUN/scen/$id.xml" -i $SIP_IP -p 5075 -recv_timeout 40000 \
+		-timeout 60s -timeout_error -nostdin -trace_msg -message_file "$RUN/sipp/$id.msg" \
+		-trace_err -error_file "$RUN/sipp/$id.err" -m 1 $SIP_IP:$SIP_PORT \
+		>"$RUN/sipp/$id.out" 2>&1 &
+	bg=$!
+	PIDS+=("$bg")
+	if ! tid1=$("$PY" "$HELPER" wait-mail --log "$PEER_LOG" --mark "$mark" --number $num --timeout 5); then
+		why="no first MM4_forward.REQ for $num at the peer"
+	else
+		mark2=$(peer_mark)
+		# SIGTERM while suspended: nothing was answered to the client
+		t1=$(date +%s.%N)
+		stop_kamailio || why="kamailio needed SIGKILL with a MESSAGE pending"
+		if ! start_kamailio "$ENUM_SERVER_OF_MODE" kamailio-rs2; then
+			why="${why:+$why; }kamailio did not start again (kamailio-rs2.log)"
+		else
+			t2=$(date +%s.%N)
+			note "stopped $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s after the MESSAGE, up again $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.1f", b-a}') s later"
+			if ! tid2=$("$PY" "$HELPER" wait-mail --log "$PEER_LOG" --mark "$mark2" --number $num --timeout 25); then
+				why="${why:+$why; }no second REQ: the retransmission did not reach the restarted IWF"
+			elif ! out=$("$PY" "$PEER" send-res --to $MM4_LISTEN_IP:$MM4_LISTEN_PORT \
+				--tid "$tid2" --status Ok 2>&1); then
+				why="${why:+$why; }RES for the second REQ refused: $out"
+			fi
+		fi
+	fi
+	for ((i = 0; i < 400; i++)); do
+		kill -0 "$bg" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$bg" 2>/dev/null && kill -TERM "$bg" 2>/dev/null
+	wait "$bg"
+	rc=$?
+	got=$("$PY" "$HELPER" sipp-codes "$RUN/sipp/$id.msg")
+	finals=$(tr ',' '\n' <<<"$got" | grep -cE '^ *[2-6][0-9][0-9]')
+	# the REQs for $num: how many, how many transaction ids, X-Mms-Message-IDs
+	local nreq
+	nreq=$("$PY" - "$PEER_LOG" "$mark" "$num" <<'EOF'
+import json, sys
+reqs = []
+for i, l in enumerate(open(sys.argv[1], encoding="utf-8")):
+    e = json.loads(l)
+    if i >= int(sys.argv[2]) and e.get("event") == "mail" and \
+            any(sys.argv[3] in r for r in e.get("rcpt_tos", [])):
+        reqs.append(e.get("hdr", {}))
+mids = {h.get("x-mms-message-id", "").strip().strip('"') for h in reqs}
+print(len(reqs), len({h.get("x-mms-transaction-id") for h in reqs}), len(mids),
+      sorted(mids)[0] if mids else "-")
+EOF
+)
+	local mid=${nreq##* } rows
+	nreq=${nreq% *}
+	rows=$(sql "SELECT count(*) FROM cpm_mms_corr WHERE direction = 1 AND mms_message_id = '$mid';" 2>&1)
+	note "client got: $got; REQs at the peer, transaction ids, X-Mms-Message-IDs: $nreq ($tid1, $tid2, $mid); correlation rows: $rows"
+	if ! want_case "$name"; then
+		:
+	elif [ -n "$why" ]; then
+		notok "$name" "$why; client got: $got"
+	elif [ "$rc" -ne 0 ] || [ "$finals" -ne 1 ] || ! grep -q '^200' <<<"$got"; then
+		notok "$name" "client got: $got (sipp rc=$rc), expected exactly one final answer, 200"
+	elif [ "$nreq" != "2 2 1" ]; then
+		# the X-Mms-Message-ID comes from the CPIM imdn.Message-ID: the same
+		notok "$name" "the peer got REQs, transaction ids, X-Mms-Message-IDs: $nreq, expected 2 2 1"
+	elif [ "$rows" != 2 ]; then
+		notok "$name" "$rows correlation rows for $mid, expected 2 (one per REQ)"
+	else
+		ok "$name"
+	fi
+
+	# the peer answers the first REQ now: nobody waits for it any more
+	if want_case "$name2"; then
+		if [ -z "$tid1" ] || ! kam_alive; then
+			notok "$name2" "prerequisite failed (no first REQ or kamailio not running)"
+		elif ! out=$("$PY" "$PEER" send-res --to $MM4_LISTEN_IP:$MM4_LISTEN_PORT \
+			--tid "$tid1" --status Ok 2>&1); then
+			notok "$name2" "RES not accepted with 250: $out"
+		else
+			sleep 0.3
+			local d
+			# the counters start at 0 with the new instance
+			echo '{}' >"$RUN/$id-zero.json"
+			stats_snapshot "$id-b"
+			d=$(stats_delta "$id-zero" "$id-b" messages_in mm4_req_sent res_unmatched)
+			if [ "$d" != "messages_in=+1 mm4_req_sent=+1 res_unmatched=+1" ]; then
+				notok "$name2" "counters of the restarted instance: $d, expected messages_in=+1 mm4_req_sent=+1 res_unmatched=+1"
+			elif [ "$(kam_stat pending)" != 0 ]; then
+				notok "$name2" "pending is $(kam_stat pending)"
+			elif ! kam_log_since 0 | grep -qF "MM4_forward.RES ${tid1//\"/} (Ok) matches no waiting MESSAGE"; then
+				notok "$name2" "no 'matches no waiting MESSAGE' line for $tid1 in kamailio-rs2.log"
+			else
+				ok "$name2"
+			fi
+		fi
+	fi
+	stop_kamailio
+	unset KAM_RES_TIMEOUT
+	start_kamailio "$ENUM_SERVER_OF_MODE" || notok "[$MODE] restart kamailio after the restart case" "see log"
+}
+
+# -- restart with an MMS -> CPM REQ acknowledged but not yet answered ---------
+# The REQ for +4720000201 (the CPM UAS answers 200 after 1.5 s) is taken
+# (250) and its MESSAGE sent; Kamailio is stopped before the UAS answers, so
+# no RES can be sent.  After the restart the peer sends the same REQ again
+# (same X-Mms-Transaction-ID and X-Mms-Message-ID): the duplicate state was
+# in shm, so it is delivered to the CPM side again and answered once.
+restart_mm4_case() {
+	local n1="[$MODE] restart: MMS->CPM REQ acked (250), MESSAGE unanswered at SIGTERM -> no RES"
+	local n2="[$MODE] restart: the same REQ sent again after the restart -> delivered to CPM again (duplicate state lost), exactly one RES Ok"
+	want_case "$n1" || want_case "$n2" || return 0
+	kam_alive || { notok "$n1" "kamailio is not running"; return; }
+	local num=+4720000201 tid="\"rs-tid-$MODE-$RANDOM\"" mid="\"rs-mid-$MODE-$RANDOM@$PEER_DOMAIN\""
+	local mark offset out rc d why=""
+	new_case_id "$n1"
+	mark=$(peer_mark)
+	offset=$("$PY" -c 'import os,sys; print(os.path.getsize(sys.argv[1]))' "$UAS_TRACE")
+	out=$("$PY" "$PEER" send-req --to $MM4 --rcpt "$(rcpt_of $num)" --tid "$tid" \
+		--message-id "$mid" --text "sent before the restart" 2>&1)
+	# the MESSAGE is in tm's hands before the 250: stop now, the UAS
+	# answers only 1.5 s after it got the MESSAGE
+	stop_kamailio || why="kamailio needed SIGKILL with a MESSAGE pending"
+	if ! grep -q '"code": 250' <<<"$out"; then
+		why="${why:+$why; }the REQ was not taken: $out"
+	elif ! out=$("$PY" "$HELPER" uas-wait --trace "$UAS_TRACE" --offset "$offset" \
+		--ruri-re "^tel:\\$num\$" --count 1 --timeout 3 2>&1); then
+		why="${why:+$why; }no MESSAGE at the CPM UAS before the stop: $out"
+	fi
+	if ! start_kamailio "$ENUM_SERVER_OF_MODE" kamailio-rs3; then
+		notok "$n1" "${why:+$why; }kamailio did not start again (kamailio-rs3.log)"
+		want_case "$n2" && notok "$n2" "kamailio did not start again"
+		return
+	fi
+	# the UAS's 200 (1.5 s after the MESSAGE) reached no Kamailio
+	if [ -z "$why" ] && ! out=$("$PY" "$HELPER" peer-wait --log "$PEER_LOG" --mark "$mark" \
+		--event rx_res --var "TID=$tid" --where 'e.get("tid_raw") == TID' \
+		--count 0 --exact --timeout 2.5 2>&1); then
+		why="the peer got a RES: $out"
+	fi
+	if [ -n "$why" ]; then
+		notok "$n1" "$why"
+	else
+		ok "$n1"
+	fi
+	want_case "$n2" || return 0
+	new_case_id "$n2"
+	stats_snapshot "$CASE_ID-a"
+	out=$("$PY" "$HELPER" mm4-case --peer-log "$PEER_LOG" --uas-trace "$UAS_TRACE" \
+		--ruri-re "^tel:\\$num\$" --res Ok --res-count 1 --settle 1.0 --timeout 8 \
+		--expr 'RH["x-mms-message-id"] == S["message_id"]' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of $num)" --tid "$tid" --message-id "$mid" \
+		--text "sent again after the restart" 2>&1)
+	rc=$?
+	stats_snapshot "$CASE_ID-b"
+	d=$(stats_delta "$CASE_ID-a" "$CASE_ID-b" mm4_req_in mm4_duplicates messages_out res_sent)
+	if [ $rc -ne 0 ]; then
+		notok "$n2" "$(tail -c 1200 <<<"$out" | tr '\n' ' ')"
+	elif [ "$d" != "mm4_req_in=+1 mm4_duplicates=+0 messages_out=+1 res_sent=+1" ]; then
+		notok "$n2" "counters: $d, expected mm4_req_in=+1 mm4_duplicates=+0 messages_out=+1 res_sent=+1"
+	else
+		ok "$n2"
+	fi
+}
+
+# -- the CPM side unreachable over TCP ----------------------------------------
+# An instance that also listens on TCP (CPM_MMS_SIP_LISTEN takes several
+# sockets) with cpm_route sip:127.0.0.1:5099;transport=tcp, where nothing
+# listens: the connection is refused at once.
+cpm_unreachable_case() {
+	local n1="[$MODE] unreachable: MMS->CPM cpm_route over TCP to a closed port -> exactly one RES Error-network-problem, no MESSAGE delivered"
+	local n1b="[$MODE] unreachable: that RES comes well before fr_timer (< 5 s, tm's timer is 30 s)"
+	local n2="[$MODE] unreachable: nothing pending, the same REQ again gets the same RES, shm back to its level"
+	want_case "$n1" || want_case "$n1b" || want_case "$n2" || return 0
+	local dead=5099 num=+4730000090 tid="\"unr-tid-$MODE-$RANDOM\"" s0 s1 out rc took text
+	if ss -Hltn "sport = :$dead" 2>/dev/null | grep -q .; then
+		notok "$n1" "something listens on $SIP_IP:$dead"
+		return
+	fi
+	stop_kamailio
+	KAM_SIP_LISTEN="udp:$SIP_IP:$SIP_PORT tcp:$SIP_IP:$SIP_PORT"
+	KAM_CPM_ROUTE="sip:$SIP_IP:$dead;transport=tcp"
+	if ! start_kamailio "$ENUM_SERVER_OF_MODE" kamailio-tcpdead; then
+		notok "$n1" "kamailio with a TCP listener did not start (kamailio-tcpdead.log)"
+	else
+		sleep 1
+		s0=$(shm_used | cut -d' ' -f1)
+		new_case_id "$n1"
+		# fr_timer is 30 s: wait up to 35 s to see when the RES comes
+		out=$("$PY" "$HELPER" mm4-case --peer-log "$PEER_LOG" --uas-trace "$UAS_TRACE" \
+			--ruri-re "^tel:\\$num\$" --messages 0 --res Error-network-problem --timeout 35 \
+			--print 'round(time.time() - started, 1)' --print 'RH.get("x-mms-status-text")' \
+			-- send-req --to $MM4 --rcpt "$(rcpt_of $num)" --tid "$tid" \
+			--text "to a dead CPM core" 2>&1)
+		rc=$?
+		took=$(sed -n 1p <<<"$out")
+		text=$(sed -n 2p <<<"$out")
+		if [ $rc -ne 0 ]; then
+			notok "$n1" "$(tail -c 1200 <<<"$out" | tr '\n' ' ')"
+			want_case "$n1b" && notok "$n1b" "no RES Error-network-problem within 35 s"
+		else
+			ok "$n1 (after $took s: $text)"
+			if ! want_case "$n1b"; then
+				:
+			elif awk -v t="$took" 'BEGIN{exit !(t < 5)}'; then
+				ok "$n1b"
+			else
+				notok "$n1b" "the RES ($text) came only after $took s: tm's send failure does not end the transaction, its fr_timer does"
+			fi
+		fi
+		if want_case "$n2"; then
+			new_case_id "$n2"
+			out=$("$PY" "$HELPER" mm4-case --peer-log "$PEER_LOG" --uas-trace "$UAS_TRACE" \
+				--ruri-re "^tel:\\$num\$" --messages 0 --res Error-network-problem --timeout 5 \
+				-- send-req --to $MM4 --rcpt "$(rcpt_of $num)" --tid "$tid" \
+				--text "to a dead CPM core" 2>&1)
+			rc=$?
+			sleep 6   # tm's wait timer
+			s1=$(shm_used | cut -d' ' -f1)
+			if [ $rc -ne 0 ]; then
+				notok "$n2" "resend: $(tail -c 1200 <<<"$out" | tr '\n' ' ')"
+			elif [ "$(kam_stat pending)" != 0 ]; then
+				notok "$n2" "pending $(kam_stat pending)"
+			elif [ -z "$s0" ] || [ -z "$s1" ] || [ $((s1 - s0)) -gt "${E2E_SHM_MARGIN:-65536}" ]; then
+				notok "$n2" "shm $s0 -> $s1"
+			elif ! kam_alive; then
+				notok "$n2" "kamailio died"
+			else
+				ok "$n2 ($s0 -> $s1 bytes)"
+			fi
+		fi
+	fi
+	stop_kamailio
+	unset KAM_SIP_LISTEN KAM_CPM_ROUTE
+	start_kamailio "$ENUM_SERVER_OF_MODE" || notok "[$MODE] restart kamailio after the unreachable case" "see log"
 }
 
 run_mode() {   # run_mode NAME ENUM_SERVER
@@ -1658,9 +2059,13 @@ run_mode() {   # run_mode NAME ENUM_SERVER
 	dns_cases
 	forged_res_cases
 	rpc_cases
+	client_gone_cases
 	load_case
 	batch_case
-	[ "$MODE" = ldns ] && fault_cases
+	if [ "$MODE" = ldns ]; then
+		fault_cases
+		restart_cpm_case
+	fi
 	case " ${E2E_MM4_MODES-ldns sysdns} " in
 	*" $MODE "*) mm4_section "$2" ;;
 	esac
