@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "lib/srdb1/db.h"
+#include "core/locking.h"
+#include "core/mem/shm_mem.h"
 #include "core/dprint.h"
 #include "core/str.h"
 
@@ -32,6 +34,16 @@ static int corr_failures = 0;
 
 #define STORE_RETRY_S 1
 
+/* SQLite takes one writer at a time and db_sqlite's connections wait for
+ * the write lock by sleeping 1, 2, 5, ... ms (busy_timeout): under load the
+ * processes' writes collided and MESSAGE latency grew by tens of ms. With
+ * SQLite the writes of all processes queue on this shm lock instead, so
+ * SQLite never sees two writers. Other drivers write concurrently. */
+static gen_lock_t *store_write_lock = NULL;
+static int write_depth = 0;     /* this process holds the lock (nesting) */
+static int batch_wanted = 0;    /* inside store_batch_begin/end */
+static int batch_open = 0;      /* a transaction is open (lock held) */
+
 static str col_id = str_init("id");
 static str col_direction = str_init("direction");
 static str col_mms_id = str_init("mms_message_id");
@@ -47,6 +59,12 @@ static str col_reports_done = str_init("reports_done");
 static str col_expires = str_init("expires");
 
 #define CORR_NCOLS 12
+
+static int store_is_sqlite(void)
+{
+	return strncasecmp(cpm_cfg.db_url, "sqlite:", 7) == 0
+			&& corr_dbf.raw_query;
+}
 
 int store_init(void)
 {
@@ -69,7 +87,82 @@ int store_init(void)
 		return -1;
 	}
 	corr_bound = 1;
+	if (strncasecmp(cpm_cfg.db_url, "sqlite:", 7) == 0) {
+		store_write_lock = lock_alloc();
+		if (!store_write_lock || !lock_init(store_write_lock)) {
+			LM_ERR("cannot create the store write lock\n");
+			return -1;
+		}
+	}
 	return 0;
+}
+
+static void write_begin(void)
+{
+	if (store_write_lock && write_depth == 0)
+		lock_get(store_write_lock);
+	write_depth++;
+}
+
+static void write_end(void)
+{
+	if (write_depth > 0 && --write_depth == 0 && store_write_lock)
+		lock_release(store_write_lock);
+}
+
+static int raw(const char *sql)
+{
+	str q;
+	db1_res_t *res = NULL;
+	int ret;
+
+	q.s = (char *)sql;
+	q.len = strlen(sql);
+	ret = corr_dbf.raw_query(corr_db, &q, &res);
+	if (res)
+		corr_dbf.free_result(corr_db, res);
+	return ret;
+}
+
+/* before a write: the lock, and in a batch the transaction, opened on the
+ * first write so a batch without rows takes neither */
+static void write_prepare(void)
+{
+	write_begin();
+	if (!batch_wanted || batch_open)
+		return;
+	if (corr_dbf.start_transaction) {
+		if (corr_dbf.start_transaction(corr_db, DB_LOCKING_NONE) < 0)
+			return;
+	} else if (!store_is_sqlite() || raw("BEGIN") < 0) {
+		return;
+	}
+	batch_open = 1;
+	write_begin();  /* held until store_batch_end() */
+}
+
+void store_batch_begin(void)
+{
+	batch_wanted = 1;
+}
+
+void store_batch_end(void)
+{
+	batch_wanted = 0;
+	if (!batch_open)
+		return;
+	batch_open = 0;
+	if (corr_dbf.end_transaction) {
+		if (corr_dbf.end_transaction(corr_db) < 0) {
+			LM_ERR("correlation rows of a batch not committed\n");
+			if (corr_dbf.abort_transaction)
+				corr_dbf.abort_transaction(corr_db);
+		}
+	} else if (raw("COMMIT") < 0) {
+		LM_ERR("correlation rows of a batch not committed\n");
+		raw("ROLLBACK");
+	}
+	write_end();
 }
 
 int store_enabled(void)
@@ -80,47 +173,30 @@ int store_enabled(void)
 /* srdb1 keeps a pointer to the table name: it must outlive the handle */
 static str corr_table;
 
-/* db_sqlite sets no busy handler: a write that meets another process's
- * write lock fails at once ("database is locked") and the row is lost.
- * Every Kamailio process writes, so each connection waits a little. */
+/* db_sqlite sets no busy handler: a write that meets a lock held outside
+ * store_write_lock (a checkpoint, the sqlite3 shell, another program)
+ * would fail at once ("database is locked") and the row would be lost. */
 #define STORE_SQLITE_BUSY_MS "100"
-
-static void store_sqlite_pragma(const char *pragma)
-{
-	str q;
-	db1_res_t *res = NULL;
-
-	q.s = (char *)pragma;
-	q.len = strlen(pragma);
-	if (corr_dbf.raw_query(corr_db, &q, &res) < 0)
-		LM_WARN("%s failed\n", pragma);
-	if (res)
-		corr_dbf.free_result(corr_db, res);
-}
-
-static int store_is_sqlite(void)
-{
-	return strncasecmp(cpm_cfg.db_url, "sqlite:", 7) == 0
-			&& corr_dbf.raw_query;
-}
 
 static void store_sqlite_busy_timeout(void)
 {
 	if (!store_is_sqlite())
 		return;
-	store_sqlite_pragma("PRAGMA busy_timeout=" STORE_SQLITE_BUSY_MS);
+	if (raw("PRAGMA busy_timeout=" STORE_SQLITE_BUSY_MS) < 0)
+		LM_WARN("cannot set the sqlite busy timeout\n");
 	/* in WAL mode (sql/cpm_mms-sqlite.sql) commits need no fsync: a
 	 * correlation row survives a Kamailio crash, not a power cut */
-	store_sqlite_pragma("PRAGMA synchronous=NORMAL");
+	if (raw("PRAGMA synchronous=NORMAL") < 0)
+		LM_WARN("cannot set sqlite synchronous=NORMAL\n");
 }
 
 static int store_conn(void)
 {
 	str url;
+	time_t now;
 
 	if (!corr_bound)
 		return -1;
-	time_t now;
 
 	if (corr_db && corr_db_pid == getpid())
 		return 0;
@@ -185,7 +261,7 @@ int store_put(const corr_row *r)
 {
 	db_key_t k[CORR_NCOLS];
 	db_val_t v[CORR_NCOLS];
-	int n = 0;
+	int n = 0, ret;
 
 	if (store_conn() < 0)
 		return -1;
@@ -201,7 +277,10 @@ int store_put(const corr_row *r)
 	k[n] = &col_dispositions; val_int(&v[n++], r->dispositions);
 	k[n] = &col_reports_done; val_int(&v[n++], r->reports_done);
 	k[n] = &col_expires; val_int(&v[n++], r->expires);
-	if (corr_dbf.insert(corr_db, k, v, n) < 0) {
+	write_prepare();
+	ret = corr_dbf.insert(corr_db, k, v, n);
+	write_end();
+	if (ret < 0) {
 		LM_ERR("cannot store correlation for %s\n", r->mms_message_id);
 		return -1;
 	}
@@ -310,6 +389,7 @@ int store_mark_done(const corr_row *r, int bit)
 	db_key_t k[3], uk[1];
 	db_val_t v[3], uv[1];
 	db_op_t ops[3] = { OP_EQ, OP_EQ, OP_EQ };
+	int ret;
 
 	if (store_conn() < 0)
 		return -1;
@@ -322,7 +402,10 @@ int store_mark_done(const corr_row *r, int bit)
 	val_str(&v[2], r->recipient);
 	uk[0] = &col_reports_done;
 	val_int(&uv[0], r->reports_done | bit);
-	if (corr_dbf.update(corr_db, k, ops, v, uk, uv, 3, 1) < 0) {
+	write_prepare();
+	ret = corr_dbf.update(corr_db, k, ops, v, uk, uv, 3, 1);
+	write_end();
+	if (ret < 0) {
 		LM_ERR("cannot update correlation for %s\n", r->mms_message_id);
 		return -1;
 	}
@@ -334,63 +417,18 @@ int store_purge(time_t now)
 	db_key_t k[1];
 	db_val_t v[1];
 	db_op_t ops[1] = { OP_LT };
+	int ret;
 
 	if (store_conn() < 0)
 		return -1;
 	k[0] = &col_expires;
 	val_int(&v[0], (int)now);
-	if (corr_dbf.delete(corr_db, k, ops, v, 1) < 0) {
+	write_prepare();
+	ret = corr_dbf.delete(corr_db, k, ops, v, 1);
+	write_end();
+	if (ret < 0) {
 		LM_ERR("cannot purge expired correlations\n");
 		return -1;
 	}
 	return 0;
-}
-
-static int corr_in_batch = 0;
-
-void store_batch_begin(void)
-{
-	if (corr_in_batch || store_conn() < 0)
-		return;
-	if (corr_dbf.start_transaction) {
-		corr_in_batch = corr_dbf.start_transaction(corr_db, DB_LOCKING_NONE)
-				== 0;
-	} else if (store_is_sqlite()) {
-		str q = str_init("BEGIN");
-		db1_res_t *res = NULL;
-
-		corr_in_batch = corr_dbf.raw_query(corr_db, &q, &res) == 0;
-		if (res)
-			corr_dbf.free_result(corr_db, res);
-	}
-}
-
-void store_batch_end(void)
-{
-	str commit = str_init("COMMIT");
-	str rollback = str_init("ROLLBACK");
-	db1_res_t *res = NULL;
-	int ret;
-
-	if (!corr_in_batch)
-		return;
-	corr_in_batch = 0;
-	if (corr_dbf.end_transaction) {
-		if (corr_dbf.end_transaction(corr_db) < 0) {
-			LM_ERR("correlation rows of a batch not committed\n");
-			if (corr_dbf.abort_transaction)
-				corr_dbf.abort_transaction(corr_db);
-		}
-		return;
-	}
-	ret = corr_dbf.raw_query(corr_db, &commit, &res);
-	if (res)
-		corr_dbf.free_result(corr_db, res);
-	if (ret < 0) {
-		LM_ERR("correlation rows of a batch not committed\n");
-		res = NULL;
-		corr_dbf.raw_query(corr_db, &rollback, &res);
-		if (res)
-			corr_dbf.free_result(corr_db, res);
-	}
 }
