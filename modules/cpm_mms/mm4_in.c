@@ -12,6 +12,7 @@
  * process gets the final answer and only queues the RES for a worker. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/mem/mem.h"
@@ -195,13 +196,50 @@ void mm4_in_outcome(const char *key, int idx, const char *status,
 }
 
 
-/* tm: the MESSAGE towards CPM got its final answer (or timed out) */
+/* t_request() succeeds even when the first send failed (a TCP next hop
+ * refusing the connection): tm logs it and keeps the transaction until
+ * fr_timer, 30 s of silence for the peer. tm runs TMCB_REQUEST_SENT inside
+ * t_request() only when the send worked; over a reliable transport there
+ * is no retransmission to wait for, so its absence is the answer. */
+static int uac_sending = 0;  /* inside our own t_request() call */
+static int uac_sent = 0;
+
+static int has_prefix_ci(const char *s, const char *prefix)
+{
+	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* sips: or ;transport=tcp/tls/ws/wss/sctp */
+static int uri_is_reliable(const char *uri)
+{
+	const char *p;
+
+	if (has_prefix_ci(uri, "sips:"))
+		return 1;
+	for (p = uri; *p; p++) {
+		if (*p != ';' || !has_prefix_ci(p + 1, "transport="))
+			continue;
+		p += 11;
+		return has_prefix_ci(p, "tcp") || has_prefix_ci(p, "tls")
+				|| has_prefix_ci(p, "ws") || has_prefix_ci(p, "sctp");
+	}
+	return 0;
+}
+
+/* tm: the MESSAGE towards CPM was sent, or got its final answer (or timed
+ * out) */
 static void message_done(struct cell *t, int type, struct tmcb_params *ps)
 {
 	mm4_in_cbp *cbp;
 	const char *status;
 	char text[96];
 
+	if (type & TMCB_REQUEST_SENT) {
+		/* also run for retransmissions, from other processes */
+		if (uac_sending)
+			uac_sent = 1;
+		return;
+	}
 	if (!ps->param || !*ps->param)
 		return;
 	cbp = *ps->param;
@@ -314,14 +352,24 @@ int mm4_in_send_message(const char *target, const char *dst,
 	s_from.len = strlen(from);
 	s_nh.s = (char *)dst;
 	s_nh.len = dst ? strlen(dst) : 0;
-	set_uac_req(&uac_r, &method, &s_hdrs, &s_body, 0, TMCB_LOCAL_COMPLETED,
-			message_done, cbp);
+	set_uac_req(&uac_r, &method, &s_hdrs, &s_body, 0,
+			TMCB_LOCAL_COMPLETED | TMCB_REQUEST_SENT, message_done, cbp);
+	uac_sending = 1;
+	uac_sent = 0;
 	ret = cpm_tmb.t_request(&uac_r, &s_ruri, &s_to, &s_from,
 			s_nh.len ? &s_nh : NULL);
+	uac_sending = 0;
 	if (ret < 0) {
 		LM_ERR("MESSAGE to %s could not be sent (tm %d)\n", target, ret);
 		shm_free(cbp);
 		return -1;
+	}
+	if (!uac_sent && uri_is_reliable(s_nh.len ? dst : target)) {
+		/* tm still ends the transaction at fr_timer; that later outcome
+		 * is ignored, this one counts */
+		LM_ERR("MESSAGE to %s: sending to %s failed: answered now\n", target,
+				s_nh.len ? dst : target);
+		mm4_in_outcome(key, idx, "Error-network-problem", "SIP send failed");
 	}
 	return 0;
 }
