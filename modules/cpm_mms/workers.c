@@ -613,35 +613,24 @@ static void batch_send(batch *b)
 
 static void batch_run(void **jobs, int n)
 {
+	/* per process, not allocated per batch: a forward job writes at
+	 * most one REQ per recipient; only the entries used are touched */
+	static out_mail mails[SMTP_BATCH_MAX * MAP_MAX_RCPT];
+	static fwd_work fwds[SMTP_BATCH_MAX];
 	batch b;
-	int i, nfwd = 0;
+	int i;
 
 	memset(&b, 0, sizeof(b));
-	for (i = 0; i < n; i++)
-		if (*(int *)jobs[i] != JOB_MAIL)
-			nfwd++;
-	/* a forward job writes at most one REQ per recipient */
-	b.cap = n - nfwd + nfwd * MAP_MAX_RCPT;
-	b.mail = pkg_malloc(sizeof(*b.mail) * b.cap);
-	b.fwd = nfwd ? pkg_malloc(sizeof(*b.fwd) * nfwd) : NULL;
-	if (!b.mail || (nfwd && !b.fwd)) {
-		PKG_MEM_ERROR;
-		for (i = 0; i < n; i++) {
-			if (*(int *)jobs[i] == JOB_MAIL)
-				LM_ERR("%s lost: no memory\n", ((mail_job *)jobs[i])->what);
-			else
-				finish_internal(((mm4_job *)jobs[i])->tid);
-		}
-		goto done;
-	}
-	if (nfwd)
-		memset(b.fwd, 0, sizeof(*b.fwd) * nfwd);
-
+	b.mail = mails;
+	b.cap = SMTP_BATCH_MAX * MAP_MAX_RCPT;
+	b.fwd = fwds;
 	for (i = 0; i < n; i++) {
-		if (*(int *)jobs[i] == JOB_MAIL)
+		if (*(int *)jobs[i] == JOB_MAIL) {
 			prepare_mail(&b, jobs[i]);
-		else
+		} else {
+			memset(&b.fwd[b.nfwd], 0, sizeof(b.fwd[b.nfwd]));
 			prepare_forward(&b, &b.fwd[b.nfwd++], jobs[i]);
+		}
 	}
 	batch_send(&b);
 	if (b.nmail > 1)
@@ -656,8 +645,6 @@ static void batch_run(void **jobs, int n)
 	for (i = 0; i < b.nfwd; i++)
 		if (b.fwd[i].sending)
 			pending_set_state(b.fwd[i].j->tid, PENDING_SENT, 0, NULL);
-
-done:
 	for (i = 0; i < b.nmail; i++) {
 		mail_buf_give_back(&b.mail[i], i);
 		if (b.mail[i].mail_dest)
@@ -669,10 +656,6 @@ done:
 		if (b.fwd[i].mr)
 			pkg_free(b.fwd[i].mr);
 	}
-	if (b.mail)
-		pkg_free(b.mail);
-	if (b.fwd)
-		pkg_free(b.fwd);
 }
 
 /* Wait for one job, then take this worker's share of what else is queued,
