@@ -63,29 +63,31 @@ typedef struct conn_hint {
 	const mm4_host *host;
 } conn_hint;
 
+/* fd is connected to h (addresses compared in binary: "::1" = "0::1") */
 static int peer_is(int fd, const mm4_host *h)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char ip[INET6_ADDRSTRLEN];
-	int port;
+	struct in6_addr a6;
+	struct in_addr a4;
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return 0;
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
 
-		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-		port = ntohs(a->sin_port);
-	} else if (ss.ss_family == AF_INET6) {
+		return ntohs(a->sin_port) == h->port
+				&& inet_pton(AF_INET, h->ip, &a4) == 1
+				&& a4.s_addr == a->sin_addr.s_addr;
+	}
+	if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
 
-		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-		port = ntohs(a->sin6_port);
-	} else {
-		return 0;
+		return ntohs(a->sin6_port) == h->port
+				&& inet_pton(AF_INET6, h->ip, &a6) == 1
+				&& memcmp(&a6, &a->sin6_addr, sizeof(a6)) == 0;
 	}
-	return port == h->port && strcasecmp(ip, h->ip) == 0;
+	return 0;
 }
 
 static void session_event(smtp_session_t s, int event_no, void *arg, ...)
