@@ -87,7 +87,7 @@ int store_init(void)
 		return -1;
 	}
 	corr_bound = 1;
-	if (strncasecmp(cpm_cfg.db_url, "sqlite:", 7) == 0) {
+	if (store_is_sqlite()) {
 		store_write_lock = lock_alloc();
 		if (!store_write_lock || !lock_init(store_write_lock)) {
 			LM_ERR("cannot create the store write lock\n");
