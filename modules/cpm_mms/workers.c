@@ -693,7 +693,8 @@ static int queue_take(void **jobs, int rank)
 	queued /= sizeof(jobs[0]);
 	if (idle < 0)
 		idle = 0;
-	share = (queued + idle) / (idle + 1);
+	/* rounded down: a job the idle workers can take is left to them */
+	share = queued / (idle + 1);
 	if (share > cpm_cfg.mm4_batch - 1)
 		share = cpm_cfg.mm4_batch - 1;
 	if (share <= 0)
