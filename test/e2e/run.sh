@@ -367,6 +367,21 @@ sipp_run() {
 	SIPP_CODE=$(grep -oE '[0-9]{3}' <<<"$SIPP_GOT" | tail -1)
 }
 
+# wait_sipp PID TENTHS MSGFILE: wait (at most TENTHS x 0.1 s) for a sipp
+# started in the background, stop it if it still runs; sets BG_RC and BG_GOT
+# (the status lines it received, from its -message_file)
+wait_sipp() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$1" 2>/dev/null && kill -TERM "$1" 2>/dev/null
+	wait "$1"
+	BG_RC=$?
+	BG_GOT=$("$PY" "$HELPER" sipp-codes "$3")
+}
+
 # msg_case NAME EXPECT [KEY=VALUE ...] [-- PYTHON-EXPR ...]
 #   EXPECT: accepted final code(s), "404" or "404|604"
 #   KEY=VALUE: template placeholders (RURI_USER, EXTRA_HEADERS, CPIM_EXTRA, BODY,
@@ -655,15 +670,10 @@ forged_res_cases() {
 		note "forged tid 2: $out"
 	fi
 	# the sipp in the background expects exactly 200 (the real RES, 2 s later)
-	local i rc got
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$bg" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$bg" 2>/dev/null && kill -TERM "$bg" 2>/dev/null
-	wait "$bg"
-	rc=$?
-	got=$("$PY" "$HELPER" sipp-codes "$RUN/sipp/$id.msg")
+	local rc got
+	wait_sipp "$bg" 300 "$RUN/sipp/$id.msg"
+	rc=$BG_RC
+	got=$BG_GOT
 	if [ -n "${tid:-}" ]; then
 		if [ $rc -eq 0 ]; then
 			ok "$name: unknown transaction id ignored"
@@ -1778,7 +1788,7 @@ client_gone_cases() {
 # (sipp: T1 500 ms doubling up to T2 4 s, 7 retransmissions: last one 19.5 s
 # after the first send) reaches the new instance, which sends a second REQ.
 restart_cpm_case() {
-	local i name="[$MODE] restart: CPM->MMS MESSAGE suspended at SIGTERM -> UDP retransmission reaches the restarted IWF, second MM4_forward.REQ (new transaction id, same X-Mms-Message-ID: at-least-once), exactly one final answer 200"
+	local name="[$MODE] restart: CPM->MMS MESSAGE suspended at SIGTERM -> UDP retransmission reaches the restarted IWF, second MM4_forward.REQ (new transaction id, same X-Mms-Message-ID: at-least-once), exactly one final answer 200"
 	local name2="[$MODE] restart: RES for the REQ sent before the restart -> SMTP 250, counted in res_unmatched, nothing pending"
 	want_case "$name" || want_case "$name2" || return 0
 	local num=+4710000045 id mark mark2 tid1="" tid2="" bg rc got finals t0 t1 t2 out why=""
@@ -1825,14 +1835,9 @@ restart_cpm_case() {
 			fi
 		fi
 	fi
-	for ((i = 0; i < 400; i++)); do
-		kill -0 "$bg" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$bg" 2>/dev/null && kill -TERM "$bg" 2>/dev/null
-	wait "$bg"
-	rc=$?
-	got=$("$PY" "$HELPER" sipp-codes "$RUN/sipp/$id.msg")
+	wait_sipp "$bg" 400 "$RUN/sipp/$id.msg"
+	rc=$BG_RC
+	got=$BG_GOT
 	finals=$(tr ',' '\n' <<<"$got" | grep -cE '^ *[2-6][0-9][0-9]')
 	# the REQs for $num: how many, how many transaction ids, X-Mms-Message-IDs
 	local nreq
