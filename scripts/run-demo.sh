@@ -28,7 +28,7 @@ SIP_HOSTPORT=${CPM_MMS_SIP_LISTEN#*:}
 if [ "${CPM_MMS_DB_URL#sqlite://}" != "$CPM_MMS_DB_URL" ]; then
 	db=${CPM_MMS_DB_URL#sqlite://}
 	rm -f "$db"
-	sqlite3 "$db" < "$TOP/sql/cpm_mms-sqlite.sql" || exit 1
+	sqlite3 "$db" < "$TOP/sql/cpm_mms-sqlite.sql" >/dev/null || exit 1
 fi
 
 pids=()

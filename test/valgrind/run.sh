@@ -45,7 +45,7 @@ $PY "$E2E/mm4_peer.py" --listen 127.0.0.2:25 --res-to 127.0.0.1:2526 \
 	--domain mms.peer.test --iwf-domain mms.iwf.test --log "$OUT/peer.jsonl" \
 	--behaviour "$OUT/behaviour.json" > "$OUT/peer.log" 2>&1 &
 pids+=($!)
-sqlite3 "$OUT/corr.sqlite" < "$TOP/sql/cpm_mms-sqlite.sql"
+sqlite3 "$OUT/corr.sqlite" < "$TOP/sql/cpm_mms-sqlite.sql" >/dev/null
 
 export CPM_MMS_SIP_LISTEN=udp:127.0.0.1:5060 CPM_MMS_MM4_LISTEN=127.0.0.1:2526
 export CPM_MMS_MM4_PORT=25 CPM_MMS_DOMAIN=mms.iwf.test
