@@ -17,7 +17,8 @@
 #
 # Each rate scenario steps its rate up (BENCH_RATES) and stops at the first
 # step with a failure, p99 > BENCH_P99_MS or the offered rate not reached;
-# one more step between the last pass and the first failure refines it.
+# BENCH_REFINE steps bisecting between the last pass and the first failure
+# refine it.
 # Writes bench/results.md (override: BENCH_RESULTS); logs in build/bench/.
 #
 #   bash bench/run.sh        (as root, after make; or: make bench)
@@ -27,7 +28,7 @@
 #   BENCH_RATES      "100 200 400 800 1600 3200 6400 12800"
 #   BENCH_STEP_S     10      seconds per step
 #   BENCH_P99_MS     50
-#   BENCH_REFINE     1       one extra step between last pass and first fail
+#   BENCH_REFINE     2       bisecting steps between last pass and first fail
 #   BENCH_CAP_N      20000   MESSAGEs held in the capacity test
 #   BENCH_CAP_RATE   1000    their rate (all must arrive within res_timeout)
 #   BENCH_CAP_RES_TIMEOUT 25
@@ -59,7 +60,7 @@ SCENARIOS=${BENCH_SCENARIOS:-reply relay iwf_cpm2mms iwf_mms2cpm capacity}
 RATES=${BENCH_RATES:-100 200 400 800 1600 3200 6400 12800}
 STEP_S=${BENCH_STEP_S:-10}
 P99_MS=${BENCH_P99_MS:-50}
-REFINE=${BENCH_REFINE:-1}
+REFINE=${BENCH_REFINE:-2}
 CAP_N=${BENCH_CAP_N:-20000}
 CAP_RATE=${BENCH_CAP_RATE:-1000}
 CAP_RES_TIMEOUT=${BENCH_CAP_RES_TIMEOUT:-25}
@@ -354,15 +355,20 @@ ramp() {
 		fi
 		settle "$scen"
 	done
-	if [ "$REFINE" = 1 ] && [ "$last_ok" -gt 0 ] && [ "$first_fail" -gt 0 ] \
-			&& ! over_budget && [ $(( $(date +%s) - t0 )) -lt "$SCEN_MAX_S" ]; then
+	local k
+	for ((k = 0; k < REFINE; k++)); do
+		[ "$last_ok" -gt 0 ] && [ "$first_fail" -gt 0 ] || break
+		! over_budget && [ $(( $(date +%s) - t0 )) -lt "$SCEN_MAX_S" ] || break
 		mid=$(( (last_ok + first_fail) / 2 ))
 		mid=$(( mid / 50 * 50 ))
-		if [ "$mid" -gt "$last_ok" ] && [ "$mid" -lt "$first_fail" ]; then
-			settle "$scen"
-			$fn "$scen" "$mid" "$peer"
+		[ "$mid" -gt "$last_ok" ] && [ "$mid" -lt "$first_fail" ] || break
+		settle "$scen"
+		if $fn "$scen" "$mid" "$peer"; then
+			last_ok=$mid
+		else
+			first_fail=$mid
 		fi
-	fi
+	done
 	return 0
 }
 
