@@ -12,7 +12,6 @@
  * process gets the final answer and only queues the RES for a worker. */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "core/mem/mem.h"
@@ -23,6 +22,7 @@
 #include "core/kemi.h"
 #include "core/action.h"
 #include "core/receive.h"
+#include "core/parser/parse_uri.h"
 #include "modules/tm/tm_load.h"
 
 #include "cpm_mms.h"
@@ -204,26 +204,15 @@ void mm4_in_outcome(const char *key, int idx, const char *status,
 static int uac_sending = 0;  /* inside our own t_request() call */
 static int uac_sent = 0;
 
-static int has_prefix_ci(const char *s, const char *prefix)
-{
-	return strncasecmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* sips: or ;transport=tcp/tls/ws/wss/sctp */
+/* sips: or a ;transport= other than udp, as Kamailio's URI parser reads it */
 static int uri_is_reliable(const char *uri)
 {
-	const char *p;
+	struct sip_uri pu;
 
-	if (has_prefix_ci(uri, "sips:"))
-		return 1;
-	for (p = uri; *p; p++) {
-		if (*p != ';' || !has_prefix_ci(p + 1, "transport="))
-			continue;
-		p += 11;
-		return has_prefix_ci(p, "tcp") || has_prefix_ci(p, "tls")
-				|| has_prefix_ci(p, "ws") || has_prefix_ci(p, "sctp");
-	}
-	return 0;
+	if (parse_uri((char *)uri, strlen(uri), &pu) < 0)
+		return 0;
+	return pu.type == SIPS_URI_T
+			|| (pu.proto != PROTO_NONE && pu.proto != PROTO_UDP);
 }
 
 /* tm: the MESSAGE towards CPM was sent, or got its final answer (or timed
