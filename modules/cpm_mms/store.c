@@ -178,7 +178,7 @@ static str corr_table;
  * would fail at once ("database is locked") and the row would be lost. */
 #define STORE_SQLITE_BUSY_MS "100"
 
-static void store_sqlite_busy_timeout(void)
+static void store_sqlite_setup(void)
 {
 	if (!store_is_sqlite())
 		return;
@@ -226,7 +226,7 @@ static int store_conn(void)
 		corr_retry_at = now + STORE_RETRY_S;
 		return -1;
 	}
-	store_sqlite_busy_timeout();
+	store_sqlite_setup();
 	if (corr_failures)
 		LM_NOTICE("connected to %s after %d failed attempts\n",
 				cpm_cfg.db_url, corr_failures);
