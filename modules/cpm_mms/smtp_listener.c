@@ -15,6 +15,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -47,11 +48,19 @@ typedef struct mm4_conn {
 	smtpd_session smtp;
 	cm_buf out;
 	int closing;
+	int want_out;           /* EPOLLOUT is registered */
 } mm4_conn;
 
 static int listen_fd = -1;
 static int nconns = 0;
 static mm4_conn *conn_list = NULL; /* for the idle scan */
+
+/* The correlation rows written while one round of events is handled go
+ * into one transaction (one SQLite commit per round, not one per REQ),
+ * and the round's SMTP answers are written after that commit: a peer never
+ * gets 250 for a REQ whose row is not stored. */
+static mm4_conn *round_conns[LISTENER_MAX_EVENTS];
+static int round_nconns = 0;
 
 int listener_parse_peers(const char *list)
 {
@@ -362,7 +371,10 @@ static int conn_flush(int ep, mm4_conn *c)
 		memmove(c->out.s, c->out.s + n, c->out.len - n);
 		c->out.len -= n;
 	}
-	ev.events = EPOLLIN | (c->out.len > 0 ? EPOLLOUT : 0);
+	if (c->want_out == (c->out.len > 0))
+		return 0;
+	c->want_out = c->out.len > 0;
+	ev.events = EPOLLIN | (c->want_out ? EPOLLOUT : 0);
 	ev.data.ptr = c;
 	epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 	return 0;
@@ -395,7 +407,7 @@ static void conn_accept(int ep)
 	struct epoll_event ev;
 	smtpd_limits lim;
 	mm4_conn *c;
-	int fd;
+	int fd, one = 1;
 	char addr[64];
 
 	for (;;) {
@@ -430,6 +442,10 @@ static void conn_accept(int ep)
 			conn_refuse(fd, "421 4.3.2 too many connections\r\n");
 			continue;
 		}
+		/* answers are small writes, one per round: with Nagle a second
+		 * one waits for the peer's delayed ACK (40 ms) */
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+			LM_DBG("TCP_NODELAY for %s: %s\n", addr, strerror(errno));
 		c = pkg_malloc(sizeof(*c));
 		if (!c) {
 			PKG_MEM_ERROR;
@@ -471,6 +487,13 @@ static void conn_accept(int ep)
 	}
 }
 
+/* what this round wrote is stored: answers may go out */
+static void round_commit(void)
+{
+	store_batch_end();
+	store_batch_begin();
+}
+
 static void conn_read(int ep, mm4_conn *c)
 {
 	char buf[16384];
@@ -493,8 +516,28 @@ static void conn_read(int ep, mm4_conn *c)
 		conn_close(ep, c); /* peer closed or error */
 		return;
 	}
-	if (conn_flush(ep, c) < 0 || st == SMTPD_CLOSE || c->out.failed)
+	if (st == SMTPD_CLOSE || c->out.failed) {
+		round_commit();
+		conn_flush(ep, c);
 		conn_close(ep, c);
+		return;
+	}
+	if (c->out.len > 0 && round_nconns < LISTENER_MAX_EVENTS)
+		round_conns[round_nconns++] = c;
+	else if (c->out.len > 0 && conn_flush(ep, c) < 0)
+		conn_close(ep, c); /* not reached: one event per connection */
+}
+
+/* the end of a round: commit, then answer */
+static void round_flush(int ep)
+{
+	int i;
+
+	store_batch_end();
+	for (i = 0; i < round_nconns; i++)
+		if (conn_flush(ep, round_conns[i]) < 0)
+			conn_close(ep, round_conns[i]);
+	round_nconns = 0;
 }
 
 static void conn_idle_scan(int ep, long long now)
@@ -563,6 +606,7 @@ void listener_loop(void)
 	for (;;) {
 		n = epoll_wait(ep, events, LISTENER_MAX_EVENTS, LISTENER_TICK_MS);
 		cfg_update();
+		store_batch_begin();
 		for (i = 0; i < n; i++) {
 			mm4_conn *c = events[i].data.ptr;
 
@@ -577,6 +621,7 @@ void listener_loop(void)
 					conn_close(ep, c);
 			}
 		}
+		round_flush(ep);
 		now = pending_now_ms();
 		expire_pending();
 		if (now - last_idle_check >= 1000) {
