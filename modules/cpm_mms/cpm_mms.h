@@ -40,6 +40,7 @@ typedef struct cpm_mms_cfg {
 	int timeout_mode;       /* MAP_TIMEOUT_202 / MAP_TIMEOUT_504 */
 	int mm4_workers;
 	int mm4_batch;          /* mails per SMTP session at most */
+	int mm4_batch_wait;     /* ms a worker waits for more jobs */
 	int max_pending;
 	int queue_size;
 	int smtp_timeout;       /* seconds per SMTP step */

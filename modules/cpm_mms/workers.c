@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/mem/shm_mem.h"
@@ -658,11 +659,37 @@ static void batch_run(void **jobs, int n)
 	}
 }
 
-/* Wait for one job, then take this worker's share of what else is queued,
- * at most mm4_batch in all. The share is the queue divided among this
- * worker and the idle ones, so at low load nothing waits for a batch and
- * idle workers take the rest, while a worker that finds the others busy
- * takes a full batch: the jobs for one MMSC then share an SMTP session. */
+static int queued_jobs(void)
+{
+	int bytes;
+
+	if (ioctl(queue_fd[0], FIONREAD, &bytes) < 0)
+		return -1;
+	return bytes / (int)sizeof(void *);
+}
+
+/* Under a steady load jobs arrive one at a time, and each would get an
+ * SMTP session (TCP handshake, greeting, EHLO, QUIT) of its own: wait up
+ * to mm4_batch_wait ms for a batch to fill. */
+static void batch_wait(void)
+{
+	struct timespec slice = { 0, 500000 };
+	long long until;
+	int q;
+
+	if (cpm_cfg.mm4_batch <= 1 || cpm_cfg.mm4_batch_wait <= 0)
+		return;
+	until = pending_now_ms() + cpm_cfg.mm4_batch_wait;
+	while ((q = queued_jobs()) >= 0 && q < cpm_cfg.mm4_batch - 1
+			&& pending_now_ms() < until)
+		nanosleep(&slice, NULL);
+}
+
+/* Wait for one job, let a batch gather (batch_wait), then take this
+ * worker's share of what is queued, at most mm4_batch in all. The share
+ * is the queue divided among this worker and the idle ones, so idle
+ * workers take the rest, while a worker that finds the others busy takes
+ * a full batch: the jobs for one MMSC then share an SMTP session. */
 static int queue_take(void **jobs, int rank)
 {
 	struct pollfd pfd;
@@ -686,11 +713,12 @@ static int queue_take(void **jobs, int rank)
 				r < 0 ? strerror(errno) : "eof");
 		sleep(1);
 	}
+	__atomic_add_fetch(busy_workers, 1, __ATOMIC_SEQ_CST);
+	batch_wait();
 	idle = cpm_cfg.mm4_workers
-			- __atomic_add_fetch(busy_workers, 1, __ATOMIC_SEQ_CST);
-	if (cpm_cfg.mm4_batch <= 1 || ioctl(queue_fd[0], FIONREAD, &queued) < 0)
+			- __atomic_load_n(busy_workers, __ATOMIC_SEQ_CST);
+	if (cpm_cfg.mm4_batch <= 1 || (queued = queued_jobs()) < 0)
 		return 1;
-	queued /= sizeof(jobs[0]);
 	if (idle < 0)
 		idle = 0;
 	/* rounded down: a job the idle workers can take is left to them */
