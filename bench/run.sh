@@ -321,7 +321,8 @@ gen_step() {
 		--stdout "$dir/gen.out" -- \
 		"$MM4BENCH" gen --listen "$PEER_IP:$MM4_PORT" --to "$MM4_LISTEN" \
 		--rate "$rate" --count "$count" --conns 8 --res-wait 10 \
-		--run-id "$scen-$rate-$$" --dr --lat-file "$dir/latency.csv" &
+		--run-id "$scen-$rate-$$" --dr --lat-file "$dir/latency.csv" \
+		--stats "$dir/gen.stats" &
 	GENPID=$!
 	wait "$GENPID"
 	GENPID=
