@@ -4,6 +4,7 @@
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,27 +15,104 @@ static cm_malloc_f cm_malloc_fn = malloc;
 static cm_realloc_f cm_realloc_fn = realloc;
 static cm_free_f cm_free_fn = free;
 
+/* Every block carries its usable size in front, so that blocks of the
+ * size every cm_buf starts with (4 KB: mails, bodies, decoded texts) can
+ * be kept for reuse: each would otherwise cost the host allocator a
+ * malloc and a free (Kamailio's q_malloc walks its size buckets for every
+ * one, and joins the freed block with its neighbours). */
+typedef union cm_hdr {
+	size_t size;
+	max_align_t align;
+} cm_hdr;
+
+#define CM_KEEP_SIZE 4096
+static void *cm_kept[CM_KEEP_MAX];  /* headers of free CM_KEEP_SIZE blocks */
+static int cm_nkept = 0;
+static int cm_keep_max = 0;
+
 void cm_mem_set(cm_malloc_f m, cm_realloc_f r, cm_free_f f)
 {
+	cm_mem_release();
 	cm_malloc_fn = m;
 	cm_realloc_fn = r;
 	cm_free_fn = f;
 }
 
-void *cm_malloc(size_t size)
+void cm_mem_keep(int n)
 {
-	return cm_malloc_fn(size ? size : 1);
+	cm_keep_max = n < 0 ? 0 : n > CM_KEEP_MAX ? CM_KEEP_MAX : n;
+	while (cm_nkept > cm_keep_max)
+		cm_free_fn(cm_kept[--cm_nkept]);
 }
 
-void *cm_realloc(void *p, size_t size)
+void cm_mem_release(void)
 {
-	return cm_realloc_fn(p, size ? size : 1);
+	while (cm_nkept > 0)
+		cm_free_fn(cm_kept[--cm_nkept]);
+}
+
+static void *cm_block(size_t size)
+{
+	cm_hdr *h;
+
+	/* only that size: small strings must not take 4 KB each */
+	if (size == CM_KEEP_SIZE && cm_nkept > 0) {
+		h = cm_kept[--cm_nkept];
+		return h + 1;
+	}
+	if (size > (size_t)-1 - sizeof(cm_hdr))
+		return NULL;
+	h = cm_malloc_fn(sizeof(cm_hdr) + size);
+	if (!h)
+		return NULL;
+	h->size = size;
+	return h + 1;
+}
+
+void *cm_malloc(size_t size)
+{
+	return cm_block(size ? size : 1);
 }
 
 void cm_free(void *p)
 {
-	if (p)
-		cm_free_fn(p);
+	cm_hdr *h;
+
+	if (!p)
+		return;
+	h = (cm_hdr *)p - 1;
+	if (h->size == CM_KEEP_SIZE && cm_nkept < cm_keep_max)
+		cm_kept[cm_nkept++] = h;
+	else
+		cm_free_fn(h);
+}
+
+void *cm_realloc(void *p, size_t size)
+{
+	cm_hdr *h, *nh;
+	void *n;
+
+	if (!p)
+		return cm_malloc(size);
+	h = (cm_hdr *)p - 1;
+	if (size <= h->size)
+		return p;
+	if (h->size == CM_KEEP_SIZE && cm_nkept < cm_keep_max) {
+		/* a kept-size block grows into a new one and is kept */
+		n = cm_block(size);
+		if (!n)
+			return NULL;
+		memcpy(n, p, h->size);
+		cm_free(p);
+		return n;
+	}
+	if (size > (size_t)-1 - sizeof(cm_hdr))
+		return NULL;
+	nh = cm_realloc_fn(h, sizeof(cm_hdr) + size);
+	if (!nh)
+		return NULL;
+	nh->size = size;
+	return nh + 1;
 }
 
 void cm_buf_init(cm_buf *b)

@@ -27,6 +27,12 @@ typedef void *(*cm_malloc_f)(size_t size);
 typedef void *(*cm_realloc_f)(void *p, size_t size);
 typedef void (*cm_free_f)(void *p);
 void cm_mem_set(cm_malloc_f m, cm_realloc_f r, cm_free_f f);
+/* keep up to n (at most CM_KEEP_MAX) freed blocks of 4 KB, the size a
+ * cm_buf starts with, for reuse in this process (default 0: every block goes back at once, as the tests want it
+ * for the sanitizers); cm_mem_release() gives the kept ones back */
+#define CM_KEEP_MAX 64
+void cm_mem_keep(int n);
+void cm_mem_release(void);
 void *cm_malloc(size_t size);
 void *cm_realloc(void *p, size_t size);
 void cm_free(void *p);

@@ -209,6 +209,7 @@ static void pkg_free_hook(void *p)
 void cpm_mem_use_pkg(void)
 {
 	cm_mem_set(pkg_malloc_hook, pkg_realloc_hook, pkg_free_hook);
+	cm_mem_keep(16);
 }
 
 int cpm_random_hex(char *out, int nbytes)
