@@ -66,6 +66,8 @@ static void set_last(int code, const char *text)
 static int cpm_forward_do(struct sip_msg *msg, str *recipient);
 static int fwd_absorbed; /* the last call met a retransmission */
 
+static map_result fwd_map;
+
 int cpm_forward(struct sip_msg *msg, str *recipient)
 {
 	int ret;
@@ -136,12 +138,8 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 		return CPM_FWD_INTERNAL;
 	}
 	now = time(NULL);
-	mr = pkg_malloc(sizeof(*mr));
-	if (!mr) {
-		PKG_MEM_ERROR;
-		set_last(500, "Server Internal Error");
-		return CPM_FWD_INTERNAL;
-	}
+	/* per process: a 6.8 KB pkg block per MESSAGE was a q_malloc walk */
+	mr = &fwd_map;
 	if (map_cpm_to_mm4(&rq, &cpm_cfg.map, cm_str_z(unique), now, mr) < 0) {
 		set_last(mr->sip_code, mr->sip_reason);
 		LM_NOTICE("MESSAGE Call-ID %.*s to %.*s not forwarded to MMS: %d %s\n",
@@ -150,13 +148,13 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 				mr->sip_code, mr->sip_reason);
 		ret = (mr->sip_code == 404 || mr->sip_code == 484)
 			? CPM_FWD_NOT_E164 : CPM_FWD_BAD_REQUEST;
-		pkg_free(mr);
 		return ret;
 	}
-	snprintf(cpm_last_fwd.message_id, sizeof(cpm_last_fwd.message_id), "%s",
-			mr->message_id);
-	snprintf(cpm_last_fwd.recipient, sizeof(cpm_last_fwd.recipient), "%s",
-			mr->rcpt_e164[0]);
+	/* both fit: the precision tells the compiler so */
+	snprintf(cpm_last_fwd.message_id, sizeof(cpm_last_fwd.message_id), "%.*s",
+			(int)sizeof(cpm_last_fwd.message_id) - 1, mr->message_id);
+	snprintf(cpm_last_fwd.recipient, sizeof(cpm_last_fwd.recipient), "%.*s",
+			(int)sizeof(cpm_last_fwd.recipient) - 1, mr->rcpt_e164[0]);
 
 	t = cpm_tmb.t_gett();
 	if (t == NULL || t == T_UNDEFINED) {
@@ -164,13 +162,11 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 		if (ret == 0) {
 			/* a retransmission, absorbed by tm */
 			fwd_absorbed = 1;
-			pkg_free(mr);
 			return CPM_FWD_SUSPENDED;
 		}
 		if (ret < 0) {
 			LM_ERR("cannot create the transaction (%d)\n", ret);
 			set_last(500, "Server Internal Error");
-			pkg_free(mr);
 			return CPM_FWD_INTERNAL;
 		}
 	}
@@ -179,7 +175,6 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 	if (cpm_tmb.t_suspend(msg, &t_hash, &t_label) < 0) {
 		LM_ERR("cannot suspend the transaction\n");
 		set_last(500, "Server Internal Error");
-		pkg_free(mr);
 		return CPM_FWD_INTERNAL;
 	}
 	snprintf(tid, sizeof(tid), "%x.%x.%s", t_hash, t_label, secret);
@@ -189,14 +184,12 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 				cpm_cfg.res_timeout_ms) < 0) {
 		cpm_tmb.t_cancel_suspend(t_hash, t_label);
 		set_last(503, "Service Unavailable");
-		pkg_free(mr);
 		return CPM_FWD_OVERLOAD;
 	}
 	if (workers_push(&rq, tid, unique, now) < 0) {
 		pending_free(pending_take(tid));
 		cpm_tmb.t_cancel_suspend(t_hash, t_label);
 		set_last(503, "Service Unavailable");
-		pkg_free(mr);
 		return CPM_FWD_OVERLOAD;
 	}
 	LM_INFO("MESSAGE Call-ID %.*s imdn.Message-ID %.*s -> MM4 "
@@ -205,6 +198,5 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 			msg->callid ? msg->callid->body.s : "",
 			mr->imdn_message_id.len, mr->imdn_message_id.s, tid,
 			mr->message_id, mr->nrcpt);
-	pkg_free(mr);
 	return CPM_FWD_SUSPENDED;
 }

@@ -402,19 +402,15 @@ static void store_forwarded(mm4_msg *m, cm_str rcpt, const cpm_out *o,
 static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 		const char *peer)
 {
-	cpm_out *o;
+	/* one recipient at a time in the listener: not a pkg block each */
+	static cpm_out out;
+	cpm_out *o = &out;
 	mm4_in_ctx ctx;
 	char unique[33];
 	cm_buf hdrs;
 	char from[320], to[280];
 	int ret;
 
-	o = pkg_malloc(sizeof(*o));
-	if (!o) {
-		PKG_MEM_ERROR;
-		mm4_in_outcome(key, idx, "Error-network-problem", "out of memory");
-		return;
-	}
 	memset(o, 0, sizeof(*o));
 	if (cpm_random_hex(unique, 16) < 0
 			|| map_mm4_to_cpm(m, rcpt, &cpm_cfg.map_in, cm_str_z(unique),
@@ -425,7 +421,6 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 		mm4_in_outcome(key, idx, o->res_status ? o->res_status : "Error-unspecified",
 				o->res_text);
 		cpm_out_free(o);
-		pkg_free(o);
 		return;
 	}
 	memset(&ctx, 0, sizeof(ctx));
@@ -433,7 +428,8 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 	ctx.o = o;
 	ctx.rcpt = rcpt;
 	ctx.peer = peer;
-	snprintf(ctx.target, sizeof(ctx.target), "%s", o->ruri);
+	snprintf(ctx.target, sizeof(ctx.target), "%.*s",
+			(int)sizeof(o->ruri) - 1, o->ruri);
 	snprintf(ctx.dst, sizeof(ctx.dst), "%s",
 			cpm_cfg.cpm_route ? cpm_cfg.cpm_route : "");
 	if (!run_event_route(&ctx)) {
@@ -471,7 +467,8 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 		snprintf(from, sizeof(from),
 				"\"Anonymous\" <sip:anonymous@anonymous.invalid>");
 	else
-		snprintf(from, sizeof(from), "<%s>", o->from_uri);
+		snprintf(from, sizeof(from), "<%.*s>", (int)sizeof(o->from_uri) - 1,
+				o->from_uri);
 	snprintf(to, sizeof(to), "<%s>", ctx.target);
 	ret = mm4_in_send_message(ctx.target, ctx.dst, from, to,
 			(cm_str){hdrs.s, hdrs.len}, o->body, key, idx, NULL, 0);
@@ -490,7 +487,6 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 			o->from_uri, ctx.target, o->imdn_message_id);
 done:
 	cpm_out_free(o);
-	pkg_free(o);
 }
 
 int mm4_in_forward_req(mm4_msg *m, cm_str *rcpts, int nrcpt,

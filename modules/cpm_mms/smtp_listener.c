@@ -274,22 +274,17 @@ static int on_rcpt(void *ctx, cm_str forward_path, char *text, int textsize)
 static int on_message(void *ctx, cm_str reverse_path, cm_str *rcpts,
 		int nrcpt, char *data, int len, char *text, int textsize)
 {
+	/* one mail at a time in this process (4 KB: not a pkg block each) */
+	static mm4_msg msg;
 	mm4_conn *c = ctx;
-	mm4_msg *m;
+	mm4_msg *m = &msg;
 	int code;
 
 	stats_inc(CPM_ST_MM4_IN);
 	peers_msg_in(c->peer);
-	m = pkg_malloc(sizeof(*m));
-	if (!m) {
-		PKG_MEM_ERROR;
-		snprintf(text, textsize, "4.3.0 out of memory");
-		return 451;
-	}
 	if (mm4_parse(data, len, m) < 0) {
 		LM_NOTICE("MM4 from %s: unparsable header block\n", c->peer);
 		snprintf(text, textsize, "5.6.0 malformed header block");
-		pkg_free(m);
 		return 554;
 	}
 	switch (m->type) {
@@ -329,7 +324,6 @@ static int on_message(void *ctx, cm_str reverse_path, cm_str *rcpts,
 		code = 554;
 		break;
 	}
-	pkg_free(m);
 	return code;
 }
 

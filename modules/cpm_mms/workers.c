@@ -257,7 +257,7 @@ typedef struct out_mail {
 	fwd_work *fwd;           /* REQ 'req' of a forward job, or */
 	int req;
 	mail_job *mj;            /* a ready mail (RES, report) */
-	mm4_dest *mail_dest;     /* the latter's resolution (pkg) */
+	mm4_dest *mail_dest;     /* the latter's resolution (mail_dests) */
 	cm_buf buf;
 	int pooled;              /* buf comes from mail_pool[] */
 	char req_tid[PENDING_TID_MAX + 16];
@@ -271,7 +271,13 @@ typedef struct batch {
 	out_mail *mail;
 	int nmail;
 	int cap;
+	int nmailjob;
 } batch;
+
+/* per process, not allocated per batch (pkg blocks of 3.5 and 6.8 KB per
+ * job were q_malloc walks): a batch has at most SMTP_BATCH_MAX jobs */
+static map_result fwd_maps[SMTP_BATCH_MAX];
+static mm4_dest mail_dests[SMTP_BATCH_MAX];
 
 /* A worker's mail buffers, kept from batch to batch: a fresh 4 KB pkg
  * block per mail cost ~5 % of the IWF's CPU under q_malloc. Buffers that
@@ -320,12 +326,12 @@ static void prepare_mail(batch *b, mail_job *j)
 	out_mail *o;
 	int ret;
 
-	d = pkg_malloc(sizeof(*d));
-	if (!d) {
-		PKG_MEM_ERROR;
-		LM_ERR("%s to %s lost: no memory\n", j->what, j->rcpt);
+	if (b->nmailjob >= SMTP_BATCH_MAX) {
+		/* cannot happen: a batch has at most SMTP_BATCH_MAX jobs */
+		LM_BUG("%s to %s lost: batch full\n", j->what, j->rcpt);
 		return;
 	}
+	d = &mail_dests[b->nmailjob++];
 	ret = enum_resolve_domain(j->domain, d);
 	if (ret != 0 && j->fallback_ip[0]) {
 		/* the peer that sent us the request is the best guess left */
@@ -339,14 +345,12 @@ static void prepare_mail(batch *b, mail_job *j)
 	if (ret != 0) {
 		LM_ERR("%s to %s lost: no MM4 host for %s (%s)\n", j->what, j->rcpt,
 				j->domain, d->trace);
-		pkg_free(d);
 		return;
 	}
 	o = batch_add(b);
 	if (!o) {
 		/* cannot happen: the batch has room for every job's mails */
 		LM_BUG("%s to %s lost: batch full\n", j->what, j->rcpt);
-		pkg_free(d);
 		return;
 	}
 	o->mj = j;
@@ -442,12 +446,7 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 
 	w->j = j;
 	job_request(j, &rq);
-	mr = w->mr = pkg_malloc(sizeof(*mr));
-	if (!mr) {
-		PKG_MEM_ERROR;
-		finish_internal(j->tid);
-		return;
-	}
+	mr = w->mr = &fwd_maps[w - b->fwd];
 	if (map_cpm_to_mm4(&rq, &cpm_cfg.map, cm_str_z(j->unique), j->now, mr) < 0) {
 		/* validated by the SIP worker already: only a bug gets here */
 		pending_entry *e = pending_take(j->tid);
@@ -648,14 +647,10 @@ static void batch_run(void **jobs, int n)
 			pending_set_state(b.fwd[i].j->tid, PENDING_SENT, 0, NULL);
 	for (i = 0; i < b.nmail; i++) {
 		mail_buf_give_back(&b.mail[i], i);
-		if (b.mail[i].mail_dest)
-			pkg_free(b.mail[i].mail_dest);
 	}
 	for (i = 0; i < b.nfwd; i++) {
 		if (b.fwd[i].dest)
 			pkg_free(b.fwd[i].dest);
-		if (b.fwd[i].mr)
-			pkg_free(b.fwd[i].mr);
 	}
 }
 
