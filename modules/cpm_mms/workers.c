@@ -665,14 +665,18 @@ static int queued_jobs(void)
 
 /* Under a steady load jobs arrive one at a time, and each would get an
  * SMTP session (TCP handshake, greeting, EHLO, QUIT) of its own: wait up
- * to mm4_batch_wait ms for a batch to fill. */
-static void batch_wait(void)
+ * to mm4_batch_wait ms for a batch to fill. Only when jobs come faster
+ * than one per session: more are queued already, or the last batch had
+ * more than one. At low load a job goes out at once. */
+static void batch_wait(int last_batch)
 {
-	struct timespec slice = { 0, 500000 };
+	struct timespec slice = { 0, 1000000 };
 	long long until;
 	int q;
 
 	if (cpm_cfg.mm4_batch <= 1 || cpm_cfg.mm4_batch_wait <= 0)
+		return;
+	if (last_batch <= 1 && queued_jobs() <= 0)
 		return;
 	until = pending_now_ms() + cpm_cfg.mm4_batch_wait;
 	while ((q = queued_jobs()) >= 0 && q < cpm_cfg.mm4_batch - 1
@@ -687,6 +691,7 @@ static void batch_wait(void)
  * a full batch: the jobs for one MMSC then share an SMTP session. */
 static int queue_take(void **jobs, int rank)
 {
+	static int last_batch = 0;
 	struct pollfd pfd;
 	ssize_t r;
 	int queued, share, idle;
@@ -709,7 +714,8 @@ static int queue_take(void **jobs, int rank)
 		sleep(1);
 	}
 	__atomic_add_fetch(busy_workers, 1, __ATOMIC_SEQ_CST);
-	batch_wait();
+	batch_wait(last_batch);
+	last_batch = 1;
 	idle = cpm_cfg.mm4_workers
 			- __atomic_load_n(busy_workers, __ATOMIC_SEQ_CST);
 	if (cpm_cfg.mm4_batch <= 1 || (queued = queued_jobs()) < 0)
@@ -724,7 +730,8 @@ static int queue_take(void **jobs, int rank)
 		return 1;
 	/* whole pointers only: every write was one pointer */
 	r = read(queue_fd[0], &jobs[1], share * sizeof(jobs[0]));
-	return 1 + (r > 0 ? (int)(r / sizeof(jobs[0])) : 0);
+	last_batch = 1 + (r > 0 ? (int)(r / sizeof(jobs[0])) : 0);
+	return last_batch;
 }
 
 void workers_loop(int rank)
