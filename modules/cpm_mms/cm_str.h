@@ -28,8 +28,9 @@ typedef void *(*cm_realloc_f)(void *p, size_t size);
 typedef void (*cm_free_f)(void *p);
 void cm_mem_set(cm_malloc_f m, cm_realloc_f r, cm_free_f f);
 /* keep up to n (at most CM_KEEP_MAX) freed blocks of 4 KB, the size a
- * cm_buf starts with, for reuse in this process (default 0: every block goes back at once, as the tests want it
- * for the sanitizers); cm_mem_release() gives the kept ones back */
+ * cm_buf starts with, for reuse in this process (default 0: every block
+ * goes back at once, as the sanitizers in the tests want it);
+ * cm_mem_release() gives the kept ones back */
 #define CM_KEEP_MAX 64
 void cm_mem_keep(int n);
 void cm_mem_release(void);
