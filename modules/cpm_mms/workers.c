@@ -257,7 +257,6 @@ typedef struct out_mail {
 	fwd_work *fwd;           /* REQ 'req' of a forward job, or */
 	int req;
 	mail_job *mj;            /* a ready mail (RES, report) */
-	mm4_dest *mail_dest;     /* the latter's resolution (mail_dests) */
 	cm_buf buf;
 	int pooled;              /* buf comes from mail_pool[] */
 	char req_tid[PENDING_TID_MAX + 16];
@@ -354,7 +353,6 @@ static void prepare_mail(batch *b, mail_job *j)
 		return;
 	}
 	o->mj = j;
-	o->mail_dest = d;
 	o->hosts = d->hosts;
 	o->nhosts = d->nhosts;
 	o->domain = j->domain;
