@@ -593,7 +593,8 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.tx
 cmdline="$BENCH_CMD"
 for v in BENCH_SCENARIOS BENCH_RATES BENCH_STEP_S BENCH_P99_MS BENCH_CAP_N \
 		BENCH_CAP_RATE BENCH_CAP_RES_TIMEOUT BENCH_DB BENCH_REFINE BENCH_SHM_MB \
-		BENCH_KAM_ARGS BENCH_MM4_WORKERS BENCH_DEBUG BENCH_PERF BENCH_PERF_ARGS BENCH_PEER_DELAY_MS; do
+		BENCH_KAM_ARGS BENCH_MM4_WORKERS CPM_MMS_MM4_BATCH_WAIT BENCH_DEBUG BENCH_PERF \
+		BENCH_PERF_ARGS BENCH_PEER_DELAY_MS; do
 	[ -n "${!v:-}" ] && cmdline="$v=\"${!v}\" $cmdline"
 done
 $PY "$LIB" report --jsonl "$STEPS" --capdir "$OUT" --machine "$OUT/machine.txt" \
