@@ -71,6 +71,7 @@ static char *p_timeout_reply = "202";
 static int p_mm4_workers = 8;
 static int p_mm4_batch = 16;
 static int p_mm4_batch_wait = 5;
+static int p_smtp_session_idle = 100;
 static int p_max_pending = 20000;
 static int p_smtp_timeout = 10;
 static int p_max_message_size = 307200;
@@ -139,6 +140,7 @@ static param_export_t params[] = {
 	{"mm4_workers", PARAM_INT, &p_mm4_workers},
 	{"mm4_batch", PARAM_INT, &p_mm4_batch},
 	{"mm4_batch_wait", PARAM_INT, &p_mm4_batch_wait},
+	{"smtp_session_idle", PARAM_INT, &p_smtp_session_idle},
 	{"max_pending", PARAM_INT, &p_max_pending},
 	{"smtp_timeout", PARAM_INT, &p_smtp_timeout},
 	{"max_message_size", PARAM_INT, &p_max_message_size},
@@ -281,6 +283,10 @@ static int cfg_check(void)
 		LM_ERR("mm4_batch_wait must be 0..1000 ms\n");
 		return -1;
 	}
+	if (p_smtp_session_idle < 0 || p_smtp_session_idle > 10000) {
+		LM_ERR("smtp_session_idle must be 0..10000 ms\n");
+		return -1;
+	}
 	if (p_mm4_workers < 1 || p_mm4_workers > 64) {
 		LM_ERR("mm4_workers must be 1..64\n");
 		return -1;
@@ -356,6 +362,7 @@ static int cfg_check(void)
 	cpm_cfg.mm4_workers = p_mm4_workers;
 	cpm_cfg.mm4_batch = p_mm4_batch;
 	cpm_cfg.mm4_batch_wait = p_mm4_batch_wait;
+	cpm_cfg.smtp_session_idle = p_smtp_session_idle;
 	cpm_cfg.max_pending = p_max_pending;
 	cpm_cfg.smtp_timeout = p_smtp_timeout;
 	cpm_cfg.max_message_size = p_max_message_size;

@@ -272,7 +272,7 @@ static void rpc_config(rpc_t *rpc, void *c)
 			"enum_suffix", cpm_cfg.enum_suffix,
 			"enum_server", cpm_cfg.enum_server[0] ? cpm_cfg.enum_server : "-",
 			"mm4_port", cpm_cfg.mm4_port);
-	rpc->struct_add(h, "dsddddddddddddds",
+	rpc->struct_add(h, "dsdddddddddddddds",
 			"res_timeout", cpm_cfg.res_timeout_ms / 1000,
 			"timeout_reply",
 			cpm_cfg.timeout_mode == MAP_TIMEOUT_504 ? "504" : "202",
@@ -281,6 +281,7 @@ static void rpc_config(rpc_t *rpc, void *c)
 			"mm4_batch_wait", cpm_cfg.mm4_batch_wait,
 			"max_pending", cpm_cfg.max_pending,
 			"smtp_timeout", cpm_cfg.smtp_timeout,
+			"smtp_session_idle", cpm_cfg.smtp_session_idle,
 			"max_message_size", cpm_cfg.max_message_size,
 			"mm4_max_size", cpm_cfg.mm4_max_size,
 			"mm4_max_connections", cpm_cfg.mm4_max_connections,

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -63,6 +64,19 @@ typedef struct conn_hint {
 	const mm4_host *host;
 } conn_hint;
 
+/* one session's messages: the first n of todo[] are in it */
+typedef struct session_ctx {
+	conn_hint hint;
+	smtp_session_t s;
+	smtp_mail **todo;
+	int n;
+	smtp_message_t m[SMTP_BATCH_MAX];
+	smtp_recipient_t r[SMTP_BATCH_MAX][MAP_MAX_RCPT];
+	mail_src src[SMTP_BATCH_MAX];
+	smtp_more_fn more;
+	void *more_arg;
+} session_ctx;
+
 /* fd is connected to h (addresses compared in binary: "::1" = "0::1") */
 static int peer_is(int fd, const mm4_host *h)
 {
@@ -90,13 +104,12 @@ static int peer_is(int fd, const mm4_host *h)
 	return 0;
 }
 
-static void session_event(smtp_session_t s, int event_no, void *arg, ...)
+static void set_nodelay(conn_hint *hint)
 {
-	conn_hint *hint = arg;
 	struct stat st;
 	int fd, one = 1;
 
-	if (event_no != SMTP_EV_CONNECT || hint->first_fd < 0)
+	if (hint->first_fd < 0)
 		return;
 	for (fd = hint->first_fd; fd < hint->first_fd + 16; fd++) {
 		if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)
@@ -108,6 +121,24 @@ static void session_event(smtp_session_t s, int event_no, void *arg, ...)
 	}
 	LM_DBG("SMTP socket to %s:%d not found: Nagle stays on\n", hint->host->ip,
 			hint->host->port);
+}
+
+static void session_more(session_ctx *c, smtp_message_t sent);
+
+static void session_event(smtp_session_t s, int event_no, void *arg, ...)
+{
+	session_ctx *c = arg;
+	smtp_message_t msg;
+	va_list ap;
+
+	if (event_no == SMTP_EV_CONNECT) {
+		set_nodelay(&c->hint);
+	} else if (event_no == SMTP_EV_MESSAGESENT && c->more) {
+		va_start(ap, arg);
+		msg = va_arg(ap, smtp_message_t);
+		va_end(ap);
+		session_more(c, msg);
+	}
 }
 
 static int lowest_free_fd(void)
@@ -183,86 +214,184 @@ static int message_outcome(smtp_message_t m, smtp_recipient_t *r, int nrcpt,
 	return 0;
 }
 
+/* message i of the session: 0, or -1 (out of memory in libesmtp) */
+static int session_add(session_ctx *c, int i)
+{
+	smtp_mail *mail = c->todo[i];
+	int k;
+
+	c->src[i].data = mail->data;
+	c->src[i].len = mail->len;
+	memset(c->r[i], 0, sizeof(c->r[i]));
+	c->m[i] = smtp_add_message(c->s);
+	if (!c->m[i] || !smtp_set_reverse_path(c->m[i], mail->mail_from)
+			|| !smtp_set_messagecb(c->m[i], mail_read_cb, &c->src[i]))
+		return -1;
+	for (k = 0; k < mail->nrcpt && k < MAP_MAX_RCPT; k++) {
+		c->r[i][k] = smtp_add_recipient(c->m[i], mail->rcpts[k]);
+		if (!c->r[i][k])
+			return -1;
+	}
+	return 0;
+}
+
+static void session_outcomes(session_ctx *c)
+{
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->m[i])
+			c->todo[i]->out.ok = message_outcome(c->m[i], c->r[i],
+					c->todo[i]->nrcpt < MAP_MAX_RCPT ? c->todo[i]->nrcpt
+					: MAP_MAX_RCPT, &c->todo[i]->out);
+}
+
+static void mail_reset(smtp_mail *mail, const char *hostport)
+{
+	memset(&mail->out, 0, sizeof(mail->out));
+	outcome_set(&mail->out, 0, "no MM4 host");
+	snprintf(mail->out.host, sizeof(mail->out.host), "%s", hostport);
+}
+
+/* The session's last mail went through: the caller may hand over more for
+ * the same hosts, which libesmtp takes up after this event (rsp_data2
+ * calls next_message() after SMTP_EV_MESSAGESENT), so the connection
+ * carries on instead of QUIT + a new handshake. A failed or refused mail
+ * ends the growth: what is left is the next session's. */
+static void session_more(session_ctx *c, smtp_message_t sent)
+{
+	const smtp_status_t *st = smtp_message_transfer_status(sent);
+	int i, added, first;
+
+	if (c->n <= 0 || sent != c->m[c->n - 1] || c->n >= SMTP_BATCH_MAX
+			|| !st || st->code < 200 || st->code > 299)
+		return;
+	session_outcomes(c);
+	first = c->n;
+	added = c->more(c->more_arg, &c->todo[first], SMTP_BATCH_MAX - first);
+	for (i = first; i < first + added && i < SMTP_BATCH_MAX; i++) {
+		mail_reset(c->todo[i], c->todo[0]->out.host);
+		c->n = i + 1;
+		if (session_add(c, i) < 0) {
+			/* libesmtp may hold a part of it: nothing more this session */
+			LM_ERR("no memory for one more mail in the SMTP session to %s\n",
+					c->todo[0]->out.host);
+			c->more = NULL;
+			i++;
+			break;
+		}
+	}
+	/* mails the session did not take stay with the caller's batch, as
+	 * failures of this host: the next host gets them */
+	for (; i < first + added && i < SMTP_BATCH_MAX; i++) {
+		mail_reset(c->todo[i], c->todo[0]->out.host);
+		outcome_set(&c->todo[i]->out, 0, "cannot set up SMTP session");
+		c->n = i + 1;
+		c->m[i] = NULL;
+	}
+}
+
 /* One session to one host carrying the mails of todo[]: libesmtp sends
  * them one after the other on the same connection, pipelining the
- * envelope when the server offers PIPELINING. */
-static void send_session(const mm4_host *h, smtp_mail **todo, int n)
+ * envelope when the server offers PIPELINING. Returns how many mails of
+ * todo[] the session had (more than n if it grew). */
+static int send_session(const mm4_host *h, smtp_mail **todo, int n,
+		smtp_more_fn more, void *more_arg)
 {
-	smtp_session_t s;
-	smtp_message_t m[SMTP_BATCH_MAX];
-	smtp_recipient_t r[SMTP_BATCH_MAX][MAP_MAX_RCPT];
-	mail_src src[SMTP_BATCH_MAX];
-	conn_hint hint;
+	static session_ctx ctx;
+	session_ctx *c = &ctx;
 	char hostport[160];
 	char err[128];
-	int i, k, ok;
+	int i, ok;
 
 	host_port(h, hostport, sizeof(hostport));
 	for (i = 0; i < n; i++)
 		snprintf(todo[i]->out.host, sizeof(todo[i]->out.host), "%s",
 				hostport);
 
-	s = smtp_create_session();
-	ok = s && smtp_set_server(s, hostport)
-			&& smtp_set_hostname(s, cpm_cfg.hostname);
-	for (i = 0; ok && i < n; i++) {
-		src[i].data = todo[i]->data;
-		src[i].len = todo[i]->len;
-		m[i] = smtp_add_message(s);
-		ok = m[i] && smtp_set_reverse_path(m[i], todo[i]->mail_from)
-				&& smtp_set_messagecb(m[i], mail_read_cb, &src[i]);
-		for (k = 0; ok && k < todo[i]->nrcpt && k < MAP_MAX_RCPT; k++)
-			r[i][k] = smtp_add_recipient(m[i], todo[i]->rcpts[k]);
-	}
+	c->todo = todo;
+	c->n = n;
+	c->more = more;
+	c->more_arg = more_arg;
+	c->s = smtp_create_session();
+	ok = c->s && smtp_set_server(c->s, hostport)
+			&& smtp_set_hostname(c->s, cpm_cfg.hostname);
+	for (i = 0; ok && i < n; i++)
+		ok = session_add(c, i) == 0;
 	if (!ok) {
 		for (i = 0; i < n; i++)
 			outcome_set(&todo[i]->out, 0, "cannot set up SMTP session");
-		if (s)
-			smtp_destroy_session(s);
-		return;
+		if (c->s)
+			smtp_destroy_session(c->s);
+		return n;
 	}
-	set_timeouts(s);
-	smtp_option_require_all_recipients(s, 1);
-	hint.host = h;
-	hint.first_fd = lowest_free_fd();
-	smtp_set_eventcb(s, session_event, &hint);
+	set_timeouts(c->s);
+	smtp_option_require_all_recipients(c->s, 1);
+	c->hint.host = h;
+	c->hint.first_fd = lowest_free_fd();
+	smtp_set_eventcb(c->s, session_event, c);
 
-	if (!smtp_start_session(s)) {
+	if (!smtp_start_session(c->s)) {
 		smtp_strerror(smtp_errno(), err, sizeof(err));
-		for (i = 0; i < n; i++)
+		for (i = 0; i < c->n; i++)
 			outcome_set(&todo[i]->out, 0, err);
 	} else {
-		for (i = 0; i < n; i++)
-			todo[i]->out.ok = message_outcome(m[i], r[i],
-					todo[i]->nrcpt < MAP_MAX_RCPT ? todo[i]->nrcpt
-					: MAP_MAX_RCPT, &todo[i]->out);
+		session_outcomes(c);
 	}
-	smtp_destroy_session(s);
+	smtp_destroy_session(c->s);
+	c->s = NULL;
+	return c->n;
 }
 
-void smtp_send_batch(const mm4_host *hosts, int nhosts, smtp_mail **mails,
-		int n)
+/* the mails of todo[0..n) not settled (no success, no 5xx) move to the
+ * front; how many */
+static int unsettled(smtp_mail **todo, int n, int *lost)
+{
+	int i, left = 0;
+
+	*lost = 0;
+	for (i = 0; i < n; i++) {
+		if (todo[i]->out.ok || todo[i]->out.code >= 500)
+			continue;
+		if (todo[i]->out.code == 0)
+			(*lost)++;
+		LM_NOTICE("MM4 host %s failed: %d %s\n", todo[i]->out.host,
+				todo[i]->out.code, todo[i]->out.text);
+		todo[left++] = todo[i];
+	}
+	return left;
+}
+
+int smtp_send_batch(const mm4_host *hosts, int nhosts, smtp_mail **mails,
+		int n, smtp_more_fn more, void *more_arg)
 {
 	smtp_mail *todo[SMTP_BATCH_MAX];
-	int h, i, left;
+	int h, i, left, total, lost;
 
 	if (n > SMTP_BATCH_MAX)
 		n = SMTP_BATCH_MAX;
 	for (i = 0; i < n; i++) {
-		memset(&mails[i]->out, 0, sizeof(mails[i]->out));
-		outcome_set(&mails[i]->out, 0, "no MM4 host");
+		mail_reset(mails[i], "");
 		todo[i] = mails[i];
 	}
-	left = n;
-	for (h = 0; h < nhosts && left > 0; h++) {
-		send_session(&hosts[h], todo, left);
-		/* a permanent refusal is the answer; the next MX gets the rest */
-		for (i = 0, n = left, left = 0; i < n; i++) {
-			if (todo[i]->out.ok || todo[i]->out.code >= 500)
-				continue;
-			LM_NOTICE("MM4 host %s failed: %d %s\n", todo[i]->out.host,
-					todo[i]->out.code, todo[i]->out.text);
-			todo[left++] = todo[i];
-		}
+	left = total = n;
+	if (nhosts > 0 && more) {
+		/* the first session may grow: the caller's list too */
+		total = send_session(&hosts[0], todo, n, more, more_arg);
+		for (i = n; i < total; i++)
+			mails[i] = todo[i];
+		left = unsettled(todo, total, &lost);
+		/* a connection that waited for more mails and was lost (the
+		 * host's idle limit) is not the host's refusal: once more */
+		if (left > 0 && lost > 0 && total > n)
+			left = unsettled(todo, send_session(&hosts[0], todo, left,
+					NULL, NULL), &lost);
+		h = 1;
+	} else {
+		h = 0;
 	}
+	for (; h < nhosts && left > 0; h++)
+		left = unsettled(todo, send_session(&hosts[h], todo, left, NULL,
+				NULL), &lost);
+	return total;
 }

@@ -69,6 +69,8 @@ typedef struct mail_job {
 static int queue_fd[2] = { -1, -1 };
 /* MM4 workers busy with a batch (shm): sizes the next worker's share */
 static int *busy_workers = NULL;
+/* of those, waiting for one more job for an open SMTP session (shm) */
+static int *waiting_sessions = NULL;
 
 static int queue_write(void *j)
 {
@@ -89,12 +91,13 @@ int workers_init(void)
 {
 	int fl, i;
 
-	busy_workers = shm_malloc(sizeof(*busy_workers));
+	busy_workers = shm_malloc(2 * sizeof(*busy_workers));
 	if (!busy_workers) {
 		SHM_MEM_ERROR;
 		return -1;
 	}
-	*busy_workers = 0;
+	busy_workers[0] = busy_workers[1] = 0;
+	waiting_sessions = &busy_workers[1];
 	if (pipe(queue_fd) < 0) {
 		LM_ERR("pipe: %s\n", strerror(errno));
 		return -1;
@@ -120,7 +123,7 @@ void workers_destroy(void)
 	queue_fd[0] = queue_fd[1] = -1;
 	if (busy_workers)
 		shm_free(busy_workers);
-	busy_workers = NULL;
+	busy_workers = waiting_sessions = NULL;
 }
 
 static void job_fields(const cpm_request *rq, cm_str *f)
@@ -261,7 +264,8 @@ typedef struct out_mail {
 	int pooled;              /* buf comes from mail_pool[] */
 	char req_tid[PENDING_TID_MAX + 16];
 	const char *rcpts[MAP_MAX_RCPT];
-	int sent;
+	int sent;                /* in an SMTP session already */
+	int done;                /* completed while its session went on */
 } out_mail;
 
 typedef struct batch {
@@ -588,10 +592,131 @@ static int same_hosts(const out_mail *a, const out_mail *b)
 	return 1;
 }
 
-/* send the batch's mails, one session per set of hosts */
-static void batch_send(batch *b)
+static void batch_prepare(batch *b, void *job)
+{
+	if (*(int *)job == JOB_MAIL) {
+		prepare_mail(b, job);
+	} else {
+		memset(&b->fwd[b->nfwd], 0, sizeof(b->fwd[b->nfwd]));
+		prepare_forward(b, &b->fwd[b->nfwd++], job);
+	}
+}
+
+static void complete_one(out_mail *o)
+{
+	if (o->fwd)
+		complete_forward_req(o);
+	else
+		complete_mail(o);
+	o->done = 1;
+}
+
+/* one more job from the queue, waiting until 'until' (ms); NULL if none */
+static void *queue_take_one(long long until)
+{
+	struct pollfd pfd;
+	void *job;
+	ssize_t r;
+	long long left;
+
+	pfd.fd = queue_fd[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		r = read(queue_fd[0], &job, sizeof(job));
+		if (r == sizeof(job))
+			return job;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return NULL;
+		left = until - pending_now_ms();
+		if (left <= 0)
+			return NULL;
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+			return NULL;
+	}
+}
+
+/* the SMTP session a worker has open, growing while jobs come for its
+ * hosts (smtp_more_fn) */
+typedef struct session_feed {
+	batch *b;
+	const out_mail *first;   /* its hosts */
+	int nmails;              /* mails in the session so far */
+	void **jobs;             /* the worker's jobs of this batch */
+	int *njobs;
+} session_feed;
+
+static int batch_has_room(const batch *b, int njobs)
+{
+	return njobs < SMTP_BATCH_MAX && b->nfwd < SMTP_BATCH_MAX
+			&& b->nmailjob < SMTP_BATCH_MAX
+			&& b->nmail + MAP_MAX_RCPT <= b->cap;
+}
+
+/* The session's mails went through: complete them now (their correlation
+ * rows in one transaction), then hand over the batch's or the queue's next
+ * mails for the same hosts, waiting up to smtp_session_idle ms for a job.
+ * A job bound elsewhere ends the session: its mails go in the next one. */
+static int session_more(void *arg, smtp_mail **more, int max)
+{
+	session_feed *f = arg;
+	batch *b = f->b;
+	long long until;
+	void *job;
+	int i, n = 0, other = 0;
+
+	if (max > cpm_cfg.mm4_batch - f->nmails)
+		max = cpm_cfg.mm4_batch - f->nmails;
+	if (max <= 0)
+		return 0;
+	store_batch_begin();
+	for (i = 0; i < b->nmail; i++)
+		if (b->mail[i].sent && !b->mail[i].done && b->mail[i].m.out.ok)
+			complete_one(&b->mail[i]);
+	store_batch_end();
+	until = pending_now_ms() + cpm_cfg.smtp_session_idle;
+	i = 0;
+	for (;;) {
+		for (; i < b->nmail && n < max; i++) {
+			if (b->mail[i].sent)
+				continue;
+			if (!same_hosts(f->first, &b->mail[i])) {
+				other = 1;
+				continue;
+			}
+			b->mail[i].sent = 1;
+			more[n++] = &b->mail[i].m;
+		}
+		if (n >= max || other || !batch_has_room(b, *f->njobs))
+			break;
+		/* what is queued joins at once; an empty queue is waited for
+		 * only while the session has nothing to carry on with */
+		if (n > 0) {
+			job = queue_take_one(0);
+		} else {
+			__atomic_add_fetch(waiting_sessions, 1, __ATOMIC_SEQ_CST);
+			job = queue_take_one(until);
+			__atomic_sub_fetch(waiting_sessions, 1, __ATOMIC_SEQ_CST);
+		}
+		if (!job)
+			break;
+		f->jobs[(*f->njobs)++] = job;
+		batch_prepare(b, job);
+	}
+	f->nmails += n;
+	if (n > 0)
+		LM_DBG("SMTP session to %s goes on with %d more mail(s)\n",
+				f->first->domain, n);
+	return n;
+}
+
+/* send the batch's mails, one session per set of hosts; the first session
+ * may take more jobs from the queue (session_more) */
+static void batch_send(batch *b, void **jobs, int *njobs)
 {
 	smtp_mail *group[SMTP_BATCH_MAX];
+	session_feed feed;
 	int i, k, n;
 
 	for (i = 0; i < b->nmail; i++) {
@@ -605,11 +730,17 @@ static void batch_send(batch *b)
 		}
 		LM_DBG("one SMTP session to %s for %d mail(s)\n", b->mail[i].domain,
 				n);
-		smtp_send_batch(b->mail[i].hosts, b->mail[i].nhosts, group, n);
+		feed.b = b;
+		feed.first = &b->mail[i];
+		feed.nmails = n;
+		feed.jobs = jobs;
+		feed.njobs = njobs;
+		smtp_send_batch(b->mail[i].hosts, b->mail[i].nhosts, group, n,
+				cpm_cfg.mm4_batch > 1 ? session_more : NULL, &feed);
 	}
 }
 
-static void batch_run(void **jobs, int n)
+static void batch_run(void **jobs, int *njobs)
 {
 	/* per process, not allocated per batch: a forward job writes at
 	 * most one REQ per recipient; only the entries used are touched */
@@ -622,23 +753,14 @@ static void batch_run(void **jobs, int n)
 	b.mail = mails;
 	b.cap = SMTP_BATCH_MAX * MAP_MAX_RCPT;
 	b.fwd = fwds;
-	for (i = 0; i < n; i++) {
-		if (*(int *)jobs[i] == JOB_MAIL) {
-			prepare_mail(&b, jobs[i]);
-		} else {
-			memset(&b.fwd[b.nfwd], 0, sizeof(b.fwd[b.nfwd]));
-			prepare_forward(&b, &b.fwd[b.nfwd++], jobs[i]);
-		}
-	}
-	batch_send(&b);
+	for (i = 0; i < *njobs; i++)
+		batch_prepare(&b, jobs[i]);
+	batch_send(&b, jobs, njobs);
 	if (b.nmail > 1)
 		store_batch_begin();
-	for (i = 0; i < b.nmail; i++) {
-		if (b.mail[i].fwd)
-			complete_forward_req(&b.mail[i]);
-		else
-			complete_mail(&b.mail[i]);
-	}
+	for (i = 0; i < b.nmail; i++)
+		if (!b.mail[i].done)
+			complete_one(&b.mail[i]);
 	store_batch_end();
 	for (i = 0; i < b.nfwd; i++)
 		if (b.fwd[i].sending)
@@ -690,6 +812,7 @@ static void batch_wait(int last_batch)
 static int queue_take(void **jobs, int rank)
 {
 	static int last_batch = 0;
+	struct timespec yield = { 0, 1000000 };
 	struct pollfd pfd;
 	ssize_t r;
 	int queued, share, idle;
@@ -703,6 +826,10 @@ static int queue_take(void **jobs, int rank)
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 				LM_ERR("MM4 worker %d: poll: %s\n", rank, strerror(errno));
+			/* a worker whose SMTP session waits for a job wakes too:
+			 * leave it a moment to take it on its open connection */
+			if (__atomic_load_n(waiting_sessions, __ATOMIC_SEQ_CST) > 0)
+				nanosleep(&yield, NULL);
 			continue;
 		}
 		if (r < 0 && errno == EINTR)
@@ -745,7 +872,7 @@ void workers_loop(int rank)
 	for (;;) {
 		n = queue_take(jobs, rank);
 		cfg_update();
-		batch_run(jobs, n);
+		batch_run(jobs, &n);
 		for (i = 0; i < n; i++)
 			shm_free(jobs[i]);
 		__atomic_sub_fetch(busy_workers, 1, __ATOMIC_SEQ_CST);

@@ -29,6 +29,9 @@ Server mode (default)
         {"smtp": "data", "code": 554}     reject at the end of DATA
         {"data_delay": 1.5}               a slow MMSC: wait 1.5 s before
                                           answering the end of DATA
+        {"close_after": true}             close the connection right after
+                                          the 250 to the end of DATA (an MMSC
+                                          with a short idle limit)
         {"smtp": "mail", "code": 421}     reject MAIL FROM; for this stage the
                                           key is the *originator's* number
                                           (MAIL FROM), since no recipient is
@@ -686,6 +689,10 @@ class PeerHandler:
         rec["smtp_reply"] = "250 OK"
         if beh.get("data_delay"):
             await asyncio.sleep(float(beh["data_delay"]))
+        if beh.get("close_after") and server.transport is not None:
+            rec["closed_after"] = True
+            # after the 250 is written: close() flushes it first
+            asyncio.get_running_loop().call_soon(server.transport.close)
         self.log.write(rec)
         if plan:
             t = asyncio.get_running_loop().create_task(self._send_res(seq, plan))

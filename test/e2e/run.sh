@@ -252,6 +252,8 @@ beh["+4710000046"] = {"status": "Ok", "delay": 1.5}
 beh["+4710000047"] = {"no_res": True}
 # batching: a slow MMSC holds the workers (end of DATA answered after 1.5 s)
 beh["+4710000048"] = {"status": "Ok", "data_delay": 1.5}
+# sessions that go on: an MMSC that closes every connection after a mail
+beh["+4710000049"] = {"status": "Ok", "close_after": True}
 json.dump(beh, open(sys.argv[1], "w"), indent=1, sort_keys=True)
 EOF
 }
@@ -312,6 +314,7 @@ start_kamailio() {
 			CPM_MMS_MM4_IDLE_TIMEOUT=${KAM_IDLE:-60} \
 			CPM_MMS_MM4_SESSION_TIMEOUT=${KAM_SESSION:-600} \
 			CPM_MMS_MM4_PEER_CONNECTIONS=${KAM_PEER_CONNS:-32} \
+			CPM_MMS_SMTP_SESSION_IDLE=${KAM_SMTP_SESSION_IDLE:-100} \
 			CPM_MMS_CPM_ROUTE="${KAM_CPM_ROUTE:-$CPM_ROUTE}" \
 			CPM_MMS_DB_URL="${KAM_DB_URL:-sqlite:///$DB}" \
 			CPM_MMS_CTL="$CTL" \
@@ -1655,6 +1658,84 @@ EOF
 	fi
 }
 
+# session_ports MARK NUMBER: "mails sessions most" of the peer's mails to
+# NUMBER since MARK, a session being one client port
+session_ports() {
+	"$PY" - "$PEER_LOG" "$1" "$2" <<'EOF'
+import json, sys
+ports = {}
+for i, l in enumerate(open(sys.argv[1], encoding="utf-8")):
+    if i < int(sys.argv[2]):
+        continue
+    r = json.loads(l)
+    if r.get("event") != "mail" or not r.get("remote"):
+        continue
+    if not any(sys.argv[3] in t for t in r.get("rcpt_tos", [])):
+        continue
+    p = r["remote"][1]
+    ports[p] = ports.get(p, 0) + 1
+print("%d %d %d" % (sum(ports.values()), len(ports), max(ports.values()) if ports else 0))
+EOF
+}
+
+# session_sipp ID NUMBER COUNT RATE EXPECT PORT: COUNT MESSAGEs to NUMBER,
+# RATE per second, each answered EXPECT; 0 if sipp saw every answer right
+session_sipp() {
+	local id=$1 num=$2 cnt=$3 rate=$4 expect=$5 port=$6
+	"$PY" "$HELPER" fill "$TEMPLATE" "$RUN/scen/$id.xml" "EXPECT=$expect" \
+		"RURI_USER=$num" >"$RUN/scen/$id.fill" 2>&1 || return 1
+	timeout 60 sipp -sf "$RUN/scen/$id.xml" -i $SIP_IP -p "$port" \
+		-recv_timeout 15000 -timeout 40s -timeout_error -nostdin \
+		-trace_err -error_file "$RUN/sipp/$id.err" -m "$cnt" -l "$cnt" \
+		-r "$rate" $SIP_IP:$SIP_PORT >"$RUN/sipp/$id.out" 2>&1
+}
+
+# Sessions that go on: MESSAGEs 50 ms apart come one at a time (nothing
+# queued when a worker takes one), yet an SMTP session that sent its mail
+# waits smtp_session_idle (100 ms) for the next and carries it on the same
+# connection; and when the MMSC closed that connection meanwhile, the mail
+# goes out on a new one instead of failing.
+session_cases() {
+	local name="[$MODE] sessions: MESSAGEs 50 ms apart share SMTP sessions (smtp_session_idle)"
+	local mark got id lm mails sessions most
+	if want_case "$name"; then
+		new_case_id "$name"
+		id=$CASE_ID
+		mark=$(peer_mark)
+		if ! session_sipp "$id" +4712345678 12 20 200 5091; then
+			notok "$name" "sipp failed, see out/$MODE/sipp/$id.*"
+		else
+			got=$(session_ports "$mark" +4712345678)
+			read -r mails sessions most <<<"$got"
+			if [ "$mails" -ne 12 ] || [ "$sessions" -gt 6 ]; then
+				notok "$name" "12 MESSAGEs: $mails mails in $sessions SMTP sessions (at most 6 wanted)"
+			else
+				ok "$name (12 mails in $sessions sessions, most in one: $most)"
+			fi
+		fi
+	fi
+	name="[$MODE] sessions: an MMSC that closes the waiting session -> the next mail on a new connection, 200"
+	if want_case "$name"; then
+		new_case_id "$name"
+		id=$CASE_ID
+		mark=$(peer_mark)
+		lm=$(kam_log_mark)
+		if ! session_sipp "$id" +4710000049 6 20 200 5092; then
+			notok "$name" "sipp failed (a MESSAGE not answered 200), see out/$MODE/sipp/$id.*"
+		else
+			got=$(session_ports "$mark" +4710000049)
+			read -r mails sessions most <<<"$got"
+			if [ "$mails" -ne 6 ] || [ "$most" -ne 1 ]; then
+				notok "$name" "6 MESSAGEs: $mails mails in $sessions sessions, most in one $most (want 6, 1)"
+			elif ! kam_log_since "$lm" | grep -q "failed: 0 "; then
+				notok "$name" "all answered 200, but no lost waiting connection was logged (the case did not test it)"
+			else
+				ok "$name (6 mails, one per connection)"
+			fi
+		fi
+	fi
+}
+
 # ---------------------------------------------------------------------------
 # 8b. issue 6 fault matrix: the SIP client gives up, Kamailio restarted with
 #     work pending, the CPM side unreachable over TCP
@@ -2067,6 +2148,7 @@ run_mode() {   # run_mode NAME ENUM_SERVER
 	client_gone_cases
 	load_case
 	batch_case
+	session_cases
 	if [ "$MODE" = ldns ]; then
 		fault_cases
 		restart_cpm_case
