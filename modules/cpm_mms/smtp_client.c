@@ -123,7 +123,7 @@ static void set_nodelay(conn_hint *hint)
 			hint->host->port);
 }
 
-static void session_more(session_ctx *c, smtp_message_t sent);
+static void session_grow(session_ctx *c, smtp_message_t sent);
 
 static void session_event(smtp_session_t s, int event_no, void *arg, ...)
 {
@@ -137,7 +137,7 @@ static void session_event(smtp_session_t s, int event_no, void *arg, ...)
 		va_start(ap, arg);
 		msg = va_arg(ap, smtp_message_t);
 		va_end(ap);
-		session_more(c, msg);
+		session_grow(c, msg);
 	}
 }
 
@@ -258,7 +258,7 @@ static void mail_reset(smtp_mail *mail, const char *hostport)
  * calls next_message() after SMTP_EV_MESSAGESENT), so the connection
  * carries on instead of QUIT + a new handshake. A failed or refused mail
  * ends the growth: what is left is the next session's. */
-static void session_more(session_ctx *c, smtp_message_t sent)
+static void session_grow(session_ctx *c, smtp_message_t sent)
 {
 	const smtp_status_t *st = smtp_message_transfer_status(sent);
 	int i, added, first;
