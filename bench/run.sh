@@ -32,7 +32,7 @@
 #   BENCH_RATES      "100 200 400 800 1600 3200 6400 12800"
 #   BENCH_STEP_S     10      seconds per step
 #   BENCH_P99_MS     50
-#   BENCH_REFINE     2       bisecting steps between last pass and first fail
+#   BENCH_REFINE     3       bisecting steps between last pass and first fail
 #   BENCH_CAP_N      20000   MESSAGEs held in the capacity test
 #   BENCH_CAP_RATE   1000    their rate (all must arrive within res_timeout)
 #   BENCH_CAP_RES_TIMEOUT 25
@@ -66,7 +66,7 @@ SCENARIOS=${BENCH_SCENARIOS:-reply relay iwf_cpm2mms iwf_mms2cpm capacity}
 RATES=${BENCH_RATES:-100 200 400 800 1600 3200 6400 12800}
 STEP_S=${BENCH_STEP_S:-10}
 P99_MS=${BENCH_P99_MS:-50}
-REFINE=${BENCH_REFINE:-2}
+REFINE=${BENCH_REFINE:-3}
 CAP_N=${BENCH_CAP_N:-20000}
 CAP_RATE=${BENCH_CAP_RATE:-1000}
 CAP_RES_TIMEOUT=${BENCH_CAP_RES_TIMEOUT:-25}
@@ -635,7 +635,7 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.tx
 cmdline="$BENCH_CMD"
 for v in BENCH_SCENARIOS BENCH_RATES BENCH_STEP_S BENCH_P99_MS BENCH_CAP_N \
 		BENCH_CAP_RATE BENCH_CAP_RES_TIMEOUT BENCH_DB BENCH_REFINE BENCH_RETRIES BENCH_STEAL_RETRY BENCH_SHM_MB \
-		BENCH_KAM_ARGS BENCH_MM4_WORKERS CPM_MMS_MM4_BATCH_WAIT CPM_MMS_SMTP_SESSION_IDLE BENCH_DEBUG BENCH_PERF \
+		BENCH_KAM_ARGS BENCH_MM4_WORKERS CPM_MMS_MM4_BATCH CPM_MMS_MM4_BATCH_WAIT CPM_MMS_SMTP_SESSION_IDLE BENCH_DEBUG BENCH_PERF \
 		BENCH_PERF_ARGS BENCH_PEER_DELAY_MS BENCH_BUDGET_S; do
 	[ -n "${!v:-}" ] && cmdline="$v=\"${!v}\" $cmdline"
 done

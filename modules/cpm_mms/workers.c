@@ -592,6 +592,8 @@ static int same_hosts(const out_mail *a, const out_mail *b)
 	return 1;
 }
 
+static void batch_wait(int last_batch);
+
 static void batch_prepare(batch *b, void *job)
 {
 	if (*(int *)job == JOB_MAIL) {
@@ -643,6 +645,7 @@ typedef struct session_feed {
 	batch *b;
 	const out_mail *first;   /* its hosts */
 	int nmails;              /* mails in the session so far */
+	int last_growth;         /* mails the last session_more() added */
 	void **jobs;             /* the worker's jobs of this batch */
 	int *njobs;
 } session_feed;
@@ -698,6 +701,10 @@ static int session_more(void *arg, smtp_mail **more, int max)
 			__atomic_add_fetch(waiting_sessions, 1, __ATOMIC_SEQ_CST);
 			job = queue_take_one(until);
 			__atomic_sub_fetch(waiting_sessions, 1, __ATOMIC_SEQ_CST);
+			/* jobs coming faster than one per round trip: let the
+			 * next ones gather as before a session (mm4_batch_wait) */
+			if (job)
+				batch_wait(f->last_growth);
 		}
 		if (!job)
 			break;
@@ -705,6 +712,7 @@ static int session_more(void *arg, smtp_mail **more, int max)
 		batch_prepare(b, job);
 	}
 	f->nmails += n;
+	f->last_growth = n;
 	if (n > 0)
 		LM_DBG("SMTP session to %s goes on with %d more mail(s)\n",
 				f->first->domain, n);
@@ -733,6 +741,7 @@ static void batch_send(batch *b, void **jobs, int *njobs)
 		feed.b = b;
 		feed.first = &b->mail[i];
 		feed.nmails = n;
+		feed.last_growth = n;
 		feed.jobs = jobs;
 		feed.njobs = njobs;
 		smtp_send_batch(b->mail[i].hosts, b->mail[i].nhosts, group, n,
