@@ -432,8 +432,9 @@ def cmd_report(a):
           a.rates, a.step_s, a.p99_max, int(100 * RATE_TOLERANCE),
           "No failed step was run again." if a.steal_retry == "never" else
           "A failed step that ran while the hypervisor took at least %s %% "
-          "of a core (steal) is run once more and the better attempt counts, "
-          "for every scenario alike." % a.steal_retry))
+          "of a core (steal) is run again, up to %s times, each once a 3 s "
+          "window shows less steal (waiting 90 s at most), and the best "
+          "attempt counts, for every scenario alike." % (a.steal_retry, a.retries)))
     w("")
     w("| scenario | max rate with 0 failures (msg/s) | p50 (ms) | p99 (ms) | "
       "kamailio CPU % | kamailio CPU ms/msg | ratio to stateful relay (rate) | "
@@ -521,7 +522,7 @@ def cmd_report(a):
     for s in steps:
         peer = s.get("cpu_peer", s.get("cpu_uas"))
         w("| %s | %s | %.0f | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            s["scenario"], "%d%s" % (s["rate"], " (again)" if s.get("attempt", 1) > 1 else ""), s["achieved_rate"], s["ok"], s["failed"],
+            s["scenario"], "%d%s" % (s["rate"], " (attempt %d)" % s["attempt"] if s.get("attempt", 1) > 1 else ""), s["achieved_rate"], s["ok"], s["failed"],
             fmt_ms(s.get("p50_ms"), s["tool"]), fmt_ms(s.get("p99_ms"), s["tool"]),
             fmt_ms(s.get("max_ms"), s["tool"]), fmt(s.get("cpu_kamailio")),
             "-" if s.get("kam_cpu_ms_per_msg") is None
@@ -649,6 +650,7 @@ def main():
     c.add_argument("--notes")
     c.add_argument("--incidents")
     c.add_argument("--steal-retry", default="10")
+    c.add_argument("--retries", default="2")
     c.set_defaults(fn=cmd_report)
     a = p.parse_args()
     sys.exit(a.fn(a) or 0)

@@ -21,7 +21,7 @@
 # machine (this VM's hypervisor steal varies from minute to minute). A
 # scenario stops at its first step with a failure, p99 > BENCH_P99_MS or the
 # offered rate not reached; a failed step that ran under BENCH_STEAL_RETRY or
-# more steal is run once more. BENCH_REFINE rounds of bisecting steps between
+# more steal is run again (BENCH_RETRIES) once the steal has calmed down. BENCH_REFINE rounds of bisecting steps between
 # each scenario's last pass and first failure refine it.
 # Writes bench/results.md (override: BENCH_RESULTS); logs in build/bench/.
 #
@@ -42,10 +42,12 @@
 #   BENCH_PERF       0       1: perf record the Kamailio processes during
 #                            every step (build/bench/<scenario>/r<rate>/
 #                            perf-by-process.txt, perf-flat.txt)
-#   BENCH_BUDGET_S   1500    no new step or scenario starts after this
-#   BENCH_RETRIES    1       0: a failed step is never run again
+#   BENCH_BUDGET_S   1800    no new step or scenario starts after this
+#   BENCH_RETRIES    2       times a failed step may be run again (0: never)
 #   BENCH_STEAL_RETRY 10     a failed step that ran under at least this much
-#                            hypervisor steal (% of a core) is run once more
+#                            hypervisor steal (% of a core) is run again, once
+#                            3 s pass with less (waiting BENCH_QUIET_MAX_S, 90,
+#                            at most)
 #   BENCH_KAM_ARGS   ""      extra kamailio arguments (e.g. "-x tlsf")
 #   BENCH_PEER_DELAY_MS 0    iwf_cpm2mms: the MMSC holds each RES this long
 #                            (pending load = rate x delay)
@@ -72,8 +74,9 @@ CAP_RATE=${BENCH_CAP_RATE:-1000}
 CAP_RES_TIMEOUT=${BENCH_CAP_RES_TIMEOUT:-25}
 DB=${BENCH_DB:-sqlite}
 SHM_MB=${BENCH_SHM_MB:-2048}
-BUDGET_S=${BENCH_BUDGET_S:-1500}
-RETRIES=${BENCH_RETRIES:-1}
+BUDGET_S=${BENCH_BUDGET_S:-1800}
+RETRIES=${BENCH_RETRIES:-2}
+QUIET_MAX_S=${BENCH_QUIET_MAX_S:-90}
 STEAL_RETRY=${BENCH_STEAL_RETRY:-10}
 KAM_ARGS=${BENCH_KAM_ARGS:-}
 RESULTS=${BENCH_RESULTS:-$HERE/results.md}
@@ -397,19 +400,50 @@ lines = open(sys.argv[1]).read().splitlines()
 print(int(json.loads(lines[-1]).get("cpu_steal", 0)) if lines else 0)' "$STEPS"
 }
 
+# steal (% of a core) over the next 3 s
+steal_now() {
+	$PY -c 'import os, time
+def snap():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v[:8]), v[7]
+t0, s0 = snap()
+time.sleep(3)
+t1, s1 = snap()
+print(int(100.0 * (s1 - s0) / max(t1 - t0, 1) * os.cpu_count()))'
+}
+
+# wait (at most QUIET_MAX_S) for a 3 s window with less than STEAL_RETRY steal
+wait_quiet() {
+	local t0 s
+	t0=$(date +%s)
+	while :; do
+		s=$(steal_now)
+		[ "${s:-0}" -lt "$STEAL_RETRY" ] && return 0
+		[ $(( $(date +%s) - t0 )) -ge "$QUIET_MAX_S" ] && break
+	done
+	log "steal still $s % after $QUIET_MAX_S s"
+	return 0
+}
+
 # step SCEN RATE: a failed step that ran while the hypervisor took at least
-# STEAL_RETRY % of a core is run once more; the better attempt counts
+# STEAL_RETRY % of a core is run again (up to RETRIES times) once the steal
+# has calmed down (wait_quiet); the best attempt counts
 step() {
-	local rc steal
+	local rc steal attempt=1
 	run_step "$1" "$2" 1
 	rc=$?
-	[ "$rc" = 1 ] || return $rc
-	[ "$RETRIES" -gt 0 ] || return 1
-	steal=$(last_steal)
-	[ "${steal:-0}" -ge "$STEAL_RETRY" ] || return 1
-	over_budget && return 1
-	log "$1 $2/s failed under $steal % steal: once more"
-	run_step "$1" "$2" 2
+	while [ "$rc" = 1 ] && [ "$attempt" -le "$RETRIES" ]; do
+		steal=$(last_steal)
+		[ "${steal:-0}" -ge "$STEAL_RETRY" ] || break
+		over_budget && break
+		log "$1 $2/s failed under $steal % steal: again when it is below $STEAL_RETRY %"
+		wait_quiet
+		attempt=$((attempt + 1))
+		run_step "$1" "$2" "$attempt"
+		rc=$?
+	done
+	return $rc
 }
 
 # ladder SCEN...: at each rate every scenario still passing runs one step,
@@ -634,7 +668,7 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.tx
 
 cmdline="$BENCH_CMD"
 for v in BENCH_SCENARIOS BENCH_RATES BENCH_STEP_S BENCH_P99_MS BENCH_CAP_N \
-		BENCH_CAP_RATE BENCH_CAP_RES_TIMEOUT BENCH_DB BENCH_REFINE BENCH_RETRIES BENCH_STEAL_RETRY BENCH_SHM_MB \
+		BENCH_CAP_RATE BENCH_CAP_RES_TIMEOUT BENCH_DB BENCH_REFINE BENCH_RETRIES BENCH_STEAL_RETRY BENCH_QUIET_MAX_S BENCH_SHM_MB \
 		BENCH_KAM_ARGS BENCH_MM4_WORKERS CPM_MMS_MM4_BATCH CPM_MMS_MM4_BATCH_WAIT CPM_MMS_SMTP_SESSION_IDLE BENCH_DEBUG BENCH_PERF \
 		BENCH_PERF_ARGS BENCH_PEER_DELAY_MS BENCH_BUDGET_S; do
 	[ -n "${!v:-}" ] && cmdline="$v=\"${!v}\" $cmdline"
@@ -642,5 +676,5 @@ done
 $PY "$LIB" report --jsonl "$STEPS" --capdir "$OUT" --machine "$OUT/machine.txt" \
 	--cmd "$cmdline" --out "$RESULTS" --rates "$(echo $RATES | tr ' ' ',')" \
 	--step-s "$STEP_S" --p99-max "$P99_MS" --incidents "$OUT/incidents.txt" \
-	--notes "$OUT/config.md" --steal-retry "$([ "$RETRIES" -gt 0 ] && echo "$STEAL_RETRY" || echo never)"
+	--notes "$OUT/config.md" --steal-retry "$([ "$RETRIES" -gt 0 ] && echo "$STEAL_RETRY" || echo never)" --retries "$RETRIES"
 log "done in $(elapsed) s: $RESULTS"
