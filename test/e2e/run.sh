@@ -1602,7 +1602,7 @@ batch_case() {
 	want_case "$name" || return 0
 	kam_alive || { notok "$name" "kamailio is not running"; return; }
 	new_case_id "$name"
-	local id=$CASE_ID workers mark spec n=0 pids=() rc fails="" sessions
+	local id=$CASE_ID workers mark spec n=0 pids=() rc fails="" sessions bmails bmost
 	workers=$(kamcmd -s "$CTL" cpm_mms.config | sed -n 's/^[[:space:]]*mm4_workers: //p')
 	[ -n "$workers" ] || { notok "$name" "cpm_mms.config has no mm4_workers"; return; }
 	mark=$(peer_mark)
@@ -1632,23 +1632,9 @@ batch_case() {
 		rc=$?
 		[ "$rc" -eq 0 ] || fails+=" ${spec#*:*:} (sipp rc $rc, see out/$MODE/sipp/$id-$(cut -d: -f2 <<<"$spec").*)"
 	done
-	# SMTP sessions of the burst's mails at the peer: one client port each
-	sessions=$("$PY" - "$PEER_LOG" "$mark" <<'EOF'
-import json, sys
-ports = {}
-for i, l in enumerate(open(sys.argv[1], encoding="utf-8")):
-    if i < int(sys.argv[2]):
-        continue
-    r = json.loads(l)
-    if r.get("event") != "mail" or not r.get("remote"):
-        continue
-    if any("+4710000048" in t for t in r.get("rcpt_tos", [])):
-        continue
-    p = r["remote"][1]
-    ports[p] = ports.get(p, 0) + 1
-print("%d %d" % (sum(ports.values()), max(ports.values()) if ports else 0))
-EOF
-)
+	# SMTP sessions of the burst's mails at the peer: "mails most-in-one"
+	read -r bmails _ bmost <<<"$(session_ports "$mark" '!+4710000048')"
+	sessions="$bmails $bmost"
 	if [ -n "$fails" ]; then
 		notok "$name" "wrong answers:$fails"
 	elif [ "${sessions#* }" -lt 2 ]; then
@@ -1659,7 +1645,7 @@ EOF
 }
 
 # session_ports MARK NUMBER: "mails sessions most" of the peer's mails to
-# NUMBER since MARK, a session being one client port
+# NUMBER (!NUMBER: to any other) since MARK, a session being one client port
 session_ports() {
 	"$PY" - "$PEER_LOG" "$1" "$2" <<'EOF'
 import json, sys
@@ -1670,7 +1656,9 @@ for i, l in enumerate(open(sys.argv[1], encoding="utf-8")):
     r = json.loads(l)
     if r.get("event") != "mail" or not r.get("remote"):
         continue
-    if not any(sys.argv[3] in t for t in r.get("rcpt_tos", [])):
+    want = sys.argv[3]
+    hit = any(want.lstrip("!") in t for t in r.get("rcpt_tos", []))
+    if hit == want.startswith("!"):
         continue
     p = r["remote"][1]
     ports[p] = ports.get(p, 0) + 1
@@ -1695,43 +1683,41 @@ session_sipp() {
 # waits smtp_session_idle (100 ms) for the next and carries it on the same
 # connection; and when the MMSC closed that connection meanwhile, the mail
 # goes out on a new one instead of failing.
+# session_burst NAME NUMBER COUNT PORT: COUNT MESSAGEs to NUMBER, 20 a second,
+# each to be answered 200; sets S_ID, S_MAILS, S_SESSIONS, S_MOST (see
+# session_ports); 1 if sipp saw a wrong or missing answer
+session_burst() {
+	local mark
+	new_case_id "$1"
+	S_ID=$CASE_ID
+	mark=$(peer_mark)
+	session_sipp "$S_ID" "$2" "$3" 20 200 "$4" || return 1
+	read -r S_MAILS S_SESSIONS S_MOST <<<"$(session_ports "$mark" "$2")"
+}
+
 session_cases() {
 	local name="[$MODE] sessions: MESSAGEs 50 ms apart share SMTP sessions (smtp_session_idle)"
-	local mark got id lm mails sessions most
+	local lm
 	if want_case "$name"; then
-		new_case_id "$name"
-		id=$CASE_ID
-		mark=$(peer_mark)
-		if ! session_sipp "$id" +4712345678 12 20 200 5091; then
-			notok "$name" "sipp failed, see out/$MODE/sipp/$id.*"
+		if ! session_burst "$name" +4712345678 12 5091; then
+			notok "$name" "sipp failed, see out/$MODE/sipp/$S_ID.*"
+		elif [ "$S_MAILS" -ne 12 ] || [ "$S_SESSIONS" -gt 6 ]; then
+			notok "$name" "12 MESSAGEs: $S_MAILS mails in $S_SESSIONS SMTP sessions (at most 6 wanted)"
 		else
-			got=$(session_ports "$mark" +4712345678)
-			read -r mails sessions most <<<"$got"
-			if [ "$mails" -ne 12 ] || [ "$sessions" -gt 6 ]; then
-				notok "$name" "12 MESSAGEs: $mails mails in $sessions SMTP sessions (at most 6 wanted)"
-			else
-				ok "$name (12 mails in $sessions sessions, most in one: $most)"
-			fi
+			ok "$name (12 mails in $S_SESSIONS sessions, most in one: $S_MOST)"
 		fi
 	fi
 	name="[$MODE] sessions: an MMSC that closes the waiting session -> the next mail on a new connection, 200"
 	if want_case "$name"; then
-		new_case_id "$name"
-		id=$CASE_ID
-		mark=$(peer_mark)
 		lm=$(kam_log_mark)
-		if ! session_sipp "$id" +4710000049 6 20 200 5092; then
-			notok "$name" "sipp failed (a MESSAGE not answered 200), see out/$MODE/sipp/$id.*"
+		if ! session_burst "$name" +4710000049 6 5092; then
+			notok "$name" "sipp failed (a MESSAGE not answered 200), see out/$MODE/sipp/$S_ID.*"
+		elif [ "$S_MAILS" -ne 6 ] || [ "$S_MOST" -ne 1 ]; then
+			notok "$name" "6 MESSAGEs: $S_MAILS mails in $S_SESSIONS sessions, most in one $S_MOST (want 6, 1)"
+		elif ! kam_log_since "$lm" | grep -q "failed: 0 "; then
+			notok "$name" "all answered 200, but no lost waiting connection was logged (the case did not test it)"
 		else
-			got=$(session_ports "$mark" +4710000049)
-			read -r mails sessions most <<<"$got"
-			if [ "$mails" -ne 6 ] || [ "$most" -ne 1 ]; then
-				notok "$name" "6 MESSAGEs: $mails mails in $sessions sessions, most in one $most (want 6, 1)"
-			elif ! kam_log_since "$lm" | grep -q "failed: 0 "; then
-				notok "$name" "all answered 200, but no lost waiting connection was logged (the case did not test it)"
-			else
-				ok "$name (6 mails, one per connection)"
-			fi
+			ok "$name (6 mails, one per connection)"
 		fi
 	fi
 }
