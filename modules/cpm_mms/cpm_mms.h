@@ -41,7 +41,7 @@ typedef struct cpm_mms_cfg {
 	int mm4_workers;
 	int mm4_batch;          /* mails per SMTP session at most */
 	int mm4_batch_wait;     /* ms a worker waits for more jobs */
-	int smtp_session_idle;   /* ms an SMTP session waits for one more job */
+	int smtp_session_idle;  /* ms an SMTP session waits for one more job */
 	int max_pending;
 	int queue_size;
 	int smtp_timeout;       /* seconds per SMTP step */
