@@ -254,17 +254,6 @@ kam_stop() {
 	KPID=
 }
 
-# wait (bounded) until the module holds no MESSAGE any more
-iwf_idle() {
-	local i n
-	for i in $(seq 1 "${1:-30}"); do
-		n=$(kam_val cpm_mms.stats pending)
-		[ "${n:-0}" = 0 ] && return 0
-		sleep 1
-	done
-	return 1
-}
-
 perf_start() { # DIR SCENARIO
 	PERFPID=
 	[ "${BENCH_PERF:-0}" = 1 ] || return 0

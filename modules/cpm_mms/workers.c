@@ -594,6 +594,28 @@ static int same_hosts(const out_mail *a, const out_mail *b)
 
 static void batch_wait(int last_batch);
 
+/* the batch's mails not in a session yet that go to first's hosts, at most
+ * max, into out[] and marked sent; *other: such a mail for other hosts is
+ * left */
+static int take_mails(batch *b, const out_mail *first, smtp_mail **out,
+		int max, int *other)
+{
+	int i, n = 0;
+
+	*other = 0;
+	for (i = 0; i < b->nmail && n < max; i++) {
+		if (b->mail[i].sent)
+			continue;
+		if (!same_hosts(first, &b->mail[i])) {
+			*other = 1;
+			continue;
+		}
+		b->mail[i].sent = 1;
+		out[n++] = &b->mail[i].m;
+	}
+	return n;
+}
+
 static void batch_prepare(batch *b, void *job)
 {
 	if (*(int *)job == JOB_MAIL) {
@@ -667,7 +689,7 @@ static int session_more(void *arg, smtp_mail **more, int max)
 	batch *b = f->b;
 	long long until;
 	void *job;
-	int i, n = 0, other = 0;
+	int i, n = 0, other;
 
 	if (max > cpm_cfg.mm4_batch - f->nmails)
 		max = cpm_cfg.mm4_batch - f->nmails;
@@ -679,18 +701,8 @@ static int session_more(void *arg, smtp_mail **more, int max)
 			complete_one(&b->mail[i]);
 	store_batch_end();
 	until = pending_now_ms() + cpm_cfg.smtp_session_idle;
-	i = 0;
 	for (;;) {
-		for (; i < b->nmail && n < max; i++) {
-			if (b->mail[i].sent)
-				continue;
-			if (!same_hosts(f->first, &b->mail[i])) {
-				other = 1;
-				continue;
-			}
-			b->mail[i].sent = 1;
-			more[n++] = &b->mail[i].m;
-		}
+		n += take_mails(b, f->first, &more[n], max - n, &other);
 		if (n >= max || other || !batch_has_room(b, *f->njobs))
 			break;
 		/* what is queued joins at once; an empty queue is waited for
@@ -725,17 +737,12 @@ static void batch_send(batch *b, void **jobs, int *njobs)
 {
 	smtp_mail *group[SMTP_BATCH_MAX];
 	session_feed feed;
-	int i, k, n;
+	int i, n, other;
 
 	for (i = 0; i < b->nmail; i++) {
 		if (b->mail[i].sent)
 			continue;
-		for (k = i, n = 0; k < b->nmail && n < cpm_cfg.mm4_batch; k++) {
-			if (b->mail[k].sent || !same_hosts(&b->mail[i], &b->mail[k]))
-				continue;
-			b->mail[k].sent = 1;
-			group[n++] = &b->mail[k].m;
-		}
+		n = take_mails(b, &b->mail[i], group, cpm_cfg.mm4_batch, &other);
 		LM_DBG("one SMTP session to %s for %d mail(s)\n", b->mail[i].domain,
 				n);
 		feed.b = b;
