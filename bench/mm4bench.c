@@ -76,6 +76,7 @@ static struct {
 	int res_wait;
 	int dr;
 	int body_len;
+	int no_chunking;         /* neither offer nor use CHUNKING (BDAT) */
 } opt;
 
 static struct {
@@ -414,8 +415,10 @@ typedef struct cconn {
 	int idx;
 	int state;
 	int pipelining;
+	int chunking;
 	int want_out;
 	int reply_pipelining; /* PIPELINING seen in the reply being read */
+	int reply_chunking;   /* CHUNKING seen in the reply being read */
 	buf in, out;
 	struct {
 		int type;
@@ -521,6 +524,7 @@ static void client_connect(cconn *c)
 	c->fd = fd;
 	c->state = C_CONNECTING;
 	c->pipelining = 0;
+	c->chunking = 0;
 	st.reconnects++;
 	if (connect(fd, (struct sockaddr *)&opt.to_sa, sizeof(opt.to_sa)) < 0
 			&& errno != EINPROGRESS) {
@@ -565,6 +569,22 @@ static void client_pump(cconn *c)
 			}
 		}
 		c->flight[c->nflight++] = m;
+		if (c->pipelining && c->chunking) {
+			/* RFC 3030: the envelope and the whole mail in one write;
+			 * the body is never dot-stuffed here (no line starts with
+			 * a dot), so the DATA text less ".\r\n" is the chunk */
+			char bdat[48];
+			int blen = m->len - 3 - m->o_body;
+
+			buf_add(&c->out, m->text, m->o_data);
+			snprintf(bdat, sizeof(bdat), "BDAT %d LAST\r\n", blen);
+			buf_adds(&c->out, bdat);
+			buf_add(&c->out, m->text + m->o_body, blen);
+			xq_push(c, X_MAIL, m);
+			xq_push(c, X_RCPT, m);
+			xq_push(c, X_EOD, m);
+			continue;
+		}
 		c->await354 = m;
 		if (c->pipelining) {
 			buf_add(&c->out, m->text, m->o_body);
@@ -610,6 +630,7 @@ static void client_reply(cconn *c, int code)
 			return;
 		}
 		c->pipelining = c->reply_pipelining;
+		c->chunking = c->reply_chunking && !opt.no_chunking;
 		c->state = C_READY;
 		break;
 	case X_MAIL:
@@ -687,10 +708,13 @@ static void client_read(cconn *c)
 		}
 		if (ll >= 14 && strncasecmp(line + 4, "PIPELINING", 10) == 0)
 			c->reply_pipelining = 1;
+		if (ll >= 12 && strncasecmp(line + 4, "CHUNKING", 8) == 0)
+			c->reply_chunking = 1;
 		if (ll >= 4 && line[3] == '-')
 			continue;
 		client_reply(c, atoi(line));
 		c->reply_pipelining = 0;
+		c->reply_chunking = 0;
 	}
 	if (c->fd >= 0)
 		buf_consume(&c->in, pos);
@@ -874,6 +898,9 @@ typedef struct sconn {
 	int in_data;
 	int hdr_done;
 	int closing;
+	size_t bdat_left;   /* bytes of the current BDAT chunk still to come */
+	int in_bdat;        /* reading a BDAT chunk */
+	int bdat_last;      /* that chunk is the LAST */
 	buf in, out, msg;
 } sconn;
 
@@ -902,8 +929,10 @@ static void server_command(sconn *c, const char *line, size_t l)
 	if (strcasecmp(verb, "EHLO") == 0) {
 		buf_adds(&c->out, "250-");
 		buf_adds(&c->out, opt.domain);
-		buf_adds(&c->out, "\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
-				"250 SIZE 10485760\r\n");
+		buf_adds(&c->out, "\r\n250-PIPELINING\r\n250-8BITMIME\r\n");
+		if (!opt.no_chunking)
+			buf_adds(&c->out, "250-CHUNKING\r\n");
+		buf_adds(&c->out, "250 SIZE 10485760\r\n");
 	} else if (strcasecmp(verb, "HELO") == 0) {
 		buf_adds(&c->out, "250 ");
 		buf_adds(&c->out, opt.domain);
@@ -918,6 +947,21 @@ static void server_command(sconn *c, const char *line, size_t l)
 		c->in_data = 1;
 		c->hdr_done = 0;
 		c->msg.len = 0;
+	} else if (strcasecmp(verb, "BDAT") == 0 && !opt.no_chunking) {
+		char *end;
+		unsigned long n = l > 5 ? strtoul(line + 5, &end, 10) : 0;
+
+		if (l <= 5 || end == line + 5 || n > 10485760) {
+			buf_adds(&c->out, "501 5.5.4 bad BDAT\r\n");
+			c->closing = 1;
+			return;
+		}
+		while (end < line + l && *end == ' ')
+			end++;
+		c->bdat_last = (size_t)(line + l - end) >= 4
+				&& strncasecmp(end, "LAST", 4) == 0;
+		c->bdat_left = n;
+		c->in_bdat = 1;
 	} else if (strcasecmp(verb, "QUIT") == 0) {
 		buf_adds(&c->out, "221 2.0.0 bye\r\n");
 		c->closing = 1;
@@ -934,6 +978,28 @@ static void server_mail_done(sconn *c)
 	else
 		gen_mail(c->msg.s ? c->msg.s : "", c->msg.len);
 	buf_adds(&c->out, "250 2.0.0 OK queued\r\n");
+}
+
+/* a BDAT chunk has all its bytes: the header block is what comes before
+ * the first empty line */
+static void server_chunk_done(sconn *c)
+{
+	c->in_bdat = 0;
+	if (!c->bdat_last) {
+		buf_adds(&c->out, "250 2.0.0 chunk OK\r\n");
+		return;
+	}
+	if (c->msg.len > 0) {
+		char *e = memmem(c->msg.s, c->msg.len, "\n\r\n", 3);
+		char *e2 = memmem(c->msg.s, c->msg.len, "\n\n", 2);
+
+		if (!e || (e2 && e2 < e))
+			e = e2;
+		if (e)
+			c->msg.len = e + 1 - c->msg.s;
+	}
+	server_mail_done(c);
+	c->msg.len = 0;
 }
 
 static void server_read(sconn *c)
@@ -961,6 +1027,20 @@ static void server_read(sconn *c)
 		char *nl = c->in.len > pos ? memchr(line, '\n', c->in.len - pos) : NULL;
 		size_t ll, l;
 
+		if (c->in_bdat) {
+			size_t take = c->in.len - pos;
+
+			if (take > c->bdat_left)
+				take = c->bdat_left;
+			if (c->msg.len < MAX_HDR_BLOCK)
+				buf_add(&c->msg, line, take);
+			pos += take;
+			c->bdat_left -= take;
+			if (c->bdat_left > 0)
+				break;
+			server_chunk_done(c);
+			continue;
+		}
 		if (!nl)
 			break;
 		ll = nl - line;
@@ -1213,11 +1293,12 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: mm4bench peer --listen IP:PORT --to IP:PORT [--conns N]\n"
 		"                     [--delay-ms D] [--drop-pct P] [--stats FILE]\n"
-		"                     [--domain D]\n"
+		"                     [--domain D] [--no-chunking]\n"
 		"       mm4bench gen  --listen IP:PORT --to IP:PORT --rate R --count N\n"
 		"                     [--conns N] [--res-wait S] [--run-id ID] [--dr]\n"
 		"                     [--domain D] [--iwf-domain D] [--rcpt +E164]\n"
-		"                     [--from +E164] [--body-len N] [--lat-file F]\n");
+		"                     [--from +E164] [--body-len N] [--lat-file F]\n"
+		"                     [--no-chunking]\n");
 	exit(2);
 }
 
@@ -1241,6 +1322,7 @@ static void parse_args(int argc, char **argv)
 		{"dr", no_argument, NULL, 'y'},
 		{"body-len", required_argument, NULL, 'b'},
 		{"lat-file", required_argument, NULL, 'L'},
+		{"no-chunking", no_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0}
 	};
 	int o;
@@ -1289,6 +1371,7 @@ static void parse_args(int argc, char **argv)
 		case 'y': opt.dr = 1; break;
 		case 'b': opt.body_len = atoi(optarg); break;
 		case 'L': opt.lat_file = optarg; break;
+		case 'K': opt.no_chunking = 1; break;
 		default: usage();
 		}
 	}

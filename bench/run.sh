@@ -49,6 +49,8 @@
 #                            3 s pass with less (waiting BENCH_QUIET_MAX_S, 90,
 #                            at most)
 #   BENCH_KAM_ARGS   ""      extra kamailio arguments (e.g. "-x tlsf")
+#   BENCH_CHUNKING   1       mm4bench offers and uses CHUNKING (BDAT, RFC 3030);
+#                            0: DATA only (--no-chunking), both directions
 #   BENCH_PEER_DELAY_MS 0    iwf_cpm2mms: the MMSC holds each RES this long
 #                            (pending load = rate x delay)
 #   BENCH_RESULTS    bench/results.md
@@ -78,6 +80,8 @@ BUDGET_S=${BENCH_BUDGET_S:-1800}
 RETRIES=${BENCH_RETRIES:-2}
 QUIET_MAX_S=${BENCH_QUIET_MAX_S:-90}
 STEAL_RETRY=${BENCH_STEAL_RETRY:-10}
+NO_CHUNKING=
+[ "${BENCH_CHUNKING:-1}" = 0 ] && NO_CHUNKING=--no-chunking
 KAM_ARGS=${BENCH_KAM_ARGS:-}
 RESULTS=${BENCH_RESULTS:-$HERE/results.md}
 BENCH_CMD=${BENCH_CMD:-bash bench/run.sh}
@@ -321,7 +325,7 @@ gen_step() {
 		"$MM4BENCH" gen --listen "$PEER_IP:$MM4_PORT" --to "$MM4_LISTEN" \
 		--rate "$rate" --count "$count" --conns 8 --res-wait 10 \
 		--run-id "$scen-$rate-$$" --dr --lat-file "$dir/latency.csv" \
-		--stats "$dir/gen.stats" &
+		--stats "$dir/gen.stats" $NO_CHUNKING &
 	GENPID=$!
 	wait "$GENPID"
 	GENPID=
@@ -348,7 +352,7 @@ step_up() {
 	esac || { [ -n "$UASPID" ] && stop_pid "$UASPID"; return 1; }
 	if [ "$scen" = iwf_cpm2mms ]; then
 		"$MM4BENCH" peer --listen "$PEER_IP:$MM4_PORT" --to "$MM4_LISTEN" \
-			--conns 4 --delay-ms "${BENCH_PEER_DELAY_MS:-0}" \
+			--conns 4 --delay-ms "${BENCH_PEER_DELAY_MS:-0}" $NO_CHUNKING \
 			--stats "$dir/peer.stats" > "$dir/peer.log" 2>&1 &
 		PEERPID=$!
 		pids+=("$PEERPID")
@@ -502,7 +506,7 @@ cap_run() {
 	if [ "$kind" = iwf ]; then
 		kam_start BENCH_IWF cap-iwf CPM_MMS_RES_TIMEOUT="$CAP_RES_TIMEOUT" || return
 		"$MM4BENCH" peer --listen "$PEER_IP:$MM4_PORT" --to "$MM4_LISTEN" \
-			--drop-pct 100 --stats "$OUT/peer-cap.stats" > "$OUT/peer-cap.log" 2>&1 &
+			--drop-pct 100 $NO_CHUNKING --stats "$OUT/peer-cap.stats" > "$OUT/peer-cap.log" 2>&1 &
 		PEERPID=$!
 		pids+=("$PEERPID")
 	else
@@ -652,14 +656,14 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.tx
 	none) echo "- Report correlation DB: none (db_url empty)." ;;
 	esac
 	echo "- Traffic: CPM -> MMS MESSAGEs are message/cpim asking for positive-delivery and display IMDNs (one DB row each); MMS -> CPM MM4_forward.REQs ask X-Mms-Delivery-Report: Yes and X-Mms-Ack-Request: Yes (one DB row each); one recipient, ~40-byte text."
-	echo "- Generators: sipp $(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1) (UDP, -rp 1000, retransmissions on except the capacity runs) and build/bench-bin/mm4bench gen (8 persistent pipelined SMTP connections); the MMSC is mm4bench peer (4 persistent pipelined connections for the RESs)."
+	echo "- Generators: sipp $(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1) (UDP, -rp 1000, retransmissions on except the capacity runs) and build/bench-bin/mm4bench gen (8 persistent pipelined SMTP connections); the MMSC is mm4bench peer (4 persistent pipelined connections for the RESs). $([ -n "$NO_CHUNKING" ] && echo "mm4bench neither offers nor uses CHUNKING (BENCH_CHUNKING=0): every mail goes with DATA." || echo "mm4bench offers CHUNKING and sends its mails as MAIL, RCPT, BDAT <n> LAST and the mail in one write; the IWF's listener offers it too, and libesmtp sends BDAT to the peer (MAIL, then RCPT with the BDATs: two round trips per mail).")"
 } > "$OUT/config.md"
 
 cmdline="$BENCH_CMD"
 for v in BENCH_SCENARIOS BENCH_RATES BENCH_STEP_S BENCH_P99_MS BENCH_CAP_N \
 		BENCH_CAP_RATE BENCH_CAP_RES_TIMEOUT BENCH_DB BENCH_REFINE BENCH_RETRIES BENCH_STEAL_RETRY BENCH_QUIET_MAX_S BENCH_SHM_MB \
 		BENCH_KAM_ARGS BENCH_MM4_WORKERS CPM_MMS_MM4_BATCH CPM_MMS_MM4_BATCH_WAIT CPM_MMS_SMTP_SESSION_IDLE BENCH_DEBUG BENCH_PERF \
-		BENCH_PERF_ARGS BENCH_PEER_DELAY_MS BENCH_BUDGET_S; do
+		BENCH_PERF_ARGS BENCH_PEER_DELAY_MS BENCH_BUDGET_S BENCH_CHUNKING; do
 	[ -n "${!v:-}" ] && cmdline="$v=\"${!v}\" $cmdline"
 done
 $PY "$LIB" report --jsonl "$STEPS" --capdir "$OUT" --machine "$OUT/machine.txt" \

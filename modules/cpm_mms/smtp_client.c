@@ -26,33 +26,58 @@
 typedef struct mail_src {
 	const char *data;
 	int len;
+	int head_len;            /* the header block and its empty line */
 } mail_src;
 
 /* libesmtp pulls the message: NULL len = rewind, then chunks until NULL.
  * *ctx belongs to libesmtp, which free()s it with the session, so the
- * "already sent" flag lives in a malloc'd int. */
+ * "how far" counter lives in a malloc'd int.
+ *
+ * The header block comes as a piece of its own: with CHUNKING libesmtp
+ * reads the headers while the RCPT replies are still out, and if a refusal
+ * stops the BDATs there, whatever it had buffered past the headers is not
+ * dropped: msg_rewind() keeps it, and libesmtp 1.1 sends it at the start of
+ * the session's next mail. Ending the first piece at the empty line leaves
+ * nothing buffered at that point. */
 static const char *mail_read_cb(void **ctx, int *len, void *arg)
 {
 	mail_src *src = arg;
-	int *sent = *ctx;
+	int *step = *ctx;
 
-	if (!sent) {
-		sent = malloc(sizeof(*sent));
-		if (!sent)
+	if (!step) {
+		step = malloc(sizeof(*step));
+		if (!step)
 			return NULL;
-		*ctx = sent;
+		*ctx = step;
 	}
 	if (!len) {
-		*sent = 0;
+		*step = 0;
 		return NULL;
 	}
-	if (*sent) {
-		*len = 0;
-		return NULL;
+	if (*step == 0 && src->head_len > 0 && src->head_len < src->len) {
+		*step = 1;
+		*len = src->head_len;
+		return src->data;
 	}
-	*sent = 1;
-	*len = src->len;
-	return src->data;
+	if (*step <= 1) {
+		*len = *step ? src->len - src->head_len : src->len;
+		*step = 2;
+		return *len ? src->data + (src->len - *len) : NULL;
+	}
+	*len = 0;
+	return NULL;
+}
+
+/* end of the header block (after its CRLF CRLF), 0 if there is none */
+static int header_block_len(const char *data, int len)
+{
+	int i;
+
+	for (i = 0; i + 3 < len; i++)
+		if (data[i] == '\r' && data[i + 1] == '\n' && data[i + 2] == '\r'
+				&& data[i + 3] == '\n')
+			return i + 4;
+	return 0;
 }
 
 /* libesmtp leaves Nagle's algorithm on and has no socket hook: its small
@@ -222,7 +247,13 @@ static int session_add(session_ctx *c, int i)
 
 	c->src[i].data = mail->data;
 	c->src[i].len = mail->len;
+	c->src[i].head_len = header_block_len(mail->data, mail->len);
 	memset(c->r[i], 0, sizeof(c->r[i]));
+	/* libesmtp cannot pipeline DATA/BDAT after the RCPTs when it must see
+	 * them all accepted first: only mails to several recipients pay that
+	 * round trip (once set, the session keeps it) */
+	if (mail->nrcpt > 1)
+		smtp_option_require_all_recipients(c->s, 1);
 	c->m[i] = smtp_add_message(c->s);
 	if (!c->m[i] || !smtp_set_reverse_path(c->m[i], mail->mail_from)
 			|| !smtp_set_messagecb(c->m[i], mail_read_cb, &c->src[i]))
@@ -326,7 +357,6 @@ static int send_session(const mm4_host *h, smtp_mail **todo, int n,
 		return n;
 	}
 	set_timeouts(c->s);
-	smtp_option_require_all_recipients(c->s, 1);
 	c->hint.host = h;
 	c->hint.first_fd = lowest_free_fd();
 	smtp_set_eventcb(c->s, session_event, c);

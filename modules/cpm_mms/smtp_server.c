@@ -12,7 +12,13 @@
  * Bare LF is accepted as a line end (commands and text lines; text lines
  * are stored with CRLF), but the end of data is only <CRLF>.<CRLF>: taking
  * "<LF>.<CRLF>" or ".<LF>" as the end would let a message relayed by a
- * laxer MTA smuggle a second mail ("SMTP smuggling"). */
+ * laxer MTA smuggle a second mail ("SMTP smuggling").
+ *
+ * CHUNKING (RFC 3030): after "BDAT <size> [LAST]" the next <size> bytes are
+ * the chunk, taken raw (no dot-stuffing, no line framing). They are stored
+ * as DATA's are, with CRLF line ends (a bare LF becomes CRLF) and the same
+ * line and size limits, so on_message sees the same text either way. A
+ * chunk refused (sequence, size) is still read, then answered. */
 #include <stdio.h>
 #include <string.h>
 
@@ -31,10 +37,11 @@
 #define R_VRFY \
 	"252 2.0.0 Cannot VRFY user, but will accept message and attempt delivery"
 #define R_HELP \
-	"214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"
+	"214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY " \
+	"HELP"
 
 /* SMTP verbs we know of but do not offer: 502 rather than 500 */
-static const char *smtpd_unimpl[] = { "EXPN", "TURN", "ETRN", "BDAT", "AUTH",
+static const char *smtpd_unimpl[] = { "EXPN", "TURN", "ETRN", "AUTH",
 	"STARTTLS", "SEND", "SOML", "SAML", "VERB", NULL };
 
 void smtpd_limits_default(smtpd_limits *lim)
@@ -100,6 +107,9 @@ static void smtpd_reset_tx(smtpd_session *s)
 	s->data_overflow = 0;
 	s->data_longline = 0;
 	s->data_bare_lf = 0;
+	s->bdat = 0;
+	s->data_linelen = 0;
+	s->data_cr = 0;
 }
 
 void smtpd_free(smtpd_session *s)
@@ -351,6 +361,7 @@ static void smtpd_ehlo(smtpd_session *s, cm_str arg, int ehlo, cm_buf *out)
 			"250-PIPELINING\r\n"
 			"250-SIZE %d\r\n"
 			"250-8BITMIME\r\n"
+			"250-CHUNKING\r\n"
 			"250 ENHANCEDSTATUSCODES\r\n",
 			s->hostname, s->lim.max_msg_size);
 }
@@ -447,7 +458,7 @@ static void smtpd_rcpt(smtpd_session *s, cm_str arg, cm_buf *out)
 	int code;
 	char text[SMTPD_TEXT_SIZE];
 
-	if (s->state != SMTPD_S_MAIL && s->state != SMTPD_S_RCPT) {
+	if ((s->state != SMTPD_S_MAIL && s->state != SMTPD_S_RCPT) || s->bdat) {
 		if (s->state == SMTPD_S_GREETING)
 			smtpd_bad(s, out, R_SEQ ": send EHLO/HELO first");
 		else
@@ -505,7 +516,7 @@ static void smtpd_data_cmd(smtpd_session *s, cm_str arg, cm_buf *out)
 		smtpd_bad(s, out, "501 5.5.4 Syntax: DATA");
 		return;
 	}
-	if (s->state != SMTPD_S_RCPT) {
+	if (s->state != SMTPD_S_RCPT || s->bdat) {
 		if (s->state == SMTPD_S_MAIL && s->rcpt_refused > 0)
 			smtpd_bad(s, out, "554 5.5.1 No valid recipients");
 		else
@@ -518,6 +529,134 @@ static void smtpd_data_cmd(smtpd_session *s, cm_str arg, cm_buf *out)
 	s->data_bare_lf = 0;
 	s->state = SMTPD_S_DATA;
 	smtpd_good(s, out, "354 End data with <CR><LF>.<CR><LF>");
+}
+
+static void smtpd_message_end(smtpd_session *s, cm_buf *out);
+
+/* "BDAT <size> [LAST]": the chunk's bytes follow; they are read whatever
+ * the verdict, which comes once they are in */
+static void smtpd_bdat_cmd(smtpd_session *s, cm_str arg, cm_buf *out)
+{
+	long long size = 0;
+	int i = 0;
+
+	for (; i < arg.len && arg.s[i] >= '0' && arg.s[i] <= '9'; i++)
+		if (size <= s->lim.max_msg_size)
+			size = size * 10 + (arg.s[i] - '0');
+	arg.s += i;
+	arg.len -= i;
+	if (i == 0 || (arg.len > 0 && !smtpd_is_sp(arg.s[0]))) {
+		/* where the chunk ends is unknown: nothing after it can be read */
+		smtpd_reply(out, "501 5.5.4 Syntax: BDAT size [LAST]");
+		s->state = SMTPD_S_CLOSED;
+		return;
+	}
+	arg = cm_str_trim(arg);
+	s->chunk_last = arg.len > 0;
+	if (arg.len > 0 && !cm_str_ieqz(arg, "LAST")) {
+		smtpd_reply(out, "501 5.5.4 Syntax: BDAT size [LAST]");
+		s->state = SMTPD_S_CLOSED;
+		return;
+	}
+	if (size > s->lim.max_msg_size) {
+		smtpd_reply(out, "552 5.3.4 Message size exceeds fixed limit");
+		s->state = SMTPD_S_CLOSED;
+		return;
+	}
+	s->chunk_refusal = NULL;
+	if (s->state != SMTPD_S_RCPT) {
+		if (s->state == SMTPD_S_MAIL && s->rcpt_refused > 0)
+			s->chunk_refusal = "554 5.5.1 No valid recipients";
+		else if (s->state == SMTPD_S_GREETING)
+			s->chunk_refusal = R_SEQ ": send EHLO/HELO first";
+		else
+			s->chunk_refusal = R_SEQ ": need MAIL and RCPT first";
+	} else if (!s->bdat) {
+		cm_buf_free(&s->data);
+		s->data_overflow = 0;
+		s->data_longline = 0;
+		s->data_linelen = 0;
+		s->data_cr = 0;
+		s->bdat = 1;
+	}
+	s->chunk_left = size;
+	s->in_chunk = 1;
+}
+
+/* bytes of a BDAT chunk, stored with CRLF line ends */
+static void smtpd_chunk_bytes(smtpd_session *s, const char *p, int n)
+{
+	const char *lf;
+	int seg;
+	int nl;
+
+	while (n > 0 && !s->chunk_refusal && !s->data_overflow
+			&& !s->data_longline) {
+		lf = memchr(p, '\n', n);
+		seg = lf ? (int)(lf - p) : n;
+		s->data_linelen += seg;
+		if (s->data_linelen + 1 > s->lim.max_data_line) {
+			s->data_longline = 1;
+			cm_buf_free(&s->data);
+			return;
+		}
+		if (seg > 0)
+			s->data_cr = p[seg - 1] == '\r';
+		nl = lf ? (s->data_cr ? 1 : 2) : 0;
+		if (s->data.len + seg + nl > s->lim.max_msg_size) {
+			s->data_overflow = 1;
+			cm_buf_free(&s->data);
+			return;
+		}
+		cm_buf_add(&s->data, p, seg);
+		if (lf) {
+			cm_buf_add(&s->data, nl == 1 ? "\n" : "\r\n", nl);
+			s->data_linelen = 0;
+			s->data_cr = 0;
+			seg++;
+		}
+		p += seg;
+		n -= seg;
+	}
+}
+
+/* the current chunk is all in: its reply */
+static void smtpd_chunk_end(smtpd_session *s, cm_buf *out)
+{
+	int nl;
+
+	if (s->chunk_refusal) {
+		smtpd_bad(s, out, s->chunk_refusal);
+		s->chunk_refusal = NULL;
+		return;
+	}
+	if (s->data_overflow) {
+		/* RFC 3030: the transaction is over; later chunks get 503 */
+		smtpd_reply(out, "552 5.3.4 Message size exceeds fixed limit");
+		smtpd_reset_tx(s);
+		s->state = SMTPD_S_READY;
+		return;
+	}
+	if (!s->chunk_last) {
+		s->nerrors = 0;
+		cm_buf_printf(out, "250 2.0.0 %d octets received\r\n", s->data.len);
+		return;
+	}
+	/* a last line without its line end gets one, as DATA's always has */
+	nl = s->data.len == 0 || s->data.s[s->data.len - 1] == '\n' ? 0
+			: (s->data_cr ? 1 : 2);
+	if (nl && !s->data_longline && !s->data_overflow) {
+		if (s->data_linelen + nl > s->lim.max_data_line) {
+			s->data_longline = 1;
+			cm_buf_free(&s->data);
+		} else if (s->data.len + nl > s->lim.max_msg_size) {
+			s->data_overflow = 1;
+			cm_buf_free(&s->data);
+		} else {
+			cm_buf_add(&s->data, nl == 1 ? "\n" : "\r\n", nl);
+		}
+	}
+	smtpd_message_end(s, out);
 }
 
 /* count a command line; 0 if the session is over its command budget */
@@ -575,6 +714,8 @@ static void smtpd_command(smtpd_session *s, const char *line, int len,
 		smtpd_rcpt(s, arg, out);
 	} else if (cm_str_ieqz(verb, "DATA")) {
 		smtpd_data_cmd(s, arg, out);
+	} else if (cm_str_ieqz(verb, "BDAT")) {
+		smtpd_bdat_cmd(s, arg, out);
 	} else if (cm_str_ieqz(verb, "RSET")) {
 		if (arg.len > 0) {
 			smtpd_bad(s, out, "501 5.5.4 Syntax: RSET");
@@ -604,7 +745,8 @@ static void smtpd_command(smtpd_session *s, const char *line, int len,
 	}
 }
 
-static void smtpd_data_end(smtpd_session *s, cm_buf *out)
+/* the mail data is complete (DATA's final "." or BDAT LAST) */
+static void smtpd_message_end(smtpd_session *s, cm_buf *out)
 {
 	int code;
 	char text[SMTPD_TEXT_SIZE];
@@ -643,7 +785,7 @@ static void smtpd_data_line(smtpd_session *s, const char *line, int len,
 	s->data_bare_lf = !crlf;
 	if (len == 1 && line[0] == '.') {
 		if (crlf && !bare_lf_before) {
-			smtpd_data_end(s, out);
+			smtpd_message_end(s, out);
 			return;
 		}
 		/* a lone "." not framed by CRLF on both sides is text */
@@ -698,7 +840,23 @@ int smtpd_feed(smtpd_session *s, const char *buf, int len, cm_buf *out)
 	if (!buf || len < 0)
 		len = 0;
 	p = buf;
-	while (len > 0 && s->state != SMTPD_S_CLOSED) {
+	while (s->state != SMTPD_S_CLOSED) {
+		if (s->in_chunk) {
+			n = s->chunk_left < len ? (int)s->chunk_left : len;
+			if (n > 0) {
+				smtpd_chunk_bytes(s, p, n);
+				p += n;
+				len -= n;
+				s->chunk_left -= n;
+			}
+			if (s->chunk_left > 0)
+				break;
+			s->in_chunk = 0;
+			smtpd_chunk_end(s, out);
+			continue;
+		}
+		if (len <= 0)
+			break;
 		lf = memchr(p, '\n', len);
 		n = lf ? (int)(lf - p) + 1 : len;
 		if (s->state == SMTPD_S_DATA)

@@ -7,8 +7,9 @@
 /* The socket loop feeds received bytes in and writes out what the machine
  * appends to the output buffer. Pipelined commands are handled in order:
  * one feed may produce several replies. Supported: EHLO, HELO, MAIL (SIZE=,
- * BODY=7BIT|8BITMIME), RCPT, DATA, RSET, NOOP, QUIT, VRFY (252), HELP.
- * EHLO advertises PIPELINING, SIZE <max>, 8BITMIME, ENHANCEDSTATUSCODES. */
+ * BODY=7BIT|8BITMIME), RCPT, DATA, BDAT (RFC 3030), RSET, NOOP, QUIT, VRFY
+ * (252), HELP. EHLO advertises PIPELINING, SIZE <max>, 8BITMIME, CHUNKING,
+ * ENHANCEDSTATUSCODES. */
 #ifndef CPM_MMS_SMTP_SERVER_H
 #define CPM_MMS_SMTP_SERVER_H
 
@@ -20,7 +21,9 @@ typedef struct smtpd_limits {
 	int max_line;       /* command line incl. CRLF (RFC 5321: 512) */
 	int max_data_line;  /* text line incl. CRLF (RFC 5321: 1000) */
 	int max_msg_size;   /* bytes of mail data; SIZE= above -> 552 at MAIL,
-	                     * more data -> read on, discard, 552 after '.' */
+	                     * more data -> read on, discard, 552 after '.' or
+	                     * after the chunk; one BDAT chunk above it -> 552
+	                     * and close (its bytes are not read) */
 	int max_rcpt;       /* <= SMTPD_MAX_RCPT_LIMIT; more -> 452 */
 	int max_cmds;       /* commands per session; more -> 421 and close */
 	int max_errors;     /* bad commands in a row before 421 and close */
@@ -68,6 +71,14 @@ typedef struct smtpd_session {
 	int data_longline;    /* a data line exceeded max_data_line: 500 at '.' */
 	int data_bare_lf;     /* last data line ended in a bare LF: a "." line
 	                       * right after it does not end the data */
+	/* CHUNKING (RFC 3030): a BDAT chunk is raw bytes, not lines */
+	int bdat;             /* a BDAT transaction is collecting data */
+	int in_chunk;         /* reading a chunk (its bytes come next) */
+	long long chunk_left; /* bytes of the current chunk still to read */
+	int chunk_last;       /* the current chunk is BDAT ... LAST */
+	const char *chunk_refusal; /* reply for a chunk read only to discard */
+	int data_linelen;     /* bytes of the BDAT data's unfinished line */
+	int data_cr;          /* the last BDAT byte stored was CR */
 } smtpd_session;
 
 #define SMTPD_CONTINUE 0

@@ -8,6 +8,11 @@
                                                expect close within SECONDS
     listener_probe.py perpeer IP:PORT N         N connections at once: all but
                                                the allowed ones get 421
+    listener_probe.py bdat IP:PORT SECONDS      CHUNKING offered; a BDAT out of
+                                               sequence is refused (503) after
+                                               its bytes are read (they are
+                                               not commands); a BDAT without
+                                               a size -> 501 and closed
 Prints one line; exit 0 when the listener behaved.
 """
 import socket
@@ -83,6 +88,38 @@ def main():
         print("perpeer: greetings %s" % ",".join(greet))
         n220, n421 = greet.count("220"), greet.count("421")
         sys.exit(0 if n421 >= 1 and n220 >= 1 and n220 + n421 == len(greet) else 1)
+    if mode == "bdat":
+        s = connect(addr)
+        s.settimeout(arg)
+
+        def replies(n):
+            # n complete replies (multi-line ones count once)
+            data = b""
+            while data.count(b"\r\n") < 64:
+                lines = data.split(b"\r\n")[:-1]
+                if sum(1 for ln in lines if ln[3:4] != b"-") >= n:
+                    return lines
+                chunk = s.recv(4096)
+                if not chunk:
+                    return data.split(b"\r\n") + [b"<closed>"]
+                data += chunk
+            return data.split(b"\r\n")
+
+        greet = replies(1)
+        s.sendall(b"EHLO probe.test\r\n")
+        ehlo = replies(1)
+        # 6 chunk bytes that would be a command; then NOOP must be next
+        s.sendall(b"BDAT 6\r\nRSET\r\nNOOP\r\n")
+        seq = replies(2)
+        s.sendall(b"BDAT 12x\r\n")
+        bad = replies(1)
+        data, closed = read_all(s, arg)
+        print("bdat: greet %r ehlo %r seq %r bad %r closed=%s" % (
+            greet[:1], [ln for ln in ehlo if b"CHUNKING" in ln], seq, bad, closed))
+        ok = (any(ln == b"250-CHUNKING" for ln in ehlo)
+              and [ln[:3] for ln in seq] == [b"503", b"250"]
+              and bad[0].startswith(b"501 ") and closed)
+        sys.exit(0 if ok else 1)
     sys.exit(2)
 
 

@@ -36,6 +36,10 @@ Server mode (default)
                                           key is the *originator's* number
                                           (MAIL FROM), since no recipient is
                                           known yet
+    --chunking offers CHUNKING (RFC 3030) in the EHLO reply and takes BDAT
+    (the mail's log record then has "chunks": how many BDAT commands it came
+    in; aiosmtpd has no BDAT of its own, smtp_BDAT below is ours).
+
     Keys can be combined ({"status": ..., "delay": ...}); "text" sets the
     SMTP reply text.  Default: {"status": "Ok"}.  With several recipients the
     first recipient with a non-default behaviour decides.
@@ -70,6 +74,12 @@ send-res mode
                 [--message-id X] [--status-text T] [--rcpt ADDR] [--domain D]
     Sends one MM4_forward.RES (for forged/unknown transaction ids).  The tid
     is used byte for byte.  Exit status 0 if the SMTP server accepted it.
+
+BDAT as the requester
+    With MM4_PEER_BDAT=N in the environment every mail this program sends
+    (send-req, send-report, send-res and the server's RESs) goes in BDAT
+    chunks of N bytes where the server offers CHUNKING (the result or log
+    line then has "bdat": true), else with DATA ("bdat": false).
 """
 
 import argparse
@@ -571,11 +581,46 @@ def build_res(res_type, tid, message_id, status, status_text, sender, to):
     return "\r\n".join(lines).encode("utf-8")
 
 
+def bdat_chunk_size():
+    try:
+        return max(0, int(os.environ.get("MM4_PEER_BDAT") or 0))
+    except ValueError:
+        return 0
+
+
+def smtp_bdat(s, data, size):
+    """The mail data in BDAT chunks of `size` bytes (RFC 3030: raw, no
+    dot-stuffing); (code, text) of the first reply that is not 250, else of
+    the LAST chunk."""
+    chunks = [data[i:i + size] for i in range(0, len(data), size)] or [b""]
+    for i, c in enumerate(chunks):
+        last = i == len(chunks) - 1
+        s.putcmd("BDAT", "%d%s" % (len(c), " LAST" if last else ""))
+        s.send(c)
+        code, msg = s.getreply()
+        if code != 250 or last:
+            return code, msg
+    return 0, b""
+
+
 def smtp_send(host, port, helo, mail_from, rcpt, data, timeout=10.0):
+    """One mail; True if it went by BDAT."""
     with smtplib.SMTP(host, port, local_hostname=helo, timeout=timeout) as s:
+        size = bdat_chunk_size()
+        s.ehlo()
+        if size and s.has_extn("chunking"):
+            code, msg = s.mail(mail_from)
+            if code == 250:
+                code, msg = s.rcpt(rcpt)
+            if code in (250, 251):
+                code, msg = smtp_bdat(s, data, size)
+            if code != 250:
+                raise smtplib.SMTPResponseException(code, msg)
+            return True
         refused = s.sendmail(mail_from, [rcpt], data)
         if refused:
             raise smtplib.SMTPRecipientsRefused(refused)
+        return False
 
 
 class PeerHandler:
@@ -625,6 +670,12 @@ class PeerHandler:
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.args.chunking:
+            responses.insert(len(responses) - 1, "250-CHUNKING")
+        return responses
+
     async def handle_DATA(self, server, session, envelope):
         self.seq += 1
         seq = self.seq
@@ -633,6 +684,8 @@ class PeerHandler:
                "helo": session.host_name, "mail_from": envelope.mail_from,
                "rcpt_tos": list(envelope.rcpt_tos),
                "mail_options": list(envelope.mail_options or [])}
+        if getattr(envelope, "bdat_chunks", 0):
+            rec["chunks"] = envelope.bdat_chunks
         try:
             data = envelope.original_content
             if data is None:
@@ -744,8 +797,9 @@ class PeerHandler:
                    "status": plan["status"], "to": "%s:%d" % (host, port)}
             t0 = time.monotonic()
             try:
-                await loop.run_in_executor(None, smtp_send, host, port, self.args.domain,
-                                           plan["mail_from"], plan["rcpt"], plan["data"])
+                out["bdat"] = await loop.run_in_executor(
+                    None, smtp_send, host, port, self.args.domain,
+                    plan["mail_from"], plan["rcpt"], plan["data"])
                 out["sent"] = True
             except Exception as e:  # noqa: BLE001
                 out["sent"] = False
@@ -755,7 +809,7 @@ class PeerHandler:
 
 
 async def serve(args):
-    from aiosmtpd.smtp import SMTP  # imported late: send-res needs only smtplib
+    from aiosmtpd.smtp import SMTP, MISSING  # imported late: send-res needs only smtplib
 
     log = JsonLog(args.log)
     beh = Behaviours(args.behaviour, log)
@@ -771,6 +825,36 @@ async def serve(args):
         # accept over-long lines so that the 998-octet check can log them
         # instead of the SMTP layer answering 500
         line_length_limit = 65536
+
+        async def smtp_BDAT(self, arg):
+            # RFC 3030; offered only with --chunking (handle_EHLO)
+            if not args.chunking:
+                await self.push('500 Error: command "BDAT" not recognized')
+                return
+            m = re.fullmatch(r"(\d{1,9})(?: +(LAST))?", (arg or "").strip(), re.I)
+            if not m:
+                # the chunk's end is unknown: nothing after it can be read
+                await self.push("501 5.5.4 Syntax: BDAT size [LAST]")
+                self.transport.close()
+                return
+            chunk = await self._reader.readexactly(int(m.group(1)))
+            env = self.envelope
+            if not env.rcpt_tos:
+                await self.push("503 5.5.1 Error: need RCPT command")
+                return
+            env.bdat_chunks = getattr(env, "bdat_chunks", 0) + 1
+            env.bdat_data = getattr(env, "bdat_data", b"") + chunk
+            if len(env.bdat_data) > args.max_size:
+                self._set_post_data_state()
+                await self.push("552 5.3.4 Error: Too much mail data")
+                return
+            if not m.group(2):
+                await self.push("250 2.0.0 %d octets received" % len(env.bdat_data))
+                return
+            env.content = env.original_content = env.bdat_data
+            status = await self._call_handler_hook("DATA")
+            self._set_post_data_state()
+            await self.push("250 OK" if status is MISSING else status)
 
     def factory():
         return LenientSMTP(handler, hostname=args.domain, ident="mm4_peer (test MMSC)",
@@ -1041,7 +1125,12 @@ def smtp_session(a, mail_from, rcpts, data):
         if good == 0:
             return out
         out["stage"] = "data"
-        code, msg = s.data(data)
+        size = bdat_chunk_size()
+        out["bdat"] = bool(size and s.has_extn("chunking"))
+        if out["bdat"]:
+            code, msg = smtp_bdat(s, data, size)
+        else:
+            code, msg = s.data(data)
         out.update(code=code, reply=safe_text(msg), ok=(code == 250))
         return out
     except (OSError, smtplib.SMTPException) as e:
@@ -1166,6 +1255,8 @@ def main(argv):
     p.add_argument("--behaviour", help="JSON behaviour file")
     p.add_argument("--pidfile")
     p.add_argument("--max-size", type=int, default=10 * 1024 * 1024)
+    p.add_argument("--chunking", action="store_true",
+                   help="offer CHUNKING and take BDAT (RFC 3030)")
     args = p.parse_args(argv)
     while True:
         try:

@@ -10,7 +10,8 @@
 #
 # Environment knobs:
 #   E2E_MODES="ldns sysdns kemi"  ldns / sysdns: which DNS path (CPM_MMS_ENUM_SERVER set /
-#                             empty = Kamailio's DNS layer + system resolver);
+#                             empty = Kamailio's DNS layer + system resolver;
+#                             sysdns also sends every mail in BDAT chunks);
 #                             kemi: the ldns cases through examples/kemi (Lua)
 #   E2E_FILTER=REGEX          run only the cases whose name matches (plus setup)
 #   E2E_LOAD=200              number of MESSAGEs of the load case (0 = skip)
@@ -264,7 +265,7 @@ start_peer() {      # start_peer LOGFILE
 	"$PY" "$PEER" --listen $PEER_IP:$PEER_PORT --res-to $MM4_LISTEN_IP:$MM4_LISTEN_PORT \
 		--domain $PEER_DOMAIN --iwf-domain $IWF_DOMAIN --log "$PEER_LOG" \
 		--behaviour "$OUT/behaviour.json" --pidfile "$RUN/peer.pid" \
-		>"$RUN/peer.stderr" 2>&1 &
+		${PEER_CHUNKING:+--chunking} >"$RUN/peer.stderr" 2>&1 &
 	PEER_PID=$!
 	PIDS+=("$PEER_PID")
 	local i
@@ -2105,6 +2106,43 @@ cpm_unreachable_case() {
 	start_kamailio "$ENUM_SERVER_OF_MODE" || notok "[$MODE] restart kamailio after the unreachable case" "see log"
 }
 
+# chunking_case: where the peer offers CHUNKING (PEER_CHUNKING) every mail
+# of the mode must have gone by BDAT: the IWF's REQs and reports (libesmtp),
+# the peer's RESs, REQs and reports into the IWF's listener; and the
+# listener reads a refused chunk's bytes as data, not as commands
+chunking_case() {
+	local name="[$MODE] CHUNKING: every mail both ways went in BDAT chunks" out
+	if want_case "$name"; then
+		if out=$("$PY" - "$PEER_LOG" "$RUN/sends.jsonl" <<'EOF' 2>&1
+import json, os, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+sends = [json.loads(l) for l in open(sys.argv[2]) if l.strip()] if os.path.exists(sys.argv[2]) else []
+mails = [r for r in recs if r.get("event") in ("mail", "rx_res", "rx_report")]
+res = [r for r in recs if r.get("event") == "res" and r.get("sent")]
+data = [r for r in sends if r.get("stage") == "data"]
+bad = ([r.get("seq") for r in mails if not r.get("chunks")]
+       + ["res %s" % r.get("seq") for r in res if r.get("bdat") is not True]
+       + ["send %s" % r.get("tid") for r in data if r.get("bdat") is not True])
+print("%d mails in, %d RESs and %d mails out by BDAT; not: %s" % (
+    len(mails) - len([b for b in bad if isinstance(b, int)]), len(res), len(data), bad[:8]))
+sys.exit(0 if mails and res and not bad else 1)
+EOF
+		); then
+			ok "$name ($out)"
+		else
+			notok "$name" "$out"
+		fi
+	fi
+	name="[$MODE] CHUNKING: the listener reads a refused BDAT chunk as data (503, then NOOP 250); BDAT without a size -> 501 and closed"
+	if want_case "$name"; then
+		if out=$("$PY" "$HERE/listener_probe.py" bdat $MM4_LISTEN_IP:$MM4_LISTEN_PORT 5 2>&1); then
+			ok "$name"
+		else
+			notok "$name" "$out"
+		fi
+	fi
+}
+
 run_mode() {   # run_mode NAME ENUM_SERVER
 	MODE=$1
 	ENUM_SERVER_OF_MODE=$2
@@ -2142,6 +2180,7 @@ run_mode() {   # run_mode NAME ENUM_SERVER
 	case " ${E2E_MM4_MODES-ldns sysdns} " in
 	*" $MODE "*) mm4_section "$2" ;;
 	esac
+	if [ -n "${PEER_CHUNKING:-}" ]; then chunking_case; fi
 
 	local bad
 	# (receive_fd EOF: Kamailio's TCP main notices a child that exited
@@ -2178,7 +2217,13 @@ ok "ldns-testns on 127.0.0.1:53 with enum.data"
 for mode in ${E2E_MODES:-ldns sysdns kemi}; do
 	case $mode in
 	ldns) run_mode ldns 127.0.0.1:53 ;;
-	sysdns) run_mode sysdns "" ;;
+	sysdns)
+		# every mail of this mode in BDAT chunks (RFC 3030), both ways: the
+		# peer offers CHUNKING (libesmtp then sends BDAT) and sends its REQs,
+		# reports and RESs in chunks of 97 bytes (lines cut across chunks)
+		export PEER_CHUNKING=1 MM4_PEER_BDAT=97
+		run_mode sysdns ""
+		unset PEER_CHUNKING MM4_PEER_BDAT ;;
 	kemi)
 		# the same CPM -> MMS cases through the Lua KEMI configuration
 		CFG=$TOP/examples/kemi/kamailio.cfg

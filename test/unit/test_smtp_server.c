@@ -165,6 +165,7 @@ static const char *ts_log(tsess *x)
 	"250-PIPELINING\r\n"             \
 	"250-SIZE 1048576\r\n"           \
 	"250-8BITMIME\r\n"               \
+	"250-CHUNKING\r\n"               \
 	"250 ENHANCEDSTATUSCODES\r\n"
 
 #define MM4_FROM "+4712345678/TYPE=PLMN@mms.example.net"
@@ -495,7 +496,7 @@ static void test_no_callbacks(void **state)
 	assert_string_equal(out.s,
 			"220 localhost ESMTP cpm_mms\r\n"
 			"250-localhost\r\n250-PIPELINING\r\n250-SIZE 1048576\r\n"
-			"250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n"
+			"250-8BITMIME\r\n250-CHUNKING\r\n250 ENHANCEDSTATUSCODES\r\n"
 			"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
 			"354 End data with <CR><LF>.<CR><LF>\r\n"
 			"250 2.0.0 Ok: queued\r\n221 2.0.0 Bye\r\n");
@@ -933,7 +934,7 @@ static void test_noop_vrfy_help(void **state)
 			"252 2.0.0 Cannot VRFY user, but will accept message and attempt "
 			"delivery\r\n"
 			"501 5.5.4 Syntax: VRFY address\r\n"
-			"214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY "
+			"214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY "
 			"HELP\r\n"
 			"502 5.5.1 Command not implemented\r\n"
 			"502 5.5.1 Command not implemented\r\n"
@@ -1087,10 +1088,16 @@ static int fz_add(char *buf, int n, int size, const char *frag, int flen)
 /* a mostly sane transaction, mutated here and there */
 static int fz_transaction(char *buf, int size, int k)
 {
-	static const char *script[] = { "EHLO a\r\n", "MAIL FROM:<a@x>\r\n",
+	static const char *data_script[] = { "EHLO a\r\n", "MAIL FROM:<a@x>\r\n",
 		"RCPT TO:<b@y>\r\n", "RCPT TO:<@r:c@y>\r\n", "DATA\r\n",
 		"line of text\r\n", "..dot\r\n", ".\r\n" };
-	int nscript = (int)(sizeof(script) / sizeof(script[0]));
+	/* mutated, a chunk's size and its bytes disagree: the framing is lost
+	 * and found again */
+	static const char *bdat_script[] = { "EHLO a\r\n", "MAIL FROM:<a@x>\r\n",
+		"RCPT TO:<b@y>\r\n", "RCPT TO:<@r:c@y>\r\n", "BDAT 14\r\n",
+		"line of text\r\n", "BDAT 6 LAST\r\n", "..dot\n" };
+	const char **script = fz_rand() % 3 ? data_script : bdat_script;
+	int nscript = (int)(sizeof(data_script) / sizeof(data_script[0]));
 	char big[1500];
 	int n = 0;
 	int i;
@@ -1342,6 +1349,194 @@ static void test_alloc_failure(void **state)
 	}
 }
 
+/* ---- CHUNKING (RFC 3030) ---- */
+
+static const char *bdat_in =
+		"EHLO mmsc.example.net\r\n"
+		"MAIL FROM:<" MM4_FROM "> BODY=8BITMIME\r\n"
+		"RCPT TO:<" MM4_TO ">\r\n"
+		"BDAT 36\r\n"
+		"X-Mms-Message-Type: MM4_forward.REQ\r"
+		"BDAT 12\r\n"
+		"\n\r\n.no stuff"
+		"BDAT 12 LAST\r\n"
+		"\nbare lf\nend"
+		"QUIT\r\n";
+
+static void test_bdat(void **state)
+{
+	tsess x;
+	int chunk;
+
+	/* however it is cut; a chunk's bytes are never taken as commands */
+	for (chunk = 0; chunk < 40; chunk += 1 + chunk / 4) {
+		ts_init(&x, NULL);
+		assert_int_equal(ts_feedn(&x, bdat_in, (int)strlen(bdat_in), chunk),
+				SMTPD_CLOSE);
+		assert_string_equal(ts_take(&x), EHLO_REPLY
+				"250 2.1.0 Ok\r\n"
+				"250 2.1.5 Ok\r\n"
+				"250 2.0.0 36 octets received\r\n"
+				"250 2.0.0 48 octets received\r\n"
+				"250 2.0.0 Ok: queued\r\n"
+				"221 2.0.0 Bye\r\n");
+		/* CR + LF across chunks is one line end; bare LF -> CRLF; no
+		 * dot-unstuffing; the unfinished last line gets its CRLF */
+		assert_string_equal(ts_log(&x),
+				"MAIL <" MM4_FROM ">\n"
+				"RCPT <" MM4_TO ">\n"
+				"MSG <" MM4_FROM "> <" MM4_TO "> 64\n"
+				"X-Mms-Message-Type: MM4_forward.REQ\r\n"
+				"\r\n"
+				".no stuff\r\n"
+				"bare lf\r\n"
+				"end\r\n"
+				"END\n");
+		assert_int_equal(x.s.messages, 1);
+		ts_free(&x);
+	}
+}
+
+static void test_bdat_zero_and_two_mails(void **state)
+{
+	tsess x;
+
+	ts_init(&x, NULL);
+	ts_feed(&x, "EHLO a\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n"
+				"BDAT 0\r\nBDAT 3 LAST\r\nab\n"
+				"MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nBDAT 0 last\r\n"
+				"MAIL FROM:<e@x>\r\nRCPT TO:<f@y>\r\nDATA\r\nx\r\n.\r\n");
+	assert_string_equal(ts_take(&x), EHLO_REPLY
+			"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+			"250 2.0.0 0 octets received\r\n250 2.0.0 Ok: queued\r\n"
+			"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: queued\r\n"
+			"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+			"354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok: queued\r\n");
+	assert_string_equal(ts_log(&x),
+			"MAIL <a@x>\nRCPT <b@y>\nMSG <a@x> <b@y> 4\nab\r\nEND\n"
+			"MAIL <c@x>\nRCPT <d@y>\nMSG <c@x> <d@y> 0\nEND\n"
+			"MAIL <e@x>\nRCPT <f@y>\nMSG <e@x> <f@y> 3\nx\r\nEND\n");
+	ts_free(&x);
+}
+
+static void test_bdat_sequence(void **state)
+{
+	tsess x;
+
+	ts_init(&x, NULL);
+	/* before EHLO, before MAIL, before RCPT: refused, but the bytes are
+	 * read (they would be "RSET" and "QUIT" otherwise) */
+	ts_feed(&x, "BDAT 6\r\nRSET\r\n"
+				"EHLO a\r\nBDAT 6 LAST\r\nQUIT\r\n"
+				"MAIL FROM:<a@x>\r\nBDAT 1\r\nQ");
+	assert_string_equal(ts_take(&x),
+			"503 5.5.1 Bad sequence of commands: send EHLO/HELO first\r\n"
+			EHLO_REPLY
+			"503 5.5.1 Bad sequence of commands: need MAIL and RCPT first\r\n"
+			"250 2.1.0 Ok\r\n"
+			"503 5.5.1 Bad sequence of commands: need MAIL and RCPT first\r\n");
+	assert_int_equal(x.s.state, SMTPD_S_MAIL);
+	/* every recipient refused: 554 */
+	x.t.rcpt_code = 550;
+	ts_feed(&x, "RCPT TO:<b@y>\r\nBDAT 2 LAST\r\nab");
+	assert_string_equal(ts_take(&x), "550 5.1.1 Recipient rejected\r\n"
+			"554 5.5.1 No valid recipients\r\n");
+	/* once BDAT began: no RCPT, no DATA; RSET ends it */
+	x.t.rcpt_code = 0;
+	ts_feed(&x, "RCPT TO:<b@y>\r\nBDAT 2\r\nab"
+				"RCPT TO:<c@y>\r\nDATA\r\nRSET\r\nBDAT 1 LAST\r\nz");
+	assert_string_equal(ts_take(&x), "250 2.1.5 Ok\r\n"
+			"250 2.0.0 2 octets received\r\n"
+			"503 5.5.1 Bad sequence of commands: need MAIL first\r\n"
+			"503 5.5.1 Bad sequence of commands\r\n"
+			"250 2.0.0 Ok\r\n"
+			"503 5.5.1 Bad sequence of commands: need MAIL and RCPT first\r\n");
+	assert_int_equal(x.t.nmsg, 0);
+	assert_int_equal(x.s.state, SMTPD_S_READY);
+	ts_free(&x);
+}
+
+static void test_bdat_syntax(void **state)
+{
+	static const char *bad[] = { "BDAT\r\n", "BDAT x\r\n", "BDAT -1\r\n",
+		"BDAT 12 FIRST\r\n", "BDAT 12LAST\r\n", "BDAT 1 LAST x\r\n",
+		"BDAT 99999999999999999999999\r\n", NULL };
+	tsess x;
+	int i;
+
+	for (i = 0; bad[i]; i++) {
+		ts_init(&x, NULL);
+		ts_feed(&x, "EHLO a\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+		ts_take(&x);
+		/* where the chunk would end is unknown: the session is over */
+		assert_int_equal(ts_feed(&x, bad[i]), SMTPD_CLOSE);
+		assert_string_equal(ts_take(&x),
+				strstr(bad[i], "9999") ? "552 5.3.4 Message size exceeds fixed limit\r\n"
+				: "501 5.5.4 Syntax: BDAT size [LAST]\r\n");
+		assert_int_equal(x.t.nmsg, 0);
+		ts_free(&x);
+	}
+}
+
+static void test_bdat_limits(void **state)
+{
+	tsess x;
+	smtpd_limits l;
+	char line[64];
+	int i;
+
+	smtpd_limits_default(&l);
+	l.max_msg_size = 100;
+	l.max_data_line = 20;
+	ts_init(&x, &l);
+	ts_feed(&x, "EHLO a\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+	ts_take(&x);
+	/* one chunk larger than any mail may be: 552, closed unread */
+	assert_int_equal(ts_feed(&x, "BDAT 101\r\n"), SMTPD_CLOSE);
+	assert_string_equal(ts_take(&x),
+			"552 5.3.4 Message size exceeds fixed limit\r\n");
+	ts_free(&x);
+
+	/* chunks that add up to more: read on, 552 at the chunk that went
+	 * over, the transaction is over (later chunks 503) */
+	ts_init(&x, &l);
+	ts_feed(&x, "EHLO a\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+	ts_take(&x);
+	for (i = 0; i < 6; i++)
+		ts_feed(&x, "BDAT 18\r\n0123456789abcdef\r\n");
+	ts_feed(&x, "BDAT 18 LAST\r\n0123456789abcdef\r\n");
+	assert_string_equal(ts_take(&x),
+			"250 2.0.0 18 octets received\r\n"
+			"250 2.0.0 36 octets received\r\n"
+			"250 2.0.0 54 octets received\r\n"
+			"250 2.0.0 72 octets received\r\n"
+			"250 2.0.0 90 octets received\r\n"
+			"552 5.3.4 Message size exceeds fixed limit\r\n"
+			"503 5.5.1 Bad sequence of commands: need MAIL and RCPT first\r\n");
+	assert_int_equal(x.t.nmsg, 0);
+	/* a line longer than max_data_line (20 with its CRLF) across chunks:
+	 * 500 at LAST; exactly 20 passes */
+	ts_feed(&x, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n"
+				"BDAT 10\r\n0123456789BDAT 9 LAST\r\n012345678");
+	assert_string_equal(ts_take(&x), "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+			"250 2.0.0 10 octets received\r\n500 5.5.2 Line too long\r\n");
+	snprintf(line, sizeof(line), "BDAT 20 LAST\r\n%s\r\n", "012345678901234567");
+	ts_feed(&x, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+	ts_feed(&x, line);
+	assert_string_equal(ts_take(&x), "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+			"250 2.0.0 Ok: queued\r\n");
+	assert_int_equal(x.t.nmsg, 1);
+	/* exactly max_msg_size, the CRLF added at the end counted */
+	ts_feed(&x, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+	for (i = 0; i < 5; i++)
+		ts_feed(&x, "BDAT 18\r\n0123456789abcdef\r\n");
+	ts_feed(&x, "BDAT 8 LAST\r\n01234567");
+	assert_string_equal(strstr(ts_take(&x), "90 octets") + 20,
+			"250 2.0.0 Ok: queued\r\n");
+	assert_int_equal(x.t.nmsg, 2);
+	ts_free(&x);
+}
+
 static void test_greeting_hostname(void **state)
 {
 	smtpd_session s;
@@ -1402,6 +1597,11 @@ int main(void)
 		cmocka_unit_test(test_free_idempotent),
 		cmocka_unit_test(test_greeting_hostname),
 		cmocka_unit_test(test_bad_limits),
+		cmocka_unit_test(test_bdat),
+		cmocka_unit_test(test_bdat_zero_and_two_mails),
+		cmocka_unit_test(test_bdat_sequence),
+		cmocka_unit_test(test_bdat_syntax),
+		cmocka_unit_test(test_bdat_limits),
 		cmocka_unit_test(test_alloc_failure),
 	};
 
