@@ -8,12 +8,15 @@
  * peer mode (CPM -> MMS): the recipient's MMSC.
  *   mm4bench peer --listen 127.0.0.2:2525 --to 127.0.0.1:2526
  *                 [--conns 4] [--delay-ms D] [--drop-pct P] [--stats F]
- *   Accepts MM4_forward.REQs by SMTP (EHLO offers PIPELINING), answers 250,
- *   and sends one MM4_forward.RES (X-Mms-Transaction-ID echoed, status Ok)
- *   per REQ with X-Mms-Ack-Request: Yes back to --to over --conns persistent
- *   SMTP connections, several mails per session, pipelined when the server
- *   offers PIPELINING. --delay-ms holds each RES back, --drop-pct withholds
- *   that share of them (100 = never answer: pending load on the IWF).
+ *   Accepts MM4_forward.REQs by SMTP (EHLO offers PIPELINING and CHUNKING:
+ *   DATA or BDAT), answers 250, and sends one MM4_forward.RES
+ *   (X-Mms-Transaction-ID echoed, status Ok) per REQ with X-Mms-Ack-Request:
+ *   Yes back to --to over --conns persistent SMTP connections, several mails
+ *   per session, pipelined when the server offers PIPELINING; where it
+ *   offers CHUNKING too, each mail is MAIL, RCPT, "BDAT <n> LAST" and the
+ *   mail in one write (one round trip). --delay-ms holds each RES back,
+ *   --drop-pct withholds that share of them (100 = never answer: pending
+ *   load on the IWF).
  *   --stats F is rewritten every second with the counters.
  *
  * gen mode (MMS -> CPM): an originating MMSC and load generator.
@@ -25,6 +28,8 @@
  *   key=value results: counts, achieved rate, lag behind the schedule and
  *   the end-to-end latency (REQ's MAIL FROM written -> RES received)
  *   percentiles. Exit status 0 when every REQ got 250 and an Ok RES.
+ *
+ * --no-chunking (both modes): neither offer CHUNKING nor use it.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

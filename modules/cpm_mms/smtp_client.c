@@ -54,18 +54,20 @@ static const char *mail_read_cb(void **ctx, int *len, void *arg)
 		*step = 0;
 		return NULL;
 	}
-	if (*step == 0 && src->head_len > 0 && src->head_len < src->len) {
-		*step = 1;
-		*len = src->head_len;
-		return src->data;
-	}
-	if (*step <= 1) {
-		*len = *step ? src->len - src->head_len : src->len;
+	switch (*step) {
+	case 0:
+		/* the header block, or all of it if there is none */
+		*step = src->head_len > 0 ? 1 : 2;
+		*len = src->head_len > 0 ? src->head_len : src->len;
+		return *len > 0 ? src->data : NULL;
+	case 1:
 		*step = 2;
-		return *len ? src->data + (src->len - *len) : NULL;
+		*len = src->len - src->head_len;
+		return *len > 0 ? src->data + src->head_len : NULL;
+	default:
+		*len = 0;
+		return NULL;
 	}
-	*len = 0;
-	return NULL;
 }
 
 /* end of the header block (after its CRLF CRLF), 0 if there is none */
@@ -213,12 +215,9 @@ static int message_outcome(smtp_message_t m, smtp_recipient_t *r, int nrcpt,
 	const smtp_status_t *st;
 	int i;
 
-	st = smtp_message_transfer_status(m);
-	if (st && st->code >= 200 && st->code < 300) {
-		outcome_set(out, st->code, st->text);
-		return 1;
-	}
-	/* the first stage that failed tells what went wrong */
+	/* the first stage that failed tells what went wrong; a refused RCPT
+	 * counts even if the server took the data after it (the DATA/BDAT
+	 * pipelined behind a lone RCPT) */
 	st = smtp_reverse_path_status(m);
 	if (st && st->code >= 400) {
 		outcome_set(out, st->code, st->text);
@@ -232,6 +231,10 @@ static int message_outcome(smtp_message_t m, smtp_recipient_t *r, int nrcpt,
 		}
 	}
 	st = smtp_message_transfer_status(m);
+	if (st && st->code >= 200 && st->code < 300) {
+		outcome_set(out, st->code, st->text);
+		return 1;
+	}
 	if (st && st->code >= 400)
 		outcome_set(out, st->code, st->text);
 	else

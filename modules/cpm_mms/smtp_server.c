@@ -637,6 +637,12 @@ static void smtpd_chunk_end(smtpd_session *s, cm_buf *out)
 		s->state = SMTPD_S_READY;
 		return;
 	}
+	if (!s->chunk_last && s->data.failed) {
+		smtpd_reply(out, "452 4.3.1 Insufficient system storage");
+		smtpd_reset_tx(s);
+		s->state = SMTPD_S_READY;
+		return;
+	}
 	if (!s->chunk_last) {
 		s->nerrors = 0;
 		cm_buf_printf(out, "250 2.0.0 %d octets received\r\n", s->data.len);

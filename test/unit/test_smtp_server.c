@@ -1537,6 +1537,36 @@ static void test_bdat_limits(void **state)
 	ts_free(&x);
 }
 
+static void test_bdat_alloc_failure(void **state)
+{
+	tsess x;
+	int budget;
+
+	/* no memory for a chunk: 452, the transaction is over */
+	ts_init(&x, NULL);
+	ts_feed(&x, "EHLO a\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+	ts_take(&x);
+	cm_mem_set(fail_malloc, fail_realloc, free);
+	fail_budget = 0;
+	ts_feed(&x, "BDAT 3\r\nab\n");
+	cm_mem_set(malloc, realloc, free);
+	ts_feed(&x, "BDAT 1 LAST\r\nz");
+	assert_string_equal(ts_take(&x), "452 4.3.1 Insufficient system storage\r\n"
+			"503 5.5.1 Bad sequence of commands: need MAIL and RCPT first\r\n");
+	assert_int_equal(x.t.nmsg, 0);
+	ts_free(&x);
+
+	/* whichever allocation fails: no crash, no leak (LeakSanitizer) */
+	for (budget = 0; budget < 16; budget++) {
+		ts_init(&x, NULL);
+		cm_mem_set(fail_malloc, fail_realloc, free);
+		fail_budget = budget;
+		smtpd_feed(&x.s, bdat_in, (int)strlen(bdat_in), &x.out);
+		cm_mem_set(malloc, realloc, free);
+		ts_free(&x);
+	}
+}
+
 static void test_greeting_hostname(void **state)
 {
 	smtpd_session s;
@@ -1602,6 +1632,7 @@ int main(void)
 		cmocka_unit_test(test_bdat_sequence),
 		cmocka_unit_test(test_bdat_syntax),
 		cmocka_unit_test(test_bdat_limits),
+		cmocka_unit_test(test_bdat_alloc_failure),
 		cmocka_unit_test(test_alloc_failure),
 	};
 
