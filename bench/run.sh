@@ -649,7 +649,7 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.tx
 	echo "## Configuration of this run"
 	echo
 	echo "- Kamailio: \`$KAMAILIO -DD -E -f bench/kamailio-bench.cfg -A <mode> -m $SHM_MB${KAM_ARGS:+ $KAM_ARGS}\`; global parameters as kamailio.cfg.sample (children=4, tm fr_timer 30 s) except debug=${BENCH_DEBUG:-1}."
-	echo "- IWF module parameters: kamailio.cfg.sample's, with mm4_workers=${BENCH_MM4_WORKERS:-2}, max_pending=${BENCH_MAX_PENDING:-20000}, dedup_time=${BENCH_DEDUP_TIME:-5} s (sample: 3600), max_inbound=${BENCH_MAX_INBOUND:-100000} (sample: 20000), res_timeout 10 s (capacity: $CAP_RES_TIMEOUT s), ENUM server ldns-testns 127.0.0.1:53 (test/e2e/enum.data), MM4 port $MM4_PORT on 127.0.0.2."
+	echo "- IWF module parameters: kamailio.cfg.sample's, with mm4_workers=${BENCH_MM4_WORKERS:-4}, max_pending=${BENCH_MAX_PENDING:-20000}, dedup_time=${BENCH_DEDUP_TIME:-5} s (sample: 3600), max_inbound=${BENCH_MAX_INBOUND:-100000} (sample: 20000), res_timeout 10 s (capacity: $CAP_RES_TIMEOUT s), ENUM server ldns-testns 127.0.0.1:53 (test/e2e/enum.data), MM4 port $MM4_PORT on 127.0.0.2."
 	case $DB in
 	sqlite) echo "- Report correlation DB: sqlite as in the sample, on a tmpfs (no disk fsync in the numbers)." ;;
 	sqlite-disk) echo "- Report correlation DB: sqlite as in the sample, on disk ($OUT)." ;;
