@@ -88,6 +88,17 @@ void smtpd_init(smtpd_session *s, const smtpd_limits *lim,
 	s->state = SMTPD_S_GREETING;
 }
 
+/* no mail data collected, no verdict on it */
+static void smtpd_data_reset(smtpd_session *s)
+{
+	cm_buf_free(&s->data);
+	s->data_overflow = 0;
+	s->data_longline = 0;
+	s->data_bare_lf = 0;
+	s->data_linelen = 0;
+	s->data_cr = 0;
+}
+
 /* drop the mail transaction (RFC 5321 4.1.4); the state is the caller's */
 static void smtpd_reset_tx(smtpd_session *s)
 {
@@ -103,13 +114,8 @@ static void smtpd_reset_tx(smtpd_session *s)
 	}
 	s->nrcpt = 0;
 	s->rcpt_refused = 0;
-	cm_buf_free(&s->data);
-	s->data_overflow = 0;
-	s->data_longline = 0;
-	s->data_bare_lf = 0;
+	smtpd_data_reset(s);
 	s->bdat = 0;
-	s->data_linelen = 0;
-	s->data_cr = 0;
 }
 
 void smtpd_free(smtpd_session *s)
@@ -523,10 +529,7 @@ static void smtpd_data_cmd(smtpd_session *s, cm_str arg, cm_buf *out)
 			smtpd_bad(s, out, R_SEQ);
 		return;
 	}
-	cm_buf_free(&s->data);
-	s->data_overflow = 0;
-	s->data_longline = 0;
-	s->data_bare_lf = 0;
+	smtpd_data_reset(s);
 	s->state = SMTPD_S_DATA;
 	smtpd_good(s, out, "354 End data with <CR><LF>.<CR><LF>");
 }
@@ -572,11 +575,7 @@ static void smtpd_bdat_cmd(smtpd_session *s, cm_str arg, cm_buf *out)
 		else
 			s->chunk_refusal = R_SEQ ": need MAIL and RCPT first";
 	} else if (!s->bdat) {
-		cm_buf_free(&s->data);
-		s->data_overflow = 0;
-		s->data_longline = 0;
-		s->data_linelen = 0;
-		s->data_cr = 0;
+		smtpd_data_reset(s);
 		s->bdat = 1;
 	}
 	s->chunk_left = size;
