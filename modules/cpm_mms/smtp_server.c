@@ -541,6 +541,7 @@ static void smtpd_message_end(smtpd_session *s, cm_buf *out);
 static void smtpd_bdat_cmd(smtpd_session *s, cm_str arg, cm_buf *out)
 {
 	long long size = 0;
+	cm_str rest;
 	int i = 0;
 
 	for (; i < arg.len && arg.s[i] >= '0' && arg.s[i] <= '9'; i++)
@@ -548,19 +549,15 @@ static void smtpd_bdat_cmd(smtpd_session *s, cm_str arg, cm_buf *out)
 			size = size * 10 + (arg.s[i] - '0');
 	arg.s += i;
 	arg.len -= i;
-	if (i == 0 || (arg.len > 0 && !smtpd_is_sp(arg.s[0]))) {
+	rest = cm_str_trim(arg);
+	if (i == 0 || (arg.len > 0 && !smtpd_is_sp(arg.s[0]))
+			|| (rest.len > 0 && !cm_str_ieqz(rest, "LAST"))) {
 		/* where the chunk ends is unknown: nothing after it can be read */
 		smtpd_reply(out, "501 5.5.4 Syntax: BDAT size [LAST]");
 		s->state = SMTPD_S_CLOSED;
 		return;
 	}
-	arg = cm_str_trim(arg);
-	s->chunk_last = arg.len > 0;
-	if (arg.len > 0 && !cm_str_ieqz(arg, "LAST")) {
-		smtpd_reply(out, "501 5.5.4 Syntax: BDAT size [LAST]");
-		s->state = SMTPD_S_CLOSED;
-		return;
-	}
+	s->chunk_last = rest.len > 0;
 	if (size > s->lim.max_msg_size) {
 		smtpd_reply(out, "552 5.3.4 Message size exceeds fixed limit");
 		s->state = SMTPD_S_CLOSED;
