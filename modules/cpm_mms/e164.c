@@ -12,10 +12,13 @@
 #include <string.h>
 #include <sys/types.h>
 #include <regex.h>
+#include <arpa/inet.h>
 
 #include "e164.h"
 
 #define E164_MAX_DIGITS 15
+
+static int parse_port(cm_str p, int *port);
 
 static int is_digit(char c)
 {
@@ -76,36 +79,156 @@ static cm_str addr_spec(cm_str v)
 	return cm_str_trim(sub(v, lt + 1, gt));
 }
 
-/* "+d..." with up to 15 digits; visual separators dropped */
-static int global_number(cm_str n, char *out)
+/* ---- numbering plan ---- */
+
+static e164_plan g_plan; /* zero: no rule */
+
+static int all_digits(cm_str s)
+{
+	int i;
+
+	for (i = 0; i < s.len; i++)
+		if (!is_digit(s.s[i]))
+			return 0;
+	return s.len > 0;
+}
+
+static int starts_with(cm_str s, const char *z)
+{
+	int n = (int)strlen(z);
+
+	return n > 0 && s.len >= n && memcmp(s.s, z, n) == 0;
+}
+
+int e164_plan_init(e164_plan *p, cm_str intl, cm_str natl, cm_str cc)
+{
+	if (!p)
+		return -1;
+	memset(p, 0, sizeof(*p));
+	intl = intl.s ? cm_str_trim(intl) : intl;
+	natl = natl.s ? cm_str_trim(natl) : natl;
+	cc = cc.s ? cm_str_trim(cc) : cc;
+	if ((intl.len > 0 && (!all_digits(intl) || intl.len >= E164_PFX_MAX))
+			|| (natl.len > 0 && (!all_digits(natl)
+					|| natl.len >= E164_PFX_MAX))
+			|| (cc.len > 0 && (!all_digits(cc) || cc.len > 3
+					|| cc.s[0] == '0'))
+			/* a trunk prefix alone says nothing about the country */
+			|| (natl.len > 0 && cc.len <= 0)
+			|| (intl.len > 0 && natl.len > 0 && cm_str_eq(intl, natl)))
+		return -1;
+	if (intl.len > 0)
+		memcpy(p->intl, intl.s, intl.len);
+	if (natl.len > 0)
+		memcpy(p->natl, natl.s, natl.len);
+	if (cc.len > 0)
+		memcpy(p->cc, cc.s, cc.len);
+	return 0;
+}
+
+void e164_plan_set(const e164_plan *p)
+{
+	if (p)
+		g_plan = *p;
+	else
+		memset(&g_plan, 0, sizeof(g_plan));
+}
+
+/* what a number without '+' and without a prefix of the plan is */
+enum { BARE_REFUSE, BARE_GLOBAL, BARE_NATIONAL };
+
+/* num: digits with an optional leading '+', nothing else */
+static int normalise(cm_str num, const e164_plan *plan, int bare, char *out)
 {
 	char tmp[E164_BUF];
-	int i, k = 0;
+	cm_str rest;
+	int k = 0, i, li = 0, ln = 0, national = 0;
 
-	if (n.len < 2 || n.s[0] != '+')
+	if (num.len <= 0)
+		return -1;
+	if (num.s[0] == '+') {
+		rest = sub(num, 1, num.len);
+	} else {
+		if (plan && plan->intl[0] && starts_with(num, plan->intl))
+			li = (int)strlen(plan->intl);
+		if (plan && plan->natl[0] && plan->cc[0]
+				&& starts_with(num, plan->natl))
+			ln = (int)strlen(plan->natl);
+		if (li > 0 && li >= ln) {
+			rest = sub(num, li, num.len);
+		} else if (ln > 0) {
+			rest = sub(num, ln, num.len);
+			/* "0" + "0..." is an international prefix the plan lacks */
+			if (rest.len <= 0 || rest.s[0] == '0')
+				return -1;
+			national = 1;
+		} else if (bare == BARE_NATIONAL && plan && plan->cc[0]) {
+			rest = num;
+			national = 1;
+		} else if (bare == BARE_GLOBAL) {
+			rest = num;
+		} else {
+			return -1;
+		}
+	}
+	if (!all_digits(rest))
 		return -1;
 	tmp[k++] = '+';
-	for (i = 1; i < n.len; i++) {
-		if (is_digit(n.s[i])) {
-			if (k > E164_MAX_DIGITS)
+	if (national) {
+		for (i = 0; plan->cc[i]; i++)
+			tmp[k++] = plan->cc[i];
+	} else if (rest.s[0] == '0') {
+		return -1; /* no E.164 country code starts with 0 */
+	}
+	for (i = 0; i < rest.len; i++) {
+		if (k > E164_MAX_DIGITS)
+			return -1;
+		tmp[k++] = rest.s[i];
+	}
+	tmp[k] = '\0';
+	memcpy(out, tmp, k + 1);
+	return 0;
+}
+
+int e164_normalise(cm_str num, const e164_plan *plan, int bare_global,
+		char *out)
+{
+	int bare = BARE_REFUSE;
+
+	if (!out || !num.s)
+		return -1;
+	if (bare_global)
+		bare = BARE_GLOBAL;
+	else if (plan && plan->cc[0] && !plan->natl[0])
+		bare = BARE_NATIONAL; /* no trunk prefix: every number is national */
+	return normalise(num, plan, bare, out);
+}
+
+/* a number of a URI, "+47-123.456(78)" or "0412 345 678" minus the SP:
+ * visual separators dropped, then normalised */
+static int dialled_number(cm_str n, const e164_plan *plan, int bare,
+		char *out)
+{
+	char tmp[E164_BUF + E164_PFX_MAX];
+	int i, k = 0;
+
+	for (i = 0; i < n.len; i++) {
+		if (is_digit(n.s[i]) || (i == 0 && n.s[i] == '+')) {
+			if (k >= (int)sizeof(tmp))
 				return -1;
 			tmp[k++] = n.s[i];
 		} else if (!is_visual_sep(n.s[i])) {
 			return -1;
 		}
 	}
-	if (k < 2)
-		return -1;
-	tmp[k] = '\0';
-	memcpy(out, tmp, k + 1);
-	return 0;
+	return normalise((cm_str){tmp, k}, plan, bare, out);
 }
 
-/* 1 if a ';'-separated parameter list has a parameter of that name */
-static int has_param(cm_str params, const char *name, const char *value)
+/* value of a ';'-separated parameter: 1 and *val if present */
+static int param_get(cm_str params, const char *name, cm_str *val)
 {
 	int i = 0, end, eq;
-	cm_str p, pn, pv;
+	cm_str p, pn;
 
 	while (i < params.len) {
 		end = find_chr(params, i, ';');
@@ -114,28 +237,40 @@ static int has_param(cm_str params, const char *name, const char *value)
 		p = sub(params, i, end);
 		eq = find_chr(p, 0, '=');
 		pn = cm_str_trim(eq < 0 ? p : sub(p, 0, eq));
-		pv = eq < 0 ? sub(p, p.len, p.len) : cm_str_trim(sub(p, eq + 1, p.len));
-		if (cm_str_ieqz(pn, name) && (!value || cm_str_ieqz(pv, value)))
+		if (cm_str_ieqz(pn, name)) {
+			*val = eq < 0 ? sub(p, p.len, p.len)
+				: cm_str_trim(sub(p, eq + 1, p.len));
 			return 1;
+		}
 		i = end + 1;
 	}
 	return 0;
 }
 
-/* telephone-subscriber "number;params": a local number (phone-context) is
- * never E.164, even when it happens to start with '+' */
-static int tel_subscriber(cm_str ts, char *out)
+/* telephone-subscriber "number;params". A global number with a
+ * phone-context is malformed; a local one is E.164 only in the context of
+ * our own country code (RFC 3966 5.1.5: the context names its country). */
+static int tel_subscriber(cm_str ts, const e164_plan *plan, char *out)
 {
-	int semi = find_chr(ts, 0, ';');
-	cm_str num = semi < 0 ? ts : sub(ts, 0, semi);
+	int semi = find_chr(ts, 0, ';'), bare = BARE_REFUSE;
+	cm_str num = semi < 0 ? ts : sub(ts, 0, semi), ctx;
+	char cc[E164_BUF];
 
-	if (semi >= 0 && has_param(sub(ts, semi + 1, ts.len), "phone-context",
-				NULL))
-		return -1;
-	return global_number(num, out);
+	if (plan && plan->cc[0] && !plan->natl[0])
+		bare = BARE_NATIONAL;
+	if (semi >= 0 && param_get(sub(ts, semi + 1, ts.len), "phone-context",
+				&ctx)) {
+		if (!plan || !plan->cc[0] || (num.len > 0 && num.s[0] == '+')
+				|| ctx.len < 2 || ctx.s[0] != '+'
+				|| dialled_number(ctx, NULL, BARE_REFUSE, cc) < 0
+				|| strcmp(cc + 1, plan->cc) != 0)
+			return -1;
+		bare = BARE_NATIONAL;
+	}
+	return dialled_number(num, plan, bare, out);
 }
 
-int e164_from_uri(cm_str uri, char *out)
+int e164_from_uri_plan(cm_str uri, const e164_plan *plan, char *out)
 {
 	cm_str a, rest, user;
 	int at, colon;
@@ -146,7 +281,7 @@ int e164_from_uri(cm_str uri, char *out)
 	if (a.len <= 0)
 		return -1;
 	if (cm_str_iprefix(a, "tel:"))
-		return tel_subscriber(sub(a, 4, a.len), out);
+		return tel_subscriber(sub(a, 4, a.len), plan, out);
 	if (cm_str_iprefix(a, "sip:") || cm_str_iprefix(a, "sips:")) {
 		rest = sub(a, a.s[3] == ':' ? 4 : 5, a.len);
 		at = find_chr(rest, 0, '@');
@@ -157,21 +292,26 @@ int e164_from_uri(cm_str uri, char *out)
 		colon = find_chr(user, 0, ':');
 		if (colon >= 0)
 			user.len = colon;
-		/* with or without user=phone the number must be global: the
-		 * '+' is what makes it E.164 */
-		return tel_subscriber(user, out);
+		/* with or without user=phone: a '+' makes the number E.164,
+		 * else only a rule of the plan does */
+		return tel_subscriber(user, plan, out);
 	}
-	/* a bare global number (e.g. a recipient_uri argument) */
-	if (a.s[0] == '+')
-		return tel_subscriber(a, out);
+	/* a bare number (e.g. a recipient_uri argument) */
+	if (a.s[0] == '+' || is_digit(a.s[0]))
+		return tel_subscriber(a, plan, out);
 	return -1;
 }
 
-int e164_from_mm4_address(cm_str addr, char *out)
+int e164_from_uri(cm_str uri, char *out)
 {
-	char tmp[E164_BUF];
+	return e164_from_uri_plan(uri, &g_plan, out);
+}
+
+int e164_from_mm4_address_plan(cm_str addr, const e164_plan *plan,
+		char *out)
+{
 	cm_str a;
-	int i, k = 0, at, slash;
+	int at, slash;
 
 	if (!out || !addr.s)
 		return -1;
@@ -188,21 +328,13 @@ int e164_from_mm4_address(cm_str addr, char *out)
 			return -1;
 		a.len = slash;
 	}
-	a = cm_str_trim(a);
-	i = 0;
-	if (a.len > 0 && a.s[0] == '+')
-		i = 1;
-	tmp[k++] = '+';
-	for (; i < a.len; i++) {
-		if (!is_digit(a.s[i]) || k > E164_MAX_DIGITS)
-			return -1;
-		tmp[k++] = a.s[i];
-	}
-	if (k < 2)
-		return -1;
-	tmp[k] = '\0';
-	memcpy(out, tmp, k + 1);
-	return 0;
+	/* no visual separators in MM4 addresses */
+	return normalise(cm_str_trim(a), plan, BARE_GLOBAL, out);
+}
+
+int e164_from_mm4_address(cm_str addr, char *out)
+{
+	return e164_from_mm4_address_plan(addr, &g_plan, out);
 }
 
 int enum_domain(const char *e164, cm_str suffix, char *out, int size)
@@ -243,17 +375,19 @@ int enum_domain(const char *e164, cm_str suffix, char *out, int size)
 	return k;
 }
 
-int naptr_is_mms_mailto(cm_str service)
+int naptr_mms_services(cm_str service)
 {
 	cm_str es, type, st;
-	int i, end, colon, next;
+	int i, end, colon, next, mask = 0;
 
 	service = cm_str_trim(service);
-	/* RFC 2916 era "mms+E2U" */
+	/* RFC 2916 era "mms+E2U": no subtypes then, the URI tells */
 	if (cm_str_ieqz(service, "mms+E2U"))
-		return 1;
-	/* RFC 3761: "E2U" 1*("+" type *(":" subtype)); any of the listed
-	 * enumservices may be ours */
+		return NAPTR_MMS_MAILTO | NAPTR_MMS_TEL;
+	/* RFC 6116 3.4.3: "E2U" 1*("+" type *(":" subtype)); any of the
+	 * listed enumservices may be ours. RFC 3403 leaves the field to the
+	 * application; like the flags (RFC 3403 4.1) it is compared without
+	 * regard to case, as RFC 5483 recommends for ENUM clients. */
 	if (service.len < 4 || !cm_str_iprefix(service, "E2U+"))
 		return 0;
 	i = 4;
@@ -265,63 +399,109 @@ int naptr_is_mms_mailto(cm_str service)
 		colon = find_chr(es, 0, ':');
 		type = colon < 0 ? es : sub(es, 0, colon);
 		if (cm_str_ieqz(type, "mms")) {
-			if (colon < 0)
-				return 1; /* legacy "E2U+mms", no subtype */
+			if (colon < 0) /* legacy "E2U+mms", no subtype */
+				mask |= NAPTR_MMS_MAILTO | NAPTR_MMS_TEL;
 			while (colon >= 0) {
 				next = find_chr(es, colon + 1, ':');
 				st = sub(es, colon + 1, next < 0 ? es.len : next);
 				if (cm_str_ieqz(st, "mailto"))
-					return 1;
+					mask |= NAPTR_MMS_MAILTO;
+				else if (cm_str_ieqz(st, "tel"))
+					mask |= NAPTR_MMS_TEL;
 				colon = next;
 			}
 		}
 		i = end + 1;
 	}
-	return 0;
+	return mask;
+}
+
+int naptr_is_mms_mailto(cm_str service)
+{
+	return (naptr_mms_services(service) & NAPTR_MMS_MAILTO) != 0;
 }
 
 static int naptr_usable(const naptr_rr *rr)
 {
-	/* terminal rule with a regexp: the replacement field is unused */
+	/* terminal rule with a regexp: the replacement field is unused
+	 * (non-terminal ENUM rules are not followed) */
 	return cm_str_ieqz(cm_str_trim(rr->flags), "u")
-			&& naptr_is_mms_mailto(rr->service)
+			&& naptr_mms_services(rr->service) != 0
 			&& cm_str_trim(rr->regexp).len > 0;
+}
+
+/* a before b: lower order, then lower preference */
+static int naptr_before(const naptr_rr *a, const naptr_rr *b)
+{
+	return a->order < b->order
+			|| (a->order == b->order && a->pref < b->pref);
 }
 
 int naptr_select(const naptr_rr *rrs, int n, int *idx, int max)
 {
-	int i, j, k, cnt = 0, best = -1, tmp;
+	int i, j, k, cnt = 0;
 
 	if (!rrs || !idx || n <= 0 || max <= 0)
 		return 0;
-	for (i = 0; i < n; i++)
-		if (naptr_usable(&rrs[i]) && (best < 0 || rrs[i].order < best))
-			best = rrs[i].order;
-	if (best < 0)
-		return 0;
-	for (i = 0; i < n && cnt < max; i++) {
-		if (rrs[i].order != best || !naptr_usable(&rrs[i]))
+	for (i = 0; i < n; i++) {
+		if (!naptr_usable(&rrs[i]))
 			continue;
-		/* insertion by preference, stable for equal preferences */
-		for (j = cnt; j > 0 && rrs[idx[j - 1]].pref > rrs[i].pref; j--)
+		if (cnt == max && !naptr_before(&rrs[i], &rrs[idx[cnt - 1]]))
+			continue; /* full, and not better than the worst kept */
+		/* insertion, stable for equal order and preference */
+		for (j = cnt; j > 0 && naptr_before(&rrs[i], &rrs[idx[j - 1]]); j--)
 			;
-		for (k = cnt; k > j; k--)
+		if (cnt < max)
+			cnt++;
+		for (k = cnt - 1; k > j; k--)
 			idx[k] = idx[k - 1];
 		idx[j] = i;
-		cnt++;
-	}
-	/* with more usable records than room, keep the best ones */
-	for (; i < n; i++) {
-		if (rrs[i].order != best || !naptr_usable(&rrs[i]))
-			continue;
-		if (rrs[idx[cnt - 1]].pref <= rrs[i].pref)
-			continue;
-		tmp = i;
-		for (j = cnt - 1; j > 0 && rrs[idx[j - 1]].pref > rrs[tmp].pref; j--)
-			idx[j] = idx[j - 1];
-		idx[j] = tmp;
 	}
 	return cnt;
+}
+
+void naptr_walk_init(naptr_walk *w, const naptr_rr *rrs, int n)
+{
+	memset(w, 0, sizeof(*w));
+	w->rrs = rrs;
+	w->settled = -1;
+	w->n = naptr_select(rrs, n, w->idx, NAPTR_WALK_MAX);
+}
+
+int naptr_walk_next(naptr_walk *w, const char *aus, char *out, int size,
+		int *kind)
+{
+	const naptr_rr *rr;
+	cm_str res;
+	int i, len, svc, colon, at;
+
+	if (!w || !aus || !out || size <= 0 || !kind)
+		return -1;
+	while (w->pos < w->n) {
+		i = w->idx[w->pos++];
+		rr = &w->rrs[i];
+		/* RFC 3403 4.1: once a rule of an order matched, no other order */
+		if (w->settled >= 0 && rr->order != w->settled)
+			break;
+		len = naptr_apply_regexp(rr->regexp, aus, out, size);
+		if (len < 0)
+			continue; /* does not apply: the order is still open */
+		w->settled = rr->order;
+		svc = naptr_mms_services(rr->service);
+		res = (cm_str){out, len};
+		colon = find_chr(res, 0, ':');
+		at = find_chr(res, 0, '@');
+		if (cm_str_iprefix(res, "tel:"))
+			*kind = (svc & NAPTR_MMS_TEL) ? NAPTR_MMS_TEL : 0;
+		else if (cm_str_iprefix(res, "mailto:") || colon < 0
+				|| (at >= 0 && at < colon)) /* scheme-less address */
+			*kind = (svc & NAPTR_MMS_MAILTO) ? NAPTR_MMS_MAILTO : 0;
+		else
+			*kind = 0; /* sip:, http:, ...: not for MMS */
+		return i;
+	}
+	w->pos = w->n;
+	return -1;
 }
 
 /* an ERE of a DNS character-string is at most 255 bytes; keep slack */
@@ -646,10 +826,108 @@ int mailto_split(cm_str uri, cm_str *mailbox, cm_str *domain)
 	return 0;
 }
 
+/* an IPv4 or IPv6 address (no brackets): AF_INET / AF_INET6, else 0 */
+static int ip_family(cm_str h)
+{
+	char buf[64];
+	unsigned char a[16];
+
+	if (h.len <= 0 || h.len >= (int)sizeof(buf))
+		return 0;
+	memcpy(buf, h.s, h.len);
+	buf[h.len] = '\0';
+	if (inet_pton(AF_INET, buf, a) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, buf, a) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+int domain_literal_ip(cm_str domain, char *ip, int size)
+{
+	cm_str d = cm_str_trim(domain);
+
+	if (!ip || size <= 0 || !d.s)
+		return 0;
+	if (d.len >= 2 && d.s[0] == '[' && d.s[d.len - 1] == ']') {
+		d = sub(d, 1, d.len - 1);
+		/* RFC 5321 4.1.3: "[IPv6:...]"; "[v6]" is tolerated */
+		if (cm_str_iprefix(d, "IPv6:")) {
+			d = sub(d, 5, d.len);
+			if (ip_family(d) != AF_INET6)
+				return 0;
+		}
+	}
+	if (!ip_family(d) || d.len >= size)
+		return 0;
+	memcpy(ip, d.s, d.len);
+	ip[d.len] = '\0';
+	return 1;
+}
+
+/* a DNS name as MMSE domain: LDH labels (and '_'), nothing an address or
+ * an SMTP command could choke on */
+static int dns_name_ok(cm_str h)
+{
+	int i;
+
+	if (h.len <= 0 || h.s[0] == '.' || h.s[0] == '-')
+		return 0;
+	for (i = 0; i < h.len; i++) {
+		char c = h.s[i];
+
+		if (!is_digit(c) && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z')
+				&& c != '-' && c != '.' && c != '_')
+			return 0;
+	}
+	return 1;
+}
+
+/* "host[:port]" / "[host][:port]" / "[v6][:port]" / "v6": host without
+ * brackets, *bracketed if they were there. 0 / -1 */
+static int host_port(cm_str hp, char *host, int size, int *port,
+		int *bracketed)
+{
+	int rb;
+	cm_str h;
+
+	*bracketed = 0;
+	*port = 0;
+	if (hp.len > 0 && hp.s[0] == '[') {
+		rb = find_chr(hp, 1, ']');
+		if (rb < 0)
+			return -1;
+		h = sub(hp, 1, rb);
+		if (cm_str_iprefix(h, "IPv6:")) {
+			h = sub(h, 5, h.len);
+			if (ip_family(h) != AF_INET6)
+				return -1;
+		}
+		if (rb + 1 < hp.len && (hp.s[rb + 1] != ':'
+					|| parse_port(sub(hp, rb + 2, hp.len), port) < 0))
+			return -1;
+		if (!ip_family(h) && !dns_name_ok(h))
+			return -1;
+		*bracketed = 1;
+	} else {
+		if (hostport_split(hp, host, size, port) < 0)
+			return -1;
+		h = cm_str_z(host);
+		if (!ip_family(h) && !dns_name_ok(h))
+			return -1;
+	}
+	if (h.len >= size)
+		return -1;
+	memmove(host, h.s, h.len);
+	host[h.len] = '\0';
+	return 0;
+}
+
 int static_route_parse(cm_str spec, static_route *out)
 {
-	cm_str pfx, hp;
-	int i, arrow = -1, k = 0;
+	char host[STATIC_ROUTE_HOST_MAX];
+	cm_str pfx, rest, dom, par;
+	int i, arrow = -1, k = 0, semi, port, br, fam;
 
 	if (!out || !spec.s)
 		return -1;
@@ -662,25 +940,121 @@ int static_route_parse(cm_str spec, static_route *out)
 	if (arrow < 0)
 		return -1;
 	pfx = cm_str_trim(sub(spec, 0, arrow));
-	hp = cm_str_trim(sub(spec, arrow + 2, spec.len));
+	rest = cm_str_trim(sub(spec, arrow + 2, spec.len));
 	if (pfx.len == 1 && pfx.s[0] == '*') {
 		out->prefix[0] = '\0';
 	} else {
 		i = 0;
 		if (pfx.len > 0 && pfx.s[0] == '+')
 			i = 1;
-		if (i >= pfx.len)
-			return -1;
+		/* E.164 numbers never start with 0: such a prefix never matches */
+		if (i >= pfx.len || pfx.s[i] == '0')
+			goto fail;
 		for (; i < pfx.len; i++) {
 			if (!is_digit(pfx.s[i]) || k >= E164_MAX_DIGITS)
-				return -1;
+				goto fail;
 			out->prefix[k++] = pfx.s[i];
 		}
 		out->prefix[k] = '\0';
 	}
-	if (hostport_split(hp, out->host, sizeof(out->host), &out->port) < 0)
-		return -1;
+
+	semi = find_chr(rest, 0, ';');
+	dom = cm_str_trim(semi < 0 ? rest : sub(rest, 0, semi));
+	par = semi < 0 ? sub(rest, rest.len, rest.len) : sub(rest, semi, rest.len);
+	/* ";via=host[:port]" is the only parameter */
+	if (par.len > 0) {
+		if (!cm_str_iprefix(par, ";via="))
+			goto fail;
+		par = cm_str_trim(sub(par, 5, par.len));
+		if (find_chr(par, 0, ';') >= 0
+				|| host_port(par, out->via, sizeof(out->via), &out->port,
+						&br) < 0)
+			goto fail;
+		/* "[name]": A/AAAA only (brackets around an IP change nothing) */
+		out->via_nomx = br && !ip_family(cm_str_z(out->via));
+	}
+	if (host_port(dom, host, sizeof(host), &port, &br) < 0)
+		goto fail;
+	if (br && !ip_family(cm_str_z(host)))
+		goto fail; /* brackets in a domain only around an address */
+	if (port) {
+		/* old "host:port": the next hop was host's MX/A at that port,
+		 * which is exactly ";via=host:port" */
+		if (par.len > 0)
+			goto fail;
+		snprintf(out->via, sizeof(out->via), "%s", host);
+		out->port = port;
+		out->flags |= STATIC_ROUTE_OLD_PORT;
+	}
+	fam = ip_family(cm_str_z(host));
+	if (fam) {
+		/* RFC 5321 4.1.3 address literal, not "user@192.0.2.1" (what
+		 * an unbracketed IP gave before: worth a note at start-up) */
+		if (!br)
+			out->flags |= STATIC_ROUTE_IP_DOMAIN;
+		if (snprintf(out->domain, sizeof(out->domain),
+					fam == AF_INET6 ? "[IPv6:%s]" : "[%s]", host)
+				>= (int)sizeof(out->domain))
+			goto fail;
+	} else {
+		snprintf(out->domain, sizeof(out->domain), "%s", host);
+	}
 	return 0;
+
+fail:
+	memset(out, 0, sizeof(*out));
+	return -1;
+}
+
+int static_route_format(const static_route *r, char *out, int size)
+{
+	const char *lb = "", *rb = "";
+	char port[8] = "";
+	int n;
+
+	if (!r || !out || size <= 0)
+		return -1;
+	if (r->via[0]) {
+		if (r->via_nomx || ip_family(cm_str_z(r->via)) == AF_INET6) {
+			lb = "[";
+			rb = "]";
+		}
+		if (r->port)
+			snprintf(port, sizeof(port), ":%d", r->port);
+	}
+	n = snprintf(out, size, "%s%s=>%s%s%s%s%s%s", r->prefix[0] ? "+" : "*",
+			r->prefix, r->domain, r->via[0] ? ";via=" : "", lb, r->via, rb,
+			port);
+	if (n < 0 || n >= size)
+		return -1;
+	return n;
+}
+
+int static_route_next(cm_str spec, int *pos, cm_str *route)
+{
+	int i, start;
+
+	if (!spec.s || !pos || !route)
+		return 0;
+	i = *pos < 0 ? 0 : *pos;
+	while (i < spec.len && (spec.s[i] == ',' || spec.s[i] == ';'
+				|| spec.s[i] == ' ' || spec.s[i] == '\t'))
+		i++;
+	if (i >= spec.len) {
+		*pos = spec.len;
+		return 0;
+	}
+	start = i;
+	for (; i < spec.len; i++) {
+		if (spec.s[i] == ',' || spec.s[i] == ' ' || spec.s[i] == '\t')
+			break;
+		if (spec.s[i] == ';' && !cm_str_iprefix(sub(spec, i + 1, spec.len),
+					"via="))
+			break;
+	}
+	*route = sub(spec, start, i);
+	*pos = i;
+	return 1;
 }
 
 int static_route_match(const static_route *routes, int n, const char *e164)

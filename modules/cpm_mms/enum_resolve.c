@@ -621,16 +621,25 @@ static void dest_add_hosts(mm4_dest *d, const char *name, int port,
 	}
 }
 
-/* MX of the domain by preference, else the domain's own A/AAAA */
-static int resolve_hosts(mm4_dest *d)
+/* the SMTP hosts of a mail domain (or of a static route's via name):
+ * MX by preference, else the name's own A/AAAA; an address literal
+ * ("[192.0.2.1]", as an ENUM mailto: or a static route may give it) is
+ * the host itself (RFC 5321 5.1) */
+static int resolve_hosts_of(mm4_dest *d, const char *domain)
 {
 	dq_mx mx[DQ_MAX_MX];
 	char ips[MM4_DEST_MAX_HOSTS][64];
 	int nmx = 0, n, i, temp = 0;
 	dq_status st;
+	char lit[1][64];
 
-	st = q_mx(d->domain, mx, &nmx);
-	trace_add(d, " MX %s: %s;", d->domain, dq_name(st));
+	if (domain_literal_ip(cm_str_z(domain), lit[0], sizeof(lit[0]))) {
+		dest_add_hosts(d, domain, cpm_cfg.mm4_port, lit, 1);
+		trace_add(d, " host %s (address literal %s);", lit[0], domain);
+		return 0;
+	}
+	st = q_mx(domain, mx, &nmx);
+	trace_add(d, " MX %s: %s;", domain, dq_name(st));
 	if (st == DQ_TEMP)
 		return MAP_LF_DNS_TEMP;
 	if (st == DQ_NXDOMAIN)
@@ -653,11 +662,11 @@ static int resolve_hosts(mm4_dest *d)
 		for (i = 0; i < d->nhosts; i++)
 			trace_add(d, " host %s (%s);", d->hosts[i].ip, d->hosts[i].name);
 	} else {
-		st = q_addrs(d->domain, ips, &n, MM4_DEST_MAX_HOSTS);
-		trace_add(d, " A %s: %s;", d->domain, dq_name(st));
+		st = q_addrs(domain, ips, &n, MM4_DEST_MAX_HOSTS);
+		trace_add(d, " A %s: %s;", domain, dq_name(st));
 		if (st == DQ_TEMP)
 			temp = 1;
-		dest_add_hosts(d, d->domain, cpm_cfg.mm4_port, ips, n);
+		dest_add_hosts(d, domain, cpm_cfg.mm4_port, ips, n);
 		for (i = 0; i < d->nhosts; i++)
 			trace_add(d, " host %s (%s);", d->hosts[i].ip, d->hosts[i].name);
 	}
@@ -666,14 +675,20 @@ static int resolve_hosts(mm4_dest *d)
 	return temp ? MAP_LF_DNS_TEMP : MAP_LF_NO_HOST;
 }
 
+static int resolve_hosts(mm4_dest *d)
+{
+	return resolve_hosts_of(d, d->domain);
+}
+
+/* the next hop of a static route: its via (an IP as is, "[name]" A/AAAA
+ * only, a name MX then A/AAAA), else the MMSE domain's hosts */
 static int resolve_static(mm4_dest *d)
 {
-	int i;
-	char ips[1][64];
-	int n = 0;
+	char ips[MM4_DEST_MAX_HOSTS][64];
+	char spec[2 * STATIC_ROUTE_HOST_MAX + 48];
 	const static_route *r;
-	struct in6_addr a6;
-	struct in_addr a4;
+	dq_status st;
+	int i, n = 0, ret;
 
 	i = static_route_match(cpm_cfg.routes, cpm_cfg.nroutes, d->e164);
 	if (i < 0)
@@ -681,21 +696,24 @@ static int resolve_static(mm4_dest *d)
 	r = &cpm_cfg.routes[i];
 	d->via_static = 1;
 	d->nhosts = 0;
-	snprintf(d->domain, sizeof(d->domain), "%s", r->host);
+	snprintf(d->domain, sizeof(d->domain), "%s", r->domain);
 	if (mm4_plmn_address(cm_str_z(d->e164), cm_str_z(d->domain), d->mailbox,
 				sizeof(d->mailbox)) < 0)
 		return -1;
-	trace_add(d, " static route %s -> %s;", r->prefix[0] ? r->prefix : "*",
-			r->host);
-	if (inet_pton(AF_INET, r->host, &a4) == 1
-			|| inet_pton(AF_INET6, r->host, &a6) == 1) {
-		snprintf(ips[0], sizeof(ips[0]), "%s", r->host);
-		dest_add_hosts(d, r->host, r->port ? r->port : cpm_cfg.mm4_port,
-				ips, 1);
-		return 0;
+	if (static_route_format(r, spec, sizeof(spec)) < 0)
+		snprintf(spec, sizeof(spec), "%s", r->domain);
+	trace_add(d, " static route %s;%s", spec, "");
+	if (!r->via[0]) {
+		ret = resolve_hosts(d);
+	} else if (r->via_nomx) {
+		st = q_addrs(r->via, ips, &n, MM4_DEST_MAX_HOSTS);
+		trace_add(d, " A %s: %s;", r->via, dq_name(st));
+		dest_add_hosts(d, r->via, cpm_cfg.mm4_port, ips, n);
+		ret = d->nhosts > 0 ? 0 : -1;
+	} else {
+		ret = resolve_hosts_of(d, r->via);
 	}
-	/* a host name: its MX/A like any MMSE domain */
-	if (resolve_hosts(d) != 0)
+	if (ret != 0)
 		return -1;
 	if (r->port) {
 		for (n = 0; n < d->nhosts; n++)
@@ -719,20 +737,26 @@ int enum_resolve_domain(const char *domain, mm4_dest *d)
 	return ret;
 }
 
-int enum_resolve(const char *e164, mm4_dest *d)
+/* E2U+mms:tel gives another number to look up; the chain is followed for
+ * ENUM_TEL_HOPS numbers at most and never back to a number already in it */
+#define ENUM_TEL_HOPS 2
+
+/* NAPTR lookup of aus and its rules in RFC 3403 order (naptr_walk), until
+ * one gives SMTP hosts; chain[0..nchain) are the numbers looked up so far */
+static int resolve_number(const char *aus, mm4_dest *d,
+		char chain[][E164_BUF], int nchain)
 {
 	char name[256];
 	char uri[512];
+	char num[E164_BUF];
 	dq_naptrs *q;
-	int idx[DQ_MAX_NAPTR];
-	int n, i, len, ret;
+	naptr_walk w;
+	const naptr_rr *rr;
+	int i, k, kind, ret, r;
 	dq_status st;
 	cm_str mailbox, domain;
 
-	memset(d, 0, sizeof(*d));
-	snprintf(d->e164, sizeof(d->e164), "%s", e164);
-	q_hits = q_queries = 0;
-	if (enum_domain(e164, cm_str_z(cpm_cfg.enum_suffix), name,
+	if (enum_domain(aus, cm_str_z(cpm_cfg.enum_suffix), name,
 				sizeof(name)) < 0)
 		return MAP_LF_NOT_E164;
 	q = pkg_malloc(sizeof(*q));
@@ -742,38 +766,81 @@ int enum_resolve(const char *e164, mm4_dest *d)
 	st = q_naptr(name, q);
 	trace_add(d, "NAPTR %s: %s;", name, dq_name(st));
 	ret = (st == DQ_TEMP) ? MAP_LF_DNS_TEMP : MAP_LF_NO_MMS_ROUTE;
-	if (st == DQ_OK) {
-		for (i = 0; i < q->n; i++)
-			trace_naptr(d, &q->rr[i], "seen");
-		n = naptr_select(q->rr, q->n, idx, DQ_MAX_NAPTR);
-		if (n == 0)
-			trace_add(d, " no usable MMS NAPTR;%s%s", "", "");
-		for (i = 0; i < n; i++) {
-			naptr_rr *rr = &q->rr[idx[i]];
-
-			len = naptr_apply_regexp(rr->regexp, e164, uri, sizeof(uri));
-			if (len < 0 || mailto_split((cm_str){uri, len}, &mailbox,
-						&domain) < 0
-					|| mailbox.len >= (int)sizeof(d->mailbox)
-					|| domain.len >= (int)sizeof(d->domain)) {
-				LM_WARN("ENUM %s: unusable NAPTR regexp '%.*s'\n", name,
-						rr->regexp.len, rr->regexp.s);
+	if (st != DQ_OK)
+		goto done;
+	for (i = 0; i < q->n; i++)
+		trace_naptr(d, &q->rr[i], "seen");
+	naptr_walk_init(&w, q->rr, q->n);
+	if (w.n == 0)
+		trace_add(d, " no usable MMS NAPTR;%s%s", "", "");
+	while ((i = naptr_walk_next(&w, aus, uri, sizeof(uri), &kind)) >= 0) {
+		rr = &q->rr[i];
+		if (kind == NAPTR_MMS_TEL) {
+			trace_naptr(d, rr, "chosen");
+			/* DNS data: a global number, no numbering plan applied */
+			if (e164_from_uri_plan(cm_str_z(uri), NULL, num) < 0) {
+				LM_WARN("ENUM %s: NAPTR gives '%s', not an E.164 tel: URI\n",
+						name, uri);
 				continue;
 			}
-			trace_naptr(d, rr, "chosen");
-			memcpy(d->mailbox, mailbox.s, mailbox.len);
-			d->mailbox[mailbox.len] = '\0';
-			memcpy(d->domain, domain.s, domain.len);
-			d->domain[domain.len] = '\0';
-			trace_add(d, " mailto %s;%s", d->mailbox, "");
-			ret = resolve_hosts(d);
-			if (ret == 0)
+			for (k = 0; k < nchain && strcmp(chain[k], num) != 0; k++)
+				;
+			if (k < nchain || nchain > ENUM_TEL_HOPS) {
+				LM_WARN("ENUM %s: E2U+mms:tel to %s not followed (%s)\n",
+						name, num, k < nchain ? "loop" : "too many hops");
+				trace_add(d, " tel %s not followed: %s;", num,
+						k < nchain ? "loop" : "too many hops");
+				continue;
+			}
+			trace_add(d, " tel %s;%s", num, "");
+			strcpy(chain[nchain], num);
+			r = resolve_number(num, d, chain, nchain + 1);
+			if (r == 0) {
+				ret = 0;
 				break;
-			/* this MMSE cannot be reached: the next NAPTR may name another */
+			}
+			ret = r;
+			continue;
 		}
+		if (kind != NAPTR_MMS_MAILTO
+				|| mailto_split(cm_str_z(uri), &mailbox, &domain) < 0
+				|| mailbox.len >= (int)sizeof(d->mailbox)
+				|| domain.len >= (int)sizeof(d->domain)) {
+			LM_WARN("ENUM %s: unusable result '%s' of NAPTR regexp '%.*s'\n",
+					name, uri, rr->regexp.len, rr->regexp.s);
+			continue;
+		}
+		trace_naptr(d, rr, "chosen");
+		memcpy(d->mailbox, mailbox.s, mailbox.len);
+		d->mailbox[mailbox.len] = '\0';
+		memcpy(d->domain, domain.s, domain.len);
+		d->domain[domain.len] = '\0';
+		trace_add(d, " mailto %s;%s", d->mailbox, "");
+		ret = resolve_hosts(d);
+		if (ret == 0)
+			break;
+		/* this MMSE cannot be reached: the next rule of the same order
+		 * may name another */
 	}
+done:
 	pkg_free(q);
-	if (ret != 0 && cpm_cfg.nroutes > 0) {
+	return ret;
+}
+
+int enum_resolve(const char *e164, mm4_dest *d)
+{
+	char chain[ENUM_TEL_HOPS + 1][E164_BUF];
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->e164, sizeof(d->e164), "%s", e164);
+	q_hits = q_queries = 0;
+	if (strlen(e164) >= sizeof(chain[0]))
+		return MAP_LF_NOT_E164;
+	strcpy(chain[0], e164);
+	ret = resolve_number(e164, d, chain, 1);
+	if (ret != 0 && ret != MAP_LF_NOT_E164 && ret != MAP_LF_INTERNAL
+			&& cpm_cfg.nroutes > 0) {
 		if (resolve_static(d) == 0)
 			ret = 0;
 	}

@@ -270,6 +270,17 @@ write("e164", "mm4-addresses",
 write("e164", "static-routes",
       "+4779=>mmsc.example.net:25\n*=>[2001:db8::1]:2525\n"
       "358 => 192.0.2.1\n4=>2001:db8::2\n")
+write("e164", "static-routes-via",
+      "+4779=>mms.mnc002.mcc242.gprs;via=192.0.2.5:2525,46=>mms.se;via=[mx.se]\n"
+      "*=>[IPv6:2001:db8::1]\n47=>[10.0.0.1];VIA=mmsc.x\n")
+write("e164", "national-numbers",
+      "00,0,47\ntel:0412345678\n0412345678/TYPE=PLMN@mms.peer\n"
+      "sip:004712345678@h;user=phone\ntel:412345678;phone-context=+47\n"
+      "+0412345678\n[192.0.2.1]\n")
+write("e164", "naptr-walk-tel",
+      "u\nE2U+mms:tel\n!^.*$!tel:+4798765432!\n.\n"
+      "u\nE2U+mms:mailto\n!^\\+46(.*)$!mailto:x@y!\n.\n"
+      "u\nE2U+email:mailto+mms:mailto\n!^(.*)$!mailto:\\1@c!\n.\n")
 
 # ---- mapping: fields separated by 0x1e ----
 def rec(*fields):
