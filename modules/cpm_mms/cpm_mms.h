@@ -63,6 +63,9 @@ typedef struct cpm_mms_cfg {
 	int dns_cache_size;     /* entries of the routing DNS cache, 0 = off */
 	int dns_negative_ttl;   /* seconds NXDOMAIN/NODATA are remembered */
 	int dns_max_ttl;        /* cap on any cached answer */
+	char *intl_prefix;      /* numbering plan (e164_plan_set), for RPC */
+	char *national_prefix;
+	char *country_code;
 	map_config map;
 	mm4_in_config map_in;
 } cpm_mms_cfg;

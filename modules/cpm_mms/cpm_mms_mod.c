@@ -100,6 +100,9 @@ static int p_corr_expire = 604800;
 static int p_dns_cache_size = 10000;
 static int p_dns_negative_ttl = 30;
 static int p_dns_max_ttl = 3600;
+static char *p_intl_prefix = "";
+static char *p_national_prefix = "";
+static char *p_country_code = "";
 
 static int mod_init(void);
 static int child_init(int rank);
@@ -169,6 +172,9 @@ static param_export_t params[] = {
 	{"dns_cache_size", PARAM_INT, &p_dns_cache_size},
 	{"dns_negative_ttl", PARAM_INT, &p_dns_negative_ttl},
 	{"dns_max_ttl", PARAM_INT, &p_dns_max_ttl},
+	{"intl_prefix", PARAM_STRING, &p_intl_prefix},
+	{"national_prefix", PARAM_STRING, &p_national_prefix},
+	{"country_code", PARAM_STRING, &p_country_code},
 	{0, 0, 0}
 };
 
@@ -237,30 +243,38 @@ int cpm_random_hex(char *out, int nbytes)
 
 static int param_static_route(modparam_t type, void *val)
 {
-	char *spec = (char *)val;
-	char *p, *e;
+	cm_str spec = cm_str_z((char *)val), one;
+	static_route *r;
+	char canon[2 * STATIC_ROUTE_HOST_MAX + 48];
+	int pos = 0;
 
 	/* one route per modparam, or several separated by ',' / ';' / ' ' */
-	for (p = spec; p && *p;) {
-		while (*p == ',' || *p == ';' || *p == ' ')
-			p++;
-		if (!*p)
-			break;
-		for (e = p; *e && *e != ',' && *e != ';' && *e != ' '; e++)
-			;
+	while (static_route_next(spec, &pos, &one)) {
 		if (cpm_cfg.nroutes >= CPM_MMS_MAX_STATIC_ROUTES) {
 			LM_ERR("too many static routes (max %d)\n",
 					CPM_MMS_MAX_STATIC_ROUTES);
 			return -1;
 		}
-		if (static_route_parse((cm_str){p, (int)(e - p)},
-					&cpm_cfg.routes[cpm_cfg.nroutes]) < 0) {
-			LM_ERR("bad static_route '%.*s' (want prefix=>host[:port])\n",
-					(int)(e - p), p);
+		r = &cpm_cfg.routes[cpm_cfg.nroutes];
+		if (static_route_parse(one, r) < 0) {
+			LM_ERR("bad static_route '%.*s' (want "
+					"prefix=>mmse-domain[;via=host[:port]])\n", one.len, one.s);
 			return -1;
 		}
+		if (static_route_format(r, canon, sizeof(canon)) < 0)
+			canon[0] = '\0';
+		/* same next hop as before the new form; say what it reads as */
+		if (r->flags & STATIC_ROUTE_OLD_PORT)
+			LM_NOTICE("static_route '%.*s': the form prefix=>host:port is "
+					"deprecated, read as '%s' (the same next hop); write "
+					"prefix=>mmse-domain;via=host:port\n", one.len, one.s,
+					canon);
+		if (r->flags & STATIC_ROUTE_IP_DOMAIN)
+			LM_NOTICE("static_route '%.*s': the MMSE domain is an IP address, "
+					"recipient addresses read +E164/TYPE=PLMN@%s; to name "
+					"the recipient's MMSE write prefix=>mmse-domain;via=ip\n",
+					one.len, one.s, r->domain);
 		cpm_cfg.nroutes++;
-		p = e;
 	}
 	return 0;
 }
@@ -270,6 +284,7 @@ static int cfg_check(void)
 	static char sysaddr[256];
 	static char host[128];
 	static char iwfuri[256];
+	e164_plan plan;
 
 	if (p_res_timeout < 1 || p_res_timeout > 25) {
 		LM_ERR("res_timeout must be 1..25 s (below SIP Timer F)\n");
@@ -354,6 +369,20 @@ static int cfg_check(void)
 			return -1;
 		}
 	}
+	if (e164_plan_init(&plan, cm_str_z(p_intl_prefix),
+				cm_str_z(p_national_prefix), cm_str_z(p_country_code)) < 0) {
+		LM_ERR("bad numbering plan: intl_prefix '%s', national_prefix '%s', "
+				"country_code '%s' (digits; a country code of 1-3 digits not "
+				"starting with 0 is needed with a national prefix; the two "
+				"prefixes must differ)\n", p_intl_prefix, p_national_prefix,
+				p_country_code);
+		return -1;
+	}
+	/* before the fork: every process applies the same plan */
+	e164_plan_set(&plan);
+	cpm_cfg.intl_prefix = p_intl_prefix;
+	cpm_cfg.national_prefix = p_national_prefix;
+	cpm_cfg.country_code = p_country_code;
 	if (listener_parse_peers(p_mm4_peers) < 0) {
 		LM_ERR("bad mm4_peers '%s'\n", p_mm4_peers);
 		return -1;

@@ -260,6 +260,7 @@ static void rpc_config(rpc_t *rpc, void *c)
 	void *h, *arr;
 	char buf[192];
 	char dburl[192];
+	char route[2 * STATIC_ROUTE_HOST_MAX + 48];
 	int i;
 
 	if (rpc->add(c, "{", &h) < 0)
@@ -311,17 +312,18 @@ static void rpc_config(rpc_t *rpc, void *c)
 	rpc->struct_add(h, "sdd", "db_table", cpm_cfg.db_table,
 			"max_inbound", inbound_max(),
 			"mm4_max_commands", cpm_cfg.mm4_max_commands);
+	rpc->struct_add(h, "sss",
+			"intl_prefix", cpm_cfg.intl_prefix[0] ? cpm_cfg.intl_prefix : "-",
+			"national_prefix", cpm_cfg.national_prefix[0]
+				? cpm_cfg.national_prefix : "-",
+			"country_code", cpm_cfg.country_code[0]
+				? cpm_cfg.country_code : "-");
 	if (rpc->struct_add(h, "[", "static_route", &arr) >= 0) {
 		for (i = 0; i < cpm_cfg.nroutes; i++) {
-			const static_route *r = &cpm_cfg.routes[i];
-
-			if (r->port)
-				snprintf(buf, sizeof(buf), "%s=>%s:%d",
-						r->prefix[0] ? r->prefix : "*", r->host, r->port);
-			else
-				snprintf(buf, sizeof(buf), "%s=>%s",
-						r->prefix[0] ? r->prefix : "*", r->host);
-			rpc->array_add(arr, "s", buf);
+			/* in the new form, as the route is read */
+			if (static_route_format(&cpm_cfg.routes[i], route,
+						sizeof(route)) >= 0)
+				rpc->array_add(arr, "s", route);
 		}
 	}
 	if (rpc->struct_add(h, "[", "mm4_peers", &arr) >= 0) {
