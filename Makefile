@@ -47,7 +47,7 @@ WARN := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 # Kamailio's own headers do not build clean at -Wextra; ours must
 KAM_WARN := -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
-PURE_SRC := cm_str.c cpim.c mm4.c e164.c mapping.c smtp_server.c imdn.c
+PURE_SRC := cm_str.c cpim.c mm4.c e164.c mapping.c smtp_server.c imdn.c charset.c
 GLUE_SRC := cpm_mms_mod.c forward.c workers.c pending.c enum_resolve.c smtp_client.c \
 	smtp_listener.c resume.c stats.c peers.c rpc.c inbound.c mm4_in.c \
 	store.c report.c enum_cache.c

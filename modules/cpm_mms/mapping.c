@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "mapping.h"
+#include "charset.h"
 
 #define ARRAY_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -1130,7 +1131,7 @@ static const struct t4_fixed {
 	const char *smil_type;       /* presentation part, dropped with one text */
 	const char *text_type;       /* the one part type sent decoded */
 	const char *default_type;    /* no Content-Type (RFC 2045 5.2) */
-	const char *default_charset; /* text without charset: CPM text is UTF-8 */
+	const char *default_charset; /* of every text toward CPM (charset.h) */
 	int ack_default;             /* X-Mms-Ack-Request absent */
 	const char *mandatory[3];    /* missing -> Error-message-format-corrupt */
 } t4 = {
@@ -1196,7 +1197,9 @@ static int t4_fail(cpm_out *out, const char *status, const char *text)
 	out->body.s = NULL;
 	out->body.len = 0;
 	out->res_status = status;
-	out->res_text = text;
+	/* a text built on the stack (it names a charset) is kept in out */
+	snprintf(out->res_text_buf, sizeof(out->res_text_buf), "%s", text);
+	out->res_text = out->res_text_buf;
 	return -1;
 }
 
@@ -1340,79 +1343,47 @@ static int t4_originator(cm_str from, const mm4_in_config *cfg, char *out,
 	return t4_mailto(a, out, size);
 }
 
-/* UTF-8 sequence length at s[i] if valid (no overlong, surrogate or
- * > U+10FFFF), else 0 */
-static int t4_utf8_len(const unsigned char *s, int n, int i)
-{
-	unsigned char c = s[i];
-	int len, k;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	cp = c & (0x7f >> len);
-	if (i + len > n)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((s[i + k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i + k] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-			|| (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /*
- * Table 4, row Subject: RFC 2047 decoded, then made a clean UTF-8 header
- * value of at most size - 1 bytes: CR, LF, NUL and other controls dropped
- * (HTAB -> SP), bytes that are not UTF-8 taken as ISO-8859-1 (raw 8-bit
- * subjects of old MMSCs), C1 bytes -> '?'; cut at a character boundary.
+ * Table 4, row Subject: RFC 2047 decoded to UTF-8 (any charset: words via
+ * iconv, raw 8-bit text that is not UTF-8 as windows-1252, mm4.c), then
+ * made a clean header value of at most size - 1 bytes: CR, LF, NUL and
+ * other controls dropped (HTAB -> SP), C1 controls -> '?'; cut at a
+ * character boundary. Returns CS_OK, or CS_UNKNOWN / CS_INVALID (a word
+ * in a charset iconv does not know / not valid in it, *bad its label) or
+ * CS_NOMEM.
  */
-static int t4_subject(cm_str raw, char *out, int size)
+static int t4_subject(cm_str raw, char *out, int size, cm_str *bad)
 {
 	cm_buf dec;
 	const unsigned char *s;
-	int i, k = 0, len, n;
+	int i, k = 0, len, n, rc;
 	unsigned char c;
 	char tmp[4];
 	cm_str t;
 
 	out[0] = '\0';
+	bad->s = NULL;
+	bad->len = 0;
 	raw = cm_str_trim(raw);
 	if (raw.len <= 0)
-		return 0;
+		return CS_OK;
 	cm_buf_init(&dec);
-	if (mm4_rfc2047_decode(&dec, raw) < 0) {
+	rc = mm4_rfc2047_decode(&dec, raw, bad);
+	if (rc != CS_OK) {
 		cm_buf_free(&dec);
-		return -1;
+		return rc;
 	}
 	s = (const unsigned char *)dec.s;
 	for (i = 0; i < dec.len; i += len) {
 		c = s[i];
-		len = t4_utf8_len(s, dec.len, i);
-		if (len > 1) {
+		len = cs_utf8_seq(s, dec.len, i);
+		if (len == 0 || (len == 2 && c == 0xc2 && s[i + 1] < 0xa0)) {
+			len = len ? len : 1; /* (the decoder gives UTF-8 only) */
+			tmp[0] = '?';
+			n = 1;
+		} else if (len > 1) {
 			memcpy(tmp, s + i, len);
 			n = len;
-		} else if (len == 0) {
-			len = 1;
-			if (c < 0xa0) {
-				tmp[0] = '?';
-				n = 1;
-			} else {
-				tmp[0] = (char)(0xc0 | (c >> 6));
-				tmp[1] = (char)(0x80 | (c & 0x3f));
-				n = 2;
-			}
 		} else if (c == '\t') {
 			tmp[0] = ' ';
 			n = 1;
@@ -1432,7 +1403,7 @@ static int t4_subject(cm_str raw, char *out, int size)
 	t = cm_str_trim(cm_str_z(out));
 	memmove(out, t.s, t.len);
 	out[t.len] = '\0';
-	return 0;
+	return CS_OK;
 }
 
 /* 64-bit FNV-1a over salt and s, finished with the splitmix64 mixer */
@@ -1532,8 +1503,11 @@ typedef struct t4_payload {
 	cm_buf ct;    /* Content-Type to write */
 	cm_str cte;   /* Content-Transfer-Encoding to write, or empty */
 	cm_buf dec;   /* decoded bytes */
-	cm_str data;  /* the payload: dec, or a slice of the mail */
+	cm_buf conv;  /* converted to UTF-8 text, or the rewritten multipart */
+	cm_str data;  /* the payload: dec, conv, or a slice of the mail */
 	int crlf;     /* line ends to be made CRLF when written */
+	int max;      /* limit of a conversion's output (max_body_size) */
+	char why[96]; /* res_text naming a charset */
 } t4_payload;
 
 #define T4_DEC_OK 0
@@ -1572,17 +1546,63 @@ static int t4_decode_text(cm_str cte, cm_str raw, t4_payload *p)
 	return T4_DEC_OK;
 }
 
-/* Content-Type of a decoded text payload: type; charset=cs */
-static int t4_text_ct(t4_payload *p, cm_str type, cm_str charset)
+/* Table 4, row text charset: the failure of a conversion (charset.h) ->
+ * status, with the text in why */
+static const char *t4_cs_fail(int rc, const char *what, cm_str cs, char *why,
+		int size, const char **text)
 {
+	cs = cm_str_trim(cs);
+	if (rc == CS_NOMEM) {
+		*text = "out of memory";
+		return T4_UNSPECIFIED;
+	}
+	if (rc == CS_TOO_LARGE) {
+		*text = "content too large for pager mode";
+		return T4_CONTENT;
+	}
+	if (cs.len <= 0)
+		cs = cm_str_z("us-ascii");
+	/* the label is printable ASCII (header syntax), cut for the RES */
+	snprintf(why, size, "%s %s: %.*s", what,
+			rc == CS_UNKNOWN ? "in an unknown charset" : "not valid in charset",
+			cs.len > CS_NAME_MAX ? CS_NAME_MAX : cs.len, cs.s);
+	*text = why;
+	return T4_CONTENT;
+}
+
+/* Table 4, row text charset: p->data in charset -> UTF-8 (p->conv unless
+ * it is UTF-8 already); NULL or the status */
+static const char *t4_text_utf8(t4_payload *p, cm_str charset,
+		const char **text)
+{
+	int rc;
+
 	charset = cm_str_trim(charset);
-	if (charset.len <= 0)
-		charset = cm_str_z(t4.default_charset);
-	if (!t4_token(charset))
-		return -1;
-	cm_buf_printf(&p->ct, "%.*s; charset=%.*s", type.len, type.s,
-			charset.len, charset.s);
-	return 0;
+	if ((charset.len == 0 || cs_is_utf8(charset))
+			&& cs_utf8_valid(p->data.s, p->data.len)
+			&& !(p->data.len >= 3 && memcmp(p->data.s, "\xef\xbb\xbf", 3) == 0))
+		return NULL; /* nothing to change: no copy */
+	p->conv.len = 0;
+	rc = cs_to_utf8(&p->conv, charset, p->data.s, p->data.len, p->max);
+	if (rc != CS_OK)
+		return t4_cs_fail(rc, "text", charset, p->why, sizeof(p->why), text);
+	p->data.s = p->conv.s ? p->conv.s : "";
+	p->data.len = p->conv.len;
+	return NULL;
+}
+
+/* Content-Type of a decoded text payload: type; charset=utf-8, the text
+ * converted to it (CPM text is UTF-8, RFC 3862 / OMA CPM) */
+static const char *t4_text_ct(t4_payload *p, cm_str type, cm_str charset,
+		const char **text)
+{
+	const char *st = t4_text_utf8(p, charset, text);
+
+	if (st)
+		return st;
+	cm_buf_printf(&p->ct, "%.*s; charset=%s", type.len, type.s,
+			t4.default_charset);
+	return NULL;
 }
 
 /* "--boundary--" line present (mime_split also fails on too many parts) */
@@ -1606,18 +1626,320 @@ static int t4_has_close(cm_str body, cm_str bnd)
 	return 0;
 }
 
+/* nested multiparts rewritten below the top level (deeper: as received) */
+#define T4_MAX_DEPTH 4
+
+/* a WSP multipart type's MIME name, else the type itself */
+static cm_str t4_mime_type(cm_str type)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_LEN(t4_wsp_types); i++)
+		if (cm_str_ieqz(type, t4_wsp_types[i].from))
+			return cm_str_z(t4_wsp_types[i].to);
+	return type;
+}
+
+/* ct's parameters after the media type, as received, from the first ';' */
+static cm_str t4_ct_rest(cm_str ct)
+{
+	cm_str type = mime_ct_type(ct), rest;
+
+	rest.s = type.s + type.len;
+	rest.len = ct.len - (int)(rest.s - ct.s);
+	return cm_str_trim(rest);
+}
+
+/* a text part's Content-Type with charset=utf-8 in place of its charset,
+ * the other parameters (name, format, ...) as received */
+static void t4_ct_utf8(cm_buf *b, cm_str ct)
+{
+	cm_str type = mime_ct_type(ct), rest = t4_ct_rest(ct), prm, nm;
+	int i = 0, j, q;
+
+	cm_buf_addstr(b, type.len > 0 ? type : cm_str_z(t4.text_type));
+	while (i < rest.len) {
+		if (rest.s[i] == ';') {
+			i++;
+			continue;
+		}
+		for (j = i, q = 0; j < rest.len && (q || rest.s[j] != ';'); j++) {
+			if (rest.s[j] == '\\' && q && j + 1 < rest.len)
+				j++;
+			else if (rest.s[j] == '"')
+				q = !q;
+		}
+		prm = cm_str_trim((cm_str){rest.s + i, j - i});
+		for (nm.s = prm.s, nm.len = 0; nm.len < prm.len
+				&& prm.s[nm.len] != '='; nm.len++)
+			;
+		if (prm.len > 0 && !cm_str_ieqz(cm_str_trim(nm), "charset")) {
+			cm_buf_adds(b, "; ");
+			cm_buf_addstr(b, prm);
+		}
+		i = j;
+	}
+	cm_buf_printf(b, "; charset=%s", t4.default_charset);
+}
+
+/* 1 if the header line (unfolded or not) is the header name */
+static int t4_hdr_is(cm_str line, const char *name)
+{
+	int n = (int)strlen(name);
+	cm_str v;
+
+	if (line.len <= n || !cm_str_iprefix(line, name))
+		return 0;
+	v = cm_str_trim((cm_str){line.s + n, line.len - n});
+	return v.len > 0 && v.s[0] == ':';
+}
+
+/* a part's header block with Content-Type / Content-Transfer-Encoding
+ * replaced by ct / cte where those are not empty (added if missing); the
+ * other header lines as received */
+static void t4_part_headers(cm_buf *b, cm_str hdrs, cm_str ct, cm_str cte)
+{
+	int i = 0, end, ct_done = 0, cte_done = 0;
+	cm_str line;
+
+	while (i < hdrs.len) {
+		/* one header with its continuation lines */
+		for (end = i; end < hdrs.len; end++)
+			if (hdrs.s[end] == '\n' && (end + 1 >= hdrs.len
+						|| (hdrs.s[end + 1] != ' ' && hdrs.s[end + 1] != '\t')))
+				break;
+		end = end < hdrs.len ? end + 1 : end;
+		line = (cm_str){hdrs.s + i, end - i};
+		if (ct.len > 0 && t4_hdr_is(line, "Content-Type")) {
+			if (!ct_done)
+				cm_buf_printf(b, "Content-Type: %.*s\r\n", ct.len, ct.s);
+			ct_done = 1;
+		} else if (cte.len > 0 && t4_hdr_is(line, "Content-Transfer-Encoding")) {
+			if (!cte_done)
+				cm_buf_printf(b, "Content-Transfer-Encoding: %.*s\r\n",
+						cte.len, cte.s);
+			cte_done = 1;
+		} else {
+			cm_buf_addstr(b, line);
+			if (line.len > 0 && line.s[line.len - 1] != '\n')
+				cm_buf_adds(b, "\r\n");
+		}
+		i = end;
+	}
+	if (ct.len > 0 && !ct_done)
+		cm_buf_printf(b, "Content-Type: %.*s\r\n", ct.len, ct.s);
+	if (cte.len > 0 && !cte_done)
+		cm_buf_printf(b, "Content-Transfer-Encoding: %.*s\r\n", cte.len,
+				cte.s);
+}
+
+typedef struct t4_rewrite {
+	cm_buf *b;     /* the rewritten multipart */
+	cm_buf tmp;    /* one text part decoded */
+	cm_buf utf8;   /* ... converted */
+	cm_buf hdr;    /* its new Content-Type */
+	int max;
+	int changed;   /* anything differs from the mail */
+	char *why;
+	int whysize;
+} t4_rewrite;
+
+static int t4_has_8bit(cm_str v)
+{
+	int i;
+
+	for (i = 0; i < v.len; i++)
+		if ((unsigned char)v.s[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* one text part of a passed multipart: NULL (written to rw->b, converted
+ * or as received) or the status */
+static const char *t4_rewrite_text(t4_rewrite *rw, const mime_part *part,
+		const char **text)
+{
+	cm_str cs = cm_str_trim(mime_ct_param(part->content_type, "charset"));
+	cm_str cte = cm_str_trim(block_header(part->headers,
+			"Content-Transfer-Encoding"));
+	cm_str data, ncte = {NULL, 0}, hdr;
+	int rc, b64 = cm_str_ieqz(cte, "base64"),
+			qp = cm_str_ieqz(cte, "quoted-printable");
+
+	rw->tmp.len = 0;
+	if (b64 || qp) {
+		rc = b64 ? mm4_base64_decode(&rw->tmp, part->body.s, part->body.len)
+				 : mm4_qp_decode(&rw->tmp, part->body.s, part->body.len);
+		if (rc < 0 && rw->tmp.failed) {
+			*text = "out of memory";
+			return T4_UNSPECIFIED;
+		}
+		if (rc < 0) { /* (a nested part: not checked before) */
+			*text = "undecodable text part";
+			return T4_CORRUPT;
+		}
+		data = (cm_str){rw->tmp.s ? rw->tmp.s : "", rw->tmp.len};
+	} else if (t4_cte_identity(cte)) {
+		data = part->body;
+	} else {
+		data.s = NULL; /* an encoding we cannot decode: as received */
+		data.len = 0;
+	}
+	if (data.s && cs_is_utf8(cs) && !cs_utf8_valid(data.s, data.len))
+		return t4_cs_fail(CS_INVALID, "text part", cs, rw->why, rw->whysize,
+				text);
+	/* UTF-8, or no label / US-ASCII and only ASCII: nothing to change */
+	if (!data.s || cs_is_utf8(cs)
+			|| ((cs.len == 0 || cm_str_ieqz(cs, "us-ascii"))
+					&& !t4_has_8bit(data))) {
+		t4_part_headers(rw->b, part->headers, ncte, ncte);
+		cm_buf_adds(rw->b, "\r\n");
+		cm_buf_addstr(rw->b, part->body);
+		return NULL;
+	}
+	rw->utf8.len = 0;
+	rc = cs_to_utf8(&rw->utf8, cs, data.s, data.len, rw->max);
+	if (rc != CS_OK)
+		return t4_cs_fail(rc, "text part", cs, rw->why, rw->whysize, text);
+	rw->changed = 1;
+	rw->hdr.len = 0;
+	t4_ct_utf8(&rw->hdr, part->content_type);
+	hdr = (cm_str){rw->hdr.s, rw->hdr.len};
+	/* the part's own transfer encoding again; 8-bit text as 8bit (SIP
+	 * bodies are 8-bit clean) */
+	if (!b64 && !qp && t4_has_8bit((cm_str){rw->utf8.s, rw->utf8.len})
+			&& !cm_str_ieqz(cte, "binary"))
+		ncte = cm_str_z("8bit");
+	t4_part_headers(rw->b, part->headers, hdr, ncte);
+	cm_buf_adds(rw->b, "\r\n");
+	if (b64) {
+		mm4_base64_encode(rw->b, (const unsigned char *)rw->utf8.s,
+				rw->utf8.len, 76);
+		/* the line end before the delimiter is written by the caller */
+		if (rw->b->len >= 2 && rw->b->s[rw->b->len - 1] == '\n')
+			rw->b->len -= 2;
+	} else if (qp) {
+		mm4_qp_encode(rw->b, (const unsigned char *)rw->utf8.s, rw->utf8.len);
+	} else {
+		cm_buf_add(rw->b, rw->utf8.s, rw->utf8.len);
+	}
+	return NULL;
+}
+
+/*
+ * Table 4, rows text charset and Content-Type, for a multipart passed to
+ * CPM: rewritten part by part into rw->b, every text part in a charset
+ * other than UTF-8 converted (charset=utf-8, its own transfer encoding
+ * again), WSP multipart types renamed and nested multiparts rewritten the
+ * same way (T4_MAX_DEPTH); other parts, preamble and epilogue dropped, as
+ * received. A multipart that does not split (more than T4_MAX_PARTS parts)
+ * is copied as received. NULL or the status.
+ */
+static const char *t4_rewrite_mp(t4_rewrite *rw, cm_str body, cm_str bnd,
+		int depth, const char **text)
+{
+	mime_part parts[T4_MAX_PARTS];
+	cm_str pt, mt, nb, ct;
+	const char *st;
+	int i, n;
+
+	n = mime_split(body, bnd, parts, T4_MAX_PARTS);
+	if (n <= 0) {
+		cm_buf_addstr(rw->b, body);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		cm_buf_printf(rw->b, "--%.*s\r\n", bnd.len, bnd.s);
+		pt = mime_ct_type(parts[i].content_type);
+		mt = t4_mime_type(pt);
+		if (pt.len == 0 || cm_str_iprefix(pt, "text/")) {
+			st = t4_rewrite_text(rw, &parts[i], text);
+			if (st)
+				return st;
+		} else if (cm_str_iprefix(mt, "multipart/") && depth < T4_MAX_DEPTH
+				&& t4_cte_identity(cm_str_trim(block_header(
+						parts[i].headers, "Content-Transfer-Encoding")))
+				&& (nb = mime_ct_param(parts[i].content_type, "boundary")).len
+						> 0) {
+			/* the renamed type with the parameters as received */
+			ct = (cm_str){NULL, 0};
+			if (mt.s != pt.s) {
+				rw->changed = 1;
+				rw->hdr.len = 0;
+				cm_buf_addstr(&rw->hdr, mt);
+				ct = t4_ct_rest(parts[i].content_type);
+				if (ct.len > 0) {
+					cm_buf_adds(&rw->hdr, ct.s[0] == ';' ? "" : "; ");
+					cm_buf_addstr(&rw->hdr, ct);
+				}
+				ct = (cm_str){rw->hdr.s, rw->hdr.len};
+			}
+			t4_part_headers(rw->b, parts[i].headers, ct, (cm_str){NULL, 0});
+			cm_buf_adds(rw->b, "\r\n");
+			st = t4_rewrite_mp(rw, parts[i].body, nb, depth + 1, text);
+			if (st)
+				return st;
+		} else {
+			cm_buf_addstr(rw->b, parts[i].headers);
+			cm_buf_adds(rw->b, "\r\n");
+			cm_buf_addstr(rw->b, parts[i].body);
+		}
+		cm_buf_adds(rw->b, "\r\n");
+	}
+	cm_buf_printf(rw->b, "--%.*s--\r\n", bnd.len, bnd.s);
+	return NULL;
+}
+
+/* the multipart in p->data rewritten (t4_rewrite_mp) into p->conv when
+ * anything changes; NULL or the status */
+static const char *t4_rewrite_payload(t4_payload *p, cm_str bnd,
+		const char **text)
+{
+	t4_rewrite rw;
+	const char *st;
+
+	memset(&rw, 0, sizeof(rw));
+	rw.b = &p->conv;
+	cm_buf_init(&rw.tmp);
+	cm_buf_init(&rw.utf8);
+	cm_buf_init(&rw.hdr);
+	rw.max = p->max;
+	rw.why = p->why;
+	rw.whysize = sizeof(p->why);
+	p->conv.len = 0;
+	st = t4_rewrite_mp(&rw, p->data, bnd, 0, text);
+	if (!st && (rw.b->failed || rw.tmp.failed || rw.utf8.failed
+					|| rw.hdr.failed)) {
+		*text = "out of memory";
+		st = T4_UNSPECIFIED;
+	}
+	cm_buf_free(&rw.tmp);
+	cm_buf_free(&rw.utf8);
+	cm_buf_free(&rw.hdr);
+	if (!st && rw.changed) {
+		p->data.s = p->conv.s;
+		p->data.len = p->conv.len;
+	}
+	return st;
+}
+
 /*
  * Table 4, row Content-Type + body. Policy:
- *  - top-level text/<sub>: decoded -> text/<sub>; charset=<cs or utf-8>
- *    (one trailing line end dropped: it ends the SMTP data, not the text)
+ *  - top-level text/<sub>: decoded and converted to UTF-8 -> text/<sub>;
+ *    charset=utf-8 (one trailing line end dropped: it ends the SMTP data,
+ *    not the text)
  *  - multipart (WSP types rewritten): exactly one text/plain part and
- *    otherwise only application/smil parts -> that part decoded as
- *    text/plain; anything else -> the multipart as received, with its
- *    top-level Content-Type (boundary) and Content-Transfer-Encoding
+ *    otherwise only application/smil parts -> that part decoded and
+ *    converted as text/plain; charset=utf-8; anything else -> the
+ *    multipart with its top-level Content-Type (boundary) and
+ *    Content-Transfer-Encoding, its text parts in UTF-8 and nested WSP
+ *    types renamed (t4_rewrite_mp), else as received
  *  - any other single part: as received, with its Content-Type and
  *    Content-Transfer-Encoding
  * Broken MIME (no boundary, no closing delimiter, undecodable base64, an
- * encoded multipart) -> Error-message-format-corrupt.
+ * encoded multipart) -> Error-message-format-corrupt; text in a charset
+ * iconv does not know or not valid in its charset ->
+ * Error-content-not-accepted (charset.h has the labels and fallbacks).
  * Returns NULL, or the status with *text set.
  */
 static const char *t4_select_payload(const mm4_msg *m, t4_payload *p,
@@ -1627,6 +1949,8 @@ static const char *t4_select_payload(const mm4_msg *m, t4_payload *p,
 	cm_str ct, cte, body, type, otype, rest, bnd, pt, pcte;
 	int i, n, rc, ntext = 0, nother = 0, itext = -1;
 
+	bnd.s = NULL;
+	bnd.len = 0;
 	ct = cm_str_trim(mm4_get(m, "Content-Type"));
 	cte = cm_str_trim(mm4_get(m, "Content-Transfer-Encoding"));
 	body = m->body;
@@ -1665,13 +1989,8 @@ static const char *t4_select_payload(const mm4_msg *m, t4_payload *p,
 		if (body.len > 0 && body.s[body.len - 1] == '\r')
 			body.len--;
 		rc = t4_decode_text(cte, body, p);
-		if (rc == T4_DEC_OK) {
-			if (t4_text_ct(p, otype, mime_ct_param(ct, "charset")) < 0) {
-				*text = "bad charset";
-				return T4_CONTENT;
-			}
-			return NULL;
-		}
+		if (rc == T4_DEC_OK)
+			return t4_text_ct(p, otype, mime_ct_param(ct, "charset"), text);
 		if (rc == T4_DEC_BAD) {
 			*text = "undecodable text body";
 			return T4_CORRUPT;
@@ -1723,16 +2042,10 @@ static const char *t4_select_payload(const mm4_msg *m, t4_payload *p,
 			rc = t4_decode_text(block_header(parts[itext].headers,
 										"Content-Transfer-Encoding"),
 					parts[itext].body, p);
-			if (rc == T4_DEC_OK) {
-				if (t4_text_ct(p, cm_str_z(t4.text_type),
-							mime_ct_param(parts[itext].content_type,
-									"charset"))
-						< 0) {
-					*text = "bad charset";
-					return T4_CONTENT;
-				}
-				return NULL;
-			}
+			if (rc == T4_DEC_OK)
+				return t4_text_ct(p, cm_str_z(t4.text_type),
+						mime_ct_param(parts[itext].content_type, "charset"),
+						text);
 			if (rc == T4_DEC_BAD) {
 				*text = "undecodable text part";
 				return T4_CORRUPT;
@@ -1757,6 +2070,13 @@ static const char *t4_select_payload(const mm4_msg *m, t4_payload *p,
 	}
 	p->data = body;
 	p->cte = cte;
+	/* the text parts of a multipart passed on go in UTF-8 too */
+	if (cm_str_iprefix(otype, "multipart/")) {
+		const char *st = t4_rewrite_payload(p, bnd, text);
+
+		if (st)
+			return st;
+	}
 	cm_buf_addstr(&p->ct, otype);
 	if (rest.len > 0) {
 		cm_buf_adds(&p->ct, rest.s[0] == ';' ? "" : "; ");
@@ -1839,11 +2159,13 @@ int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
 	const char *status, *text = NULL;
 	long long fc, secs;
 	time_t date, expiry;
-	int i, n, off;
+	int i, n, off, rc;
+	cm_str bad;
 
 	if (!out)
 		return -1;
 	memset(out, 0, sizeof(*out));
+	memset(&p, 0, sizeof(p));
 	out->expires = -1;
 	out->max_forwards = map_max_forwards(0);
 	out->ack_request = t4.ack_default;
@@ -1939,10 +2261,13 @@ int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
 	if (t4_in(mm4_get(m, "X-Mms-Ack-Request"), t4_no, ARRAY_LEN(t4_no)))
 		out->ack_request = 0;
 
-	/* row Subject */
-	if (t4_subject(mm4_get(m, "Subject"), out->subject, sizeof(out->subject))
-			< 0)
-		return t4_fail(out, T4_UNSPECIFIED, "out of memory");
+	/* row Subject: RFC 3862 CPIM headers are UTF-8 */
+	rc = t4_subject(mm4_get(m, "Subject"), out->subject, sizeof(out->subject),
+			&bad);
+	if (rc != CS_OK) {
+		status = t4_cs_fail(rc, "Subject", bad, p.why, sizeof(p.why), &text);
+		return t4_fail(out, status, text);
+	}
 
 	/* rows X-Mms-Message-ID, Conversation-ID, Contribution-ID */
 	t4_imdn_id(unique, out->imdn_message_id, sizeof(out->imdn_message_id));
@@ -1950,18 +2275,21 @@ int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
 	t4_uuid("contribution", unique, out->contribution_id);
 
 	/* row Content-Type + body */
-	memset(&p, 0, sizeof(p));
 	cm_buf_init(&p.ct);
 	cm_buf_init(&p.dec);
+	cm_buf_init(&p.conv);
+	p.max = cfg->max_body_size;
 	status = t4_select_payload(m, &p, &text);
-	if (!status && p.ct.failed) {
+	if (!status && (p.ct.failed || p.conv.failed)) {
 		status = T4_UNSPECIFIED;
 		text = "out of memory";
 	}
 	if (status) {
+		rc = t4_fail(out, status, text);
 		cm_buf_free(&p.ct);
 		cm_buf_free(&p.dec);
-		return t4_fail(out, status, text);
+		cm_buf_free(&p.conv);
+		return rc;
 	}
 	cm_buf_init(&b);
 	t4_write_cpim(&b, out, iso, iwf_uri, &p);
@@ -1970,6 +2298,7 @@ int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
 	n = b.len - off;
 	cm_buf_free(&p.ct);
 	cm_buf_free(&p.dec);
+	cm_buf_free(&p.conv);
 	if (b.failed) {
 		cm_buf_free(&b);
 		return t4_fail(out, T4_UNSPECIFIED, "out of memory");

@@ -172,17 +172,21 @@ typedef struct cpm_out {
 	                          * unless delivery_report is set too) */
 	/* on failure: the X-Mms-Request-Status-Code for the RES and a text */
 	const char *res_status;
-	const char *res_text;
+	const char *res_text;    /* points to res_text_buf */
+	char res_text_buf[96];
 } cpm_out;
 
 /* Map one REQ for one envelope recipient (an MM4 address of ours, e.g.
  * "+4712345678/TYPE=PLMN@mms.iwf.test"). 'unique' is a fresh token for the
  * new ids (imdn.Message-ID, Conversation-ID, Contribution-ID). Body policy
  * (documented in mapping.c): a single text part (top level, or the only
- * non-SMIL part of a multipart) goes as text/plain with its charset,
- * decoded from base64/quoted-printable; anything else goes as the original
- * multipart (or single part) with its own headers; a payload bigger than
- * max_body_size -> Error-content-not-accepted.
+ * non-SMIL part of a multipart) goes as text/plain; charset=utf-8,
+ * decoded from base64/quoted-printable and converted from its charset
+ * (charset.h); anything else goes as the original multipart (its text
+ * parts converted to UTF-8 the same way) or single part with its own
+ * headers; a payload bigger than max_body_size, or text in an unknown
+ * charset or not valid in its charset -> Error-content-not-accepted. The
+ * Subject is decoded to UTF-8 the same way (RFC 2047, mm4.c).
  * Returns 0, or -1 with res_status/res_text set (Error-message-format-corrupt
  * for missing mandatory headers or bad MIME, Error-sending-address-unresolved
  * for a recipient that is not a PLMN number, Error-service-denied for a

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "mm4.h"
+#include "charset.h"
 
 /* RFC 5322 2.1.1: 78 is the soft limit, 998 the hard one; stay below the
  * hard one with a margin so a fold never lands past it */
@@ -1043,36 +1044,6 @@ int mm4_qp_decode(cm_buf *out, const char *in, int len)
 
 /* ---- RFC 2047 ---- */
 
-#define EW_UTF8 0
-#define EW_LATIN1 1
-#define EW_OTHER 2
-
-/* charsets decoded to UTF-8; the rest stays as the encoded-word text */
-static const char *const ew_utf8_names[] = {"utf-8", "utf8", "us-ascii",
-	"ascii"};
-static const char *const ew_latin1_names[] = {"iso-8859-1", "iso8859-1",
-	"iso_8859-1", "latin1", "l1"};
-
-static int ew_charset(cm_str cs)
-{
-	int i;
-
-	/* RFC 2231 language suffix: charset*lang */
-	for (i = 0; i < cs.len; i++)
-		if (cs.s[i] == '*')
-			cs.len = i;
-	for (i = 0; i < (int)(sizeof(ew_utf8_names) / sizeof(ew_utf8_names[0]));
-			i++)
-		if (cm_str_ieqz(cs, ew_utf8_names[i]))
-			return EW_UTF8;
-	for (i = 0;
-			i < (int)(sizeof(ew_latin1_names) / sizeof(ew_latin1_names[0]));
-			i++)
-		if (cm_str_ieqz(cs, ew_latin1_names[i]))
-			return EW_LATIN1;
-	return EW_OTHER;
-}
-
 /* "=?charset?B|Q?text?=" at in.s[i]: index after it, or -1 */
 static int ew_parse(cm_str in, int i, cm_str *cs, char *enc, cm_str *text)
 {
@@ -1132,85 +1103,143 @@ static int ew_q_decode(cm_buf *out, cm_str t)
 	return out->failed ? -1 : 0;
 }
 
-/* decoded bytes of one word into out as UTF-8; -1 to keep it raw */
-static int ew_decode(cm_buf *out, cm_str cs, char enc, cm_str text)
+/* the bytes of one word's encoded-text into t (emptied first); -1 if the
+ * text does not decode (the word is then kept as written) */
+static int ew_bytes(cm_buf *t, char enc, cm_str text)
 {
-	cm_buf t;
-	int kind = ew_charset(cs), i, rc;
-	unsigned char c;
-	char u[2];
+	int rc;
 
-	if (kind == EW_OTHER)
-		return -1;
-	cm_buf_init(&t);
+	t->len = 0;
 	if (enc == 'B' || enc == 'b')
-		rc = mm4_base64_decode(&t, text.s, text.len);
+		rc = mm4_base64_decode(t, text.s, text.len);
 	else
-		rc = ew_q_decode(&t, text);
-	if (rc < 0) {
-		if (t.failed)
-			out->failed = 1;
-		cm_buf_free(&t);
-		return -1;
+		rc = ew_q_decode(t, text);
+	if (rc < 0)
+		t->len = 0;
+	return rc;
+}
+
+/* linear whitespace between two words: a fold left in is one too */
+static int ew_lwsp(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* the charset label without an RFC 2231 "*lang" suffix */
+static cm_str ew_label(cm_str cs)
+{
+	int i;
+
+	for (i = 0; i < cs.len; i++)
+		if (cs.s[i] == '*')
+			cs.len = i;
+	return cs;
+}
+
+/* A run of adjacent encoded words in one charset is converted at once: a
+ * multi-byte character split over two words (RFC 2047 5 forbids it, MMS
+ * clients do it) comes out whole. */
+typedef struct ew_run {
+	cm_str cs;   /* charset of the run; s NULL: no run */
+	cm_buf raw;  /* its decoded bytes */
+} ew_run;
+
+static int ew_flush(cm_buf *out, ew_run *r, cm_str *bad)
+{
+	int rc = CS_OK;
+
+	if (r->cs.s) {
+		rc = r->raw.failed ? CS_NOMEM
+						   : cs_to_utf8(out, r->cs, r->raw.s, r->raw.len, 0);
+		if ((rc == CS_UNKNOWN || rc == CS_INVALID) && bad)
+			*bad = r->cs;
 	}
-	for (i = 0; i < t.len; i++) {
-		c = (unsigned char)t.s[i];
-		if (kind == EW_LATIN1 && c >= 0x80) {
-			u[0] = (char)(0xc0 | (c >> 6));
-			u[1] = (char)(0x80 | (c & 0x3f));
-			cm_buf_add(out, u, 2);
-		} else {
-			cm_buf_add(out, (const char *)&c, 1);
-		}
+	r->cs.s = NULL;
+	r->cs.len = 0;
+	r->raw.len = 0;
+	return rc;
+}
+
+/* text outside encoded words: as it is if the whole header value is
+ * UTF-8, else read as windows-1252 (raw 8-bit subjects of old MMSCs) */
+static int ew_raw(cm_buf *out, const char *s, int n, int utf8)
+{
+	if (utf8) {
+		cm_buf_add(out, s, n);
+		return out->failed ? CS_NOMEM : CS_OK;
 	}
-	cm_buf_free(&t);
-	return 0;
+	return cs_to_utf8(out, cm_str_z("windows-1252"), s, n, 0);
 }
 
 /*
- * Decode encoded-words (B and Q; UTF-8/US-ASCII as they are, ISO-8859-1
- * converted to UTF-8). A word in another charset, or one that does not
- * decode, is kept as written. Whitespace between two decoded words is
- * dropped (RFC 2047 6.2); everything else is copied.
+ * Decode encoded-words (B and Q, any charset iconv knows) to UTF-8. Text
+ * outside them is copied, or read as windows-1252 when the value is not
+ * UTF-8. A word that does not decode is kept as written; whitespace
+ * between two decoded words is dropped (RFC 2047 6.2).
  */
-int mm4_rfc2047_decode(cm_buf *out, cm_str in)
+int mm4_rfc2047_decode(cm_buf *out, cm_str in, cm_str *bad_charset)
 {
-	cm_str cs, text;
+	cm_str cs, text, label;
+	ew_run run;
+	cm_buf t;
 	char enc;
-	int i = 0, end, j, ws = -1, prev_decoded = 0;
+	int i = 0, end, j, ws, utf8, rc = CS_OK;
 
 	if (!out || in.len < 0 || (in.len > 0 && !in.s) || out->failed)
-		return -1;
-	while (i < in.len && !out->failed) {
+		return CS_NOMEM;
+	if (bad_charset) {
+		bad_charset->s = NULL;
+		bad_charset->len = 0;
+	}
+	utf8 = cs_utf8_valid(in.s, in.len);
+	memset(&run, 0, sizeof(run));
+	cm_buf_init(&run.raw);
+	cm_buf_init(&t);
+	while (i < in.len && rc == CS_OK) {
 		ws = -1;
-		if (prev_decoded && is_wsp(in.s[i])) {
-			for (j = i; j < in.len && is_wsp(in.s[j]); j++)
+		if (run.cs.s && ew_lwsp(in.s[i])) {
+			for (j = i; j < in.len && ew_lwsp(in.s[j]); j++)
 				;
-			if (ew_parse(in, j, &cs, &enc, &text) < 0) {
-				cm_buf_add(out, in.s + i, j - i);
-				i = j;
-				prev_decoded = 0;
-				continue;
-			}
-			ws = i; /* dropped if the next word decodes */
+			ws = i; /* dropped if a decodable word follows */
 			i = j;
 		}
 		end = ew_parse(in, i, &cs, &enc, &text);
-		if (end > 0) {
-			prev_decoded = ew_decode(out, cs, enc, text) == 0;
-			if (!prev_decoded) {
-				if (ws >= 0)
-					cm_buf_add(out, in.s + ws, i - ws);
-				cm_buf_add(out, in.s + i, end - i);
-			}
+		if (end > 0 && ew_bytes(&t, enc, text) == 0) {
+			label = ew_label(cs);
+			if (run.cs.s && !cm_str_ieq(run.cs, label))
+				rc = ew_flush(out, &run, bad_charset);
+			if (!run.cs.s)
+				run.cs = label;
+			cm_buf_add(&run.raw, t.s, t.len);
 			i = end;
 			continue;
 		}
-		cm_buf_add(out, in.s + i, 1);
-		prev_decoded = 0;
-		i++;
+		if (t.failed) {
+			rc = CS_NOMEM;
+			break;
+		}
+		rc = ew_flush(out, &run, bad_charset);
+		if (rc == CS_OK && ws >= 0)
+			cm_buf_add(out, in.s + ws, i - ws);
+		if (rc == CS_OK && end > 0) {
+			cm_buf_add(out, in.s + i, end - i);
+			i = end;
+			continue;
+		}
+		/* up to the next possible word */
+		for (j = i + 1; j < in.len && in.s[j] != '='; j++)
+			;
+		if (rc == CS_OK && i < in.len)
+			rc = ew_raw(out, in.s + i, j - i, utf8);
+		i = j;
 	}
-	return out->failed ? -1 : 0;
+	if (rc == CS_OK)
+		rc = ew_flush(out, &run, bad_charset);
+	cm_buf_free(&run.raw);
+	cm_buf_free(&t);
+	if (rc == CS_OK && out->failed)
+		rc = CS_NOMEM;
+	return rc;
 }
 
 /* ================================================================== */

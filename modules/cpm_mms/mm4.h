@@ -152,11 +152,17 @@ int mm4_base64_decode(cm_buf *out, const char *in, int len);
 /* RFC 2045 quoted-printable, lenient (a stray '=' stays literal): soft
  * breaks removed, hard line breaks written as CRLF. 0 / -1 (buffer). */
 int mm4_qp_decode(cm_buf *out, const char *in, int len);
-/* RFC 2047 header decoding to UTF-8: B and Q words in UTF-8/US-ASCII are
- * copied, ISO-8859-1 is converted; words in other charsets or that do not
- * decode stay as written; whitespace between two decoded words is
- * dropped. No other cleaning (CR/LF/NUL may come out). 0 / -1 (buffer). */
-int mm4_rfc2047_decode(cm_buf *out, cm_str in);
+/* RFC 2047 header decoding to UTF-8 (charset.h): B and Q words in any
+ * charset iconv knows are converted, adjacent words in one charset as one
+ * run (a character split over two words comes out whole) and the
+ * whitespace between two decoded words dropped; a word that does not
+ * decode (bad base64 / "=XX") stays as written. Text outside words is
+ * copied when the whole value is valid UTF-8, else read as windows-1252.
+ * No other cleaning (CR/LF/NUL may come out). Returns CS_OK (0),
+ * CS_NOMEM (-1, also for bad arguments), or CS_UNKNOWN / CS_INVALID for a
+ * word in a charset iconv does not know / bytes not valid in it, with
+ * *bad_charset (may be NULL) set to that word's label. */
+int mm4_rfc2047_decode(cm_buf *out, cm_str in, cm_str *bad_charset);
 
 /* MM4_delivery_report.REQ and MM4_read_reply_report.REQ (MM4.md 3.3, 3.5) */
 typedef struct mm4_report_req {

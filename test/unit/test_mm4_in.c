@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mapping.h"
+#include "charset.h"
 
 #define S(lit) cm_str_z(lit)
 #define NOW ((time_t)1714558505)  /* 2024-05-01T10:15:05Z */
@@ -496,17 +497,39 @@ static void test_subject(void **state)
 	/* folded: the whitespace between two words goes, around text stays */
 	subject_case("Subject: Re: =?UTF-8?B?SGVp?=\r\n =?UTF-8?Q?_p=C3=A5?= deg\r\n",
 			"Re: Hei p\xc3\xa5 deg");
-	/* other charsets stay encoded; broken words stay as written */
+	/* any charset iconv knows (charset.c); broken words stay as written */
 	subject_case("Subject: =?KOI8-R?B?8NLJ18XU?= x\r\n",
-			"=?KOI8-R?B?8NLJ18XU?= x");
+			"\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 x");
+	subject_case("Subject: =?GB2312?B?1tDOxA==?=\r\n =?Big5?B?wrKwVA==?=\r\n",
+			"\xe4\xb8\xad\xe6\x96\x87\xe7\xb0\xa1\xe8\xa8\x8a"); /* 中文簡訊 */
+	subject_case("Subject: =?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?=\r\n",
+			"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"); /* 日本語 */
+	subject_case("Subject: =?UTF-16?B?/v8ASABpACAnEw==?=\r\n", "Hi \xe2\x9c\x93");
 	subject_case("Subject: =?UTF-8?B?#####?=\r\n", "=?UTF-8?B?#####?=");
 	subject_case("Subject: =?UTF-8?Q?a=ZZ?=\r\n", "=?UTF-8?Q?a=ZZ?=");
 	subject_case("Subject: 2+2=?\r\n", "2+2=?");
 	/* encoded CR, LF and NUL are dropped, TAB is a space */
 	subject_case("Subject: =?UTF-8?Q?a=0D=0Ab=00c=09d?=\r\n", "abc d");
-	/* raw 8-bit: UTF-8 kept, other bytes taken as Latin-1 */
+	/* raw 8-bit: UTF-8 kept, else the value is windows-1252; C1 -> '?' */
 	subject_case("Subject: K\xc3\xb8ln\r\n", "K\xc3\xb8ln");
-	subject_case("Subject: K\xf8ln \x85\r\n", "K\xc3\xb8ln ?");
+	subject_case("Subject: K\xf8ln \x85\r\n", "K\xc3\xb8ln \xe2\x80\xa6");
+	subject_case("Subject: \x80 \x81 =?UTF-8?Q?=C2=9F?=\r\n", "\xe2\x82\xac ? ?");
+	subject_case("Subject: K\xf8ln =?UTF-8?Q?=E2=9C=93?=\r\n",
+			"K\xc3\xb8ln \xe2\x9c\x93");
+}
+
+/* a Subject that cannot be converted: the MM is refused, the RES says why */
+static void test_subject_charset_bad(void **state)
+{
+	expect_fail_with("Subject: =?x-no-such?Q?a?=\r\n", TEXT_BODY,
+			"Error-content-not-accepted",
+			"Subject in an unknown charset: x-no-such");
+	expect_fail_with("Subject: ok =?UTF-8?B?/w==?=\r\n", TEXT_BODY,
+			"Error-content-not-accepted",
+			"Subject not valid in charset: UTF-8");
+	expect_fail_with("Subject: =?Shift_JIS*ja?Q?=93?=\r\n", TEXT_BODY,
+			"Error-content-not-accepted",
+			"Subject not valid in charset: Shift_JIS");
 }
 
 static void test_subject_truncated(void **state)
@@ -795,7 +818,7 @@ static void test_body_text(void **state)
 	body_case("Content-Type: text/plain\r\n\r\nHi\r\n\r\n",
 			"text/plain; charset=utf-8", "", "Hi\r\n");
 	body_case("Content-Type: text/plain; charset=\"ISO-8859-1\"\r\n\r\nK\xf8ln\r\n",
-			"text/plain; charset=ISO-8859-1", "", "K\xf8ln");
+			"text/plain; charset=utf-8", "", "K\xc3\xb8ln");
 	body_case("Content-Type: text/plain; charset=utf-8\r\n"
 			"Content-Transfer-Encoding: base64\r\n\r\n"
 			"SGkg\r\ndGhlcmUg\r\n4pi6\r\n",
@@ -859,8 +882,8 @@ static void test_body_multipart(void **state)
 	cpm_out o;
 
 	/* SMIL + one text: the text, decoded */
-	body_case(related_smil_text, "text/plain; charset=ISO-8859-1", "",
-			"Hei p\xe5 deg");
+	body_case(related_smil_text, "text/plain; charset=utf-8", "",
+			"Hei p\xc3\xa5 deg");
 	/* text + image: the multipart as received */
 	body = strstr(mixed_text_jpeg, "\r\n\r\n") + 4;
 	body_case(mixed_text_jpeg, "multipart/mixed; boundary=b2", "", body);
@@ -892,6 +915,205 @@ static void test_body_multipart(void **state)
 	assert_non_null(strstr(o.body.s, "Content-Type: multipart/related; "
 			"boundary=s\r\n"));
 	cpm_out_free(&o);
+}
+
+/* ---- row text charset: every text toward CPM in UTF-8 ---- */
+
+static void test_body_charset(void **state)
+{
+	/* UTF-16 with BOM, base64 (the usual form from phones) */
+	body_case("Content-Type: text/plain; charset=UTF-16\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\n/v8ASABpACAnEw==\r\n",
+			"text/plain; charset=utf-8", "", "Hi \xe2\x9c\x93");
+	/* UTF-16LE without BOM; UTF-16 without BOM is big-endian */
+	body_case("Content-Type: text/plain; charset=\"utf-16le\"\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\nSABpAA==\r\n",
+			"text/plain; charset=utf-8", "", "Hi");
+	body_case("Content-Type: text/plain; charset=ucs-2\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\nAEgAaQ==\r\n",
+			"text/plain; charset=utf-8", "", "Hi");
+	/* 8bit GB2312, Big5, EUC-KR, KOI8-R, windows-1251 */
+	body_case("Content-Type: text/plain; charset=GB2312\r\n"
+			"Content-Transfer-Encoding: 8bit\r\n\r\n\xd6\xd0\xce\xc4\xb6\xcc\xd0\xc5\r\n",
+			"text/plain; charset=utf-8", "",
+			"\xe4\xb8\xad\xe6\x96\x87\xe7\x9f\xad\xe4\xbf\xa1");
+	body_case("Content-Type: text/plain; charset=big5\r\n\r\n"
+			"\xa4\xa4\xa4\xe5\xc2\xb2\xb0\x54\r\n", "text/plain; charset=utf-8",
+			"", "\xe4\xb8\xad\xe6\x96\x87\xe7\xb0\xa1\xe8\xa8\x8a");
+	body_case("Content-Type: text/plain; charset=euc-kr\r\n\r\n"
+			"\xbe\xc8\xb3\xe7\xc7\xcf\xbc\xbc\xbf\xe4\r\n",
+			"text/plain; charset=utf-8", "",
+			"\xec\x95\x88\xeb\x85\x95\xed\x95\x98\xec\x84\xb8\xec\x9a\x94");
+	body_case("Content-Type: text/plain; charset=KOI8-R\r\n\r\n"
+			"\xf0\xd2\xc9\xd7\xc5\xd4\r\nline 2\r\n",
+			"text/plain; charset=utf-8", "",
+			"\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82\r\nline 2");
+	body_case("Content-Type: text/plain; charset=windows-1251\r\n\r\n"
+			"\xcf\xf0\xe8\xe2\xe5\xf2\r\n", "text/plain; charset=utf-8", "",
+			"\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+	/* Shift_JIS, quoted-printable */
+	body_case("Content-Type: text/plain; charset=Shift_JIS\r\n"
+			"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+			"=93=FA=96=7B=8C=EA\r\n", "text/plain; charset=utf-8", "",
+			"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e");
+	/* no charset: US-ASCII; 8-bit bytes UTF-8 if valid, else 1252 */
+	body_case("Content-Type: text/plain\r\n\r\nK\xf8ln \x80\r\n",
+			"text/plain; charset=utf-8", "", "K\xc3\xb8ln \xe2\x82\xac");
+	body_case("Content-Type: text/plain; charset=us-ascii\r\n\r\nK\xc3\xb8ln\r\n",
+			"text/plain; charset=utf-8", "", "K\xc3\xb8ln");
+	/* a UTF-8 BOM goes */
+	body_case("Content-Type: text/plain; charset=utf-8\r\n\r\n\xef\xbb\xbfHi\r\n",
+			"text/plain; charset=utf-8", "", "Hi");
+	/* SMIL + one text part in EUC-KR, base64 */
+	body_case("Content-Type: multipart/related; boundary=r\r\n\r\n"
+			"--r\r\nContent-Type: application/smil\r\n\r\n<smil/>\r\n"
+			"--r\r\nContent-Type: text/plain; charset=EUC-KR\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\nvsiz5w==\r\n--r--\r\n",
+			"text/plain; charset=utf-8", "", "\xec\x95\x88\xeb\x85\x95");
+}
+
+/* what cannot be converted: Error-content-not-accepted, with the charset */
+static void test_body_charset_bad(void **state)
+{
+	mm4_in_config c = cfg();
+	cpm_out o;
+
+	expect_fail_with("", "Content-Type: text/plain; charset=x-no-such\r\n\r\n"
+			"x\r\n", "Error-content-not-accepted",
+			"text in an unknown charset: x-no-such");
+	expect_fail_with("", "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+			"K\xf8ln\r\n", "Error-content-not-accepted",
+			"text not valid in charset: utf-8");
+	expect_fail_with("", "Content-Type: text/plain; charset=Shift_JIS\r\n\r\n"
+			"\x93\r\n", "Error-content-not-accepted",
+			"text not valid in charset: Shift_JIS");
+	expect_fail_with("", "Content-Type: text/plain; charset=UTF-16\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\n/v8ASAA=\r\n",
+			"Error-content-not-accepted", "text not valid in charset: UTF-16");
+	/* a text part of a multipart passed on */
+	expect_fail_with("", "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+			"--b\r\nContent-Type: text/plain; charset=big5\r\n\r\n\xa4\r\n"
+			"--b\r\nContent-Type: image/gif\r\n\r\nGIF\r\n--b--\r\n",
+			"Error-content-not-accepted", "text part not valid in charset: big5");
+	expect_fail_with("", "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+			"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\xff\r\n"
+			"--b\r\nContent-Type: image/gif\r\n\r\nGIF\r\n--b--\r\n",
+			"Error-content-not-accepted", "text part not valid in charset: utf-8");
+	expect_fail_with("", "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+			"--b\r\nContent-Type: text/html; charset=\"x y\"\r\n\r\na\r\n"
+			"--b\r\nContent-Type: image/gif\r\n\r\nGIF\r\n--b--\r\n",
+			"Error-content-not-accepted",
+			"text part in an unknown charset: x y");
+	/* UTF-16 -> UTF-8 grows: the limit counts the UTF-8 */
+	c.max_body_size = 5;
+	assert_int_equal(run_cfg(BASE "Content-Type: text/plain; charset=UTF-16BE\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\nJxMnEw==\r\n", &c, &o), -1);
+	assert_string_equal(o.res_status, "Error-content-not-accepted");
+	assert_string_equal(o.res_text, "content too large for pager mode");
+	cpm_out_free(&o);
+	c.max_body_size = 6;
+	assert_int_equal(run_cfg(BASE "Content-Type: text/plain; charset=UTF-16BE\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\nJxMnEw==\r\n", &c, &o), 0);
+	cpm_out_free(&o);
+}
+
+/* a multipart passed on: its text parts converted in place, the rest as
+ * received */
+static void test_body_multipart_charset(void **state)
+{
+	/* QP ISO-8859-1 text + image: QP again, charset=utf-8, name kept */
+	body_case("Content-Type: multipart/mixed; boundary=b2\r\n\r\n"
+			"preamble\r\n"
+			"--b2\r\n"
+			"Content-Type: text/plain; charset=ISO-8859-1; name=t.txt\r\n"
+			"Content-Transfer-Encoding: quoted-printable\r\n"
+			"Content-Location: t.txt\r\n"
+			"\r\n"
+			"Hei p=E5 deg\r\n"
+			"--b2\r\n"
+			"Content-Type: image/gif\r\n"
+			"Content-Transfer-Encoding: base64\r\n"
+			"\r\n"
+			"R0lGODlh\r\n"
+			"--b2--\r\n",
+			"multipart/mixed; boundary=b2", "",
+			"--b2\r\n"
+			"Content-Type: text/plain; name=t.txt; charset=utf-8\r\n"
+			"Content-Transfer-Encoding: quoted-printable\r\n"
+			"Content-Location: t.txt\r\n"
+			"\r\n"
+			"Hei p=C3=A5 deg\r\n"
+			"--b2\r\n"
+			"Content-Type: image/gif\r\n"
+			"Content-Transfer-Encoding: base64\r\n"
+			"\r\n"
+			"R0lGODlh\r\n"
+			"--b2--\r\n");
+	/* two text parts: UTF-16 base64 (base64 again), windows-1251 without
+	 * a transfer encoding (8bit added); a folded Content-Type */
+	body_case("Content-Type: multipart/alternative; boundary=a\r\n\r\n"
+			"--a\r\nContent-Type: text/plain;\r\n charset=\"UTF-16\"\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\n/v8ASABpACAnEw==\r\n"
+			"--a\r\nContent-Type: text/plain; charset=windows-1251\r\n\r\n"
+			"\xcf\xf0\xe8\xe2\xe5\xf2\r\n--a--\r\n",
+			"multipart/alternative; boundary=a", "",
+			"--a\r\nContent-Type: text/plain; charset=utf-8\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\nSGkg4pyT\r\n"
+			"--a\r\nContent-Type: text/plain; charset=utf-8\r\n"
+			"Content-Transfer-Encoding: 8bit\r\n\r\n"
+			"\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82\r\n--a--\r\n");
+	/* only UTF-8 / ASCII text: the multipart byte for byte */
+	body_case("Content-Type: multipart/alternative; boundary=a\r\n\r\n"
+			"pre\r\n--a\r\nContent-Type: text/plain\r\n\r\nx\r\n"
+			"--a\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n\xc3\xa9\r\n"
+			"--a--\r\nepilogue\r\n",
+			"multipart/alternative; boundary=a", "",
+			"pre\r\n--a\r\nContent-Type: text/plain\r\n\r\nx\r\n"
+			"--a\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n\xc3\xa9\r\n"
+			"--a--\r\nepilogue\r\n");
+	/* an encoding we cannot decode: that part as received */
+	body_case("Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+			"--b\r\nContent-Type: text/plain; charset=koi8-r\r\n"
+			"Content-Transfer-Encoding: x-uue\r\n\r\nbegin\r\n"
+			"--b\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n\xf0\r\n"
+			"--b--\r\n",
+			"multipart/mixed; boundary=b", "",
+			"--b\r\nContent-Type: text/plain; charset=koi8-r\r\n"
+			"Content-Transfer-Encoding: x-uue\r\n\r\nbegin\r\n"
+			"--b\r\nContent-Type: text/plain; charset=utf-8\r\n"
+			"Content-Transfer-Encoding: 8bit\r\n\r\n\xd0\x9f\r\n"
+			"--b--\r\n");
+}
+
+/* nested multiparts: WSP types renamed and text converted inside too */
+static void test_body_nested(void **state)
+{
+	body_case("Content-Type: application/vnd.wap.multipart.mixed; boundary=o\r\n"
+			"\r\n"
+			"--o\r\nContent-Type: application/vnd.wap.multipart.alternative;"
+			" boundary=\"i\"\r\nContent-ID: <alt>\r\n\r\n"
+			"--i\r\nContent-Type: text/plain; charset=KOI8-R\r\n\r\n\xf0\r\n"
+			"--i\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>x</p>\r\n"
+			"--i--\r\n"
+			"--o\r\nContent-Type: image/gif\r\n\r\nGIF\r\n--o--\r\n",
+			"multipart/mixed; boundary=o", "",
+			"--o\r\nContent-Type: multipart/alternative; boundary=\"i\"\r\n"
+			"Content-ID: <alt>\r\n\r\n"
+			"--i\r\nContent-Type: text/plain; charset=utf-8\r\n"
+			"Content-Transfer-Encoding: 8bit\r\n\r\n\xd0\x9f\r\n"
+			"--i\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>x</p>\r\n"
+			"--i--\r\n"
+			"\r\n--o\r\nContent-Type: image/gif\r\n\r\nGIF\r\n--o--\r\n");
+	/* a WSP type nested, nothing else to change: renamed */
+	body_case("Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+			"--o\r\nContent-Type: application/vnd.wap.multipart.related; "
+			"boundary=i\r\n\r\n"
+			"--i\r\nContent-Type: image/gif\r\n\r\nGIF\r\n--i--\r\n"
+			"--o\r\nContent-Type: image/gif\r\n\r\nGIF\r\n--o--\r\n",
+			"multipart/mixed; boundary=o", "",
+			"--o\r\nContent-Type: multipart/related; boundary=i\r\n\r\n"
+			"--i\r\nContent-Type: image/gif\r\n\r\nGIF\r\n--i--\r\n"
+			"\r\n--o\r\nContent-Type: image/gif\r\n\r\nGIF\r\n--o--\r\n");
 }
 
 static void test_body_many_parts(void **state)
@@ -1205,11 +1427,25 @@ static void test_qp_decode(void **state)
 static void rfc2047_ok(const char *in, const char *want)
 {
 	cm_buf b;
+	int rc;
 
 	cm_buf_init(&b);
-	assert_int_equal(mm4_rfc2047_decode(&b, S(in)), 0);
+	rc = mm4_rfc2047_decode(&b, S(in), NULL);
+	if (rc != 0)
+		fail_msg("'%s': %d", in, rc);
 	if (b.len != (int)strlen(want) || (b.len && memcmp(b.s, want, b.len)))
 		fail_msg("'%s' -> '%.*s', want '%s'", in, b.len, b.s ? b.s : "", want);
+	cm_buf_free(&b);
+}
+
+static void rfc2047_err(const char *in, int want, const char *label)
+{
+	cm_str bad;
+	cm_buf b;
+
+	cm_buf_init(&b);
+	assert_int_equal(mm4_rfc2047_decode(&b, S(in), &bad), want);
+	assert_str(bad, label);
 	cm_buf_free(&b);
 }
 
@@ -1231,9 +1467,26 @@ static void test_rfc2047_decode(void **state)
 	rfc2047_ok("=?UTF-8?Q?=C3?= =?UTF-8?Q?=A9?=", "\xc3\xa9");
 	rfc2047_ok("a =?UTF-8?Q?b?= c", "a b c");
 	rfc2047_ok("=?UTF-8?Q?b?=  c", "b  c");
+	/* any charset; adjacent words in two charsets join too */
+	rfc2047_ok("=?UTF-8?Q?b?= =?KOI8-R?Q?x?=", "bx");
+	rfc2047_ok("=?KOI8-R?B?8NLJ18XU?= =?UTF-8?Q?b?=",
+			"\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82" "b");
+	rfc2047_ok("=?ISO-8859-1?Q?Gr=FC=DFe?= =?EUC-KR?B?vsiz5w==?=",
+			"Gr\xc3\xbc\xc3\x9f" "e\xec\x95\x88\xeb\x85\x95");
+	rfc2047_ok("=?windows-1251?Q?=CF=F0=E8=E2=E5=F2?=",
+			"\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+	rfc2047_ok("=?UTF-16LE?B?SABpAA==?=", "Hi");
+	/* a character split over two words of one charset comes out whole */
+	rfc2047_ok("=?UTF-16BE?Q?=00H=00?= =?UTF-16BE?Q?i?=", "Hi");
+	rfc2047_ok("=?GB2312?Q?=D6?=\r\n =?gb2312?Q?=D0=CE=C4?=",
+			"\xe4\xb8\xad\xe6\x96\x87");
+	rfc2047_ok("=?GB18030?B?1tDO?= =?GB18030?B?xJQ5/DY=?=",
+			"\xe4\xb8\xad\xe6\x96\x87\xf0\x9f\x98\x80"); /* 中文😀 */
+	/* raw 8-bit outside words: UTF-8 if the value is, else windows-1252 */
+	rfc2047_ok("K\xf8ln =?UTF-8?Q?=E2=9C=93?=", "K\xc3\xb8ln \xe2\x9c\x93");
+	rfc2047_ok("K\xc3\xb8ln \x93x\x94", "K\xc3\x83\xc2\xb8ln \xe2\x80\x9cx\xe2\x80\x9d");
+	rfc2047_ok("K\xc3\xb8ln", "K\xc3\xb8ln");
 	/* kept as written */
-	rfc2047_ok("=?UTF-8?Q?b?= =?KOI8-R?Q?x?=", "b =?KOI8-R?Q?x?=");
-	rfc2047_ok("=?KOI8-R?Q?x?= =?UTF-8?Q?b?=", "=?KOI8-R?Q?x?= b");
 	rfc2047_ok("=?UTF-8?X?abc?=", "=?UTF-8?X?abc?=");
 	rfc2047_ok("=?UTF-8?Q?a b?=", "=?UTF-8?Q?a b?=");
 	rfc2047_ok("=?UTF-8?Q?unterminated", "=?UTF-8?Q?unterminated");
@@ -1243,8 +1496,42 @@ static void test_rfc2047_decode(void **state)
 	rfc2047_ok("x=?UTF-8?Q?y?=", "xy");
 	rfc2047_ok("=?UTF-8?B?" "?=", "");
 	cm_buf_init(&b);
-	assert_int_equal(mm4_rfc2047_decode(NULL, S("x")), -1);
+	assert_int_equal(mm4_rfc2047_decode(NULL, S("x"), NULL), -1);
 	cm_buf_free(&b);
+	/* what cannot be converted: the error and the word's label */
+	rfc2047_err("=?x-no-such?Q?a?=", CS_UNKNOWN, "x-no-such");
+	rfc2047_err("a =?UTF-8?B?/w==?= b", CS_INVALID, "UTF-8");
+	rfc2047_err("=?UTF-8*en?Q?=C3?= =?ISO-8859-1?Q?x?=", CS_INVALID, "UTF-8");
+	rfc2047_err("=?UTF-8?Q?=C3?= x =?UTF-8?Q?=A9?=", CS_INVALID, "UTF-8");
+	rfc2047_err("=?Shift_JIS?Q?=93?=", CS_INVALID, "Shift_JIS");
+	rfc2047_err("=?UTF-16?B?2AA=?=", CS_INVALID, "UTF-16"); /* lone surrogate */
+	rfc2047_err("=?UTF-8//TRANSLIT?Q?a?=", CS_UNKNOWN, "UTF-8//TRANSLIT");
+}
+
+/* every allocation may fail: -1, nothing leaks */
+static void test_rfc2047_alloc_failure(void **state)
+{
+	static const char *const in[] = {"=?KOI8-R?B?8NLJ18XU?= x",
+		"K\xf8ln =?UTF-8?Q?=E2=9C=93?=", "=?UTF-8?Q?b?= =?GBK?B?1tA=?="};
+	int i, k, rc, ok;
+	cm_buf b;
+
+	for (i = 0; i < 3; i++) {
+		for (ok = 0, k = 0; k < 20 && !ok; k++) {
+			cm_buf_init(&b);
+			fail_after = k;
+			cm_mem_set(fail_malloc, fail_realloc, free);
+			rc = mm4_rfc2047_decode(&b, S(in[i]), NULL);
+			cm_mem_set(malloc, realloc, free);
+			if (rc == 0)
+				ok = 1;
+			else
+				assert_int_equal(rc, CS_NOMEM);
+			cm_buf_free(&b);
+		}
+		assert_true(ok);
+		assert_true(k > 1);
+	}
 }
 
 int main(void)
@@ -1261,6 +1548,7 @@ int main(void)
 		cmocka_unit_test(test_lf_only),
 		cmocka_unit_test(test_subject),
 		cmocka_unit_test(test_subject_truncated),
+		cmocka_unit_test(test_subject_charset_bad),
 		cmocka_unit_test(test_date),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_priority),
@@ -1270,6 +1558,10 @@ int main(void)
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_body_text),
 		cmocka_unit_test(test_body_multipart),
+		cmocka_unit_test(test_body_charset),
+		cmocka_unit_test(test_body_charset_bad),
+		cmocka_unit_test(test_body_multipart_charset),
+		cmocka_unit_test(test_body_nested),
 		cmocka_unit_test(test_body_many_parts),
 		cmocka_unit_test(test_body_single),
 		cmocka_unit_test(test_body_bad),
@@ -1280,6 +1572,7 @@ int main(void)
 		cmocka_unit_test(test_base64_decode),
 		cmocka_unit_test(test_qp_decode),
 		cmocka_unit_test(test_rfc2047_decode),
+		cmocka_unit_test(test_rfc2047_alloc_failure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
