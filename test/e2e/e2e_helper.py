@@ -156,7 +156,13 @@ def mails_after(path, mark):
 
 
 def addrs(value):
-    return [a for _, a in email.utils.getaddresses([value or ""]) if a]
+    got = [a for _, a in email.utils.getaddresses([value or ""])]
+    if any(not a for a in got):
+        # Debian's Python 3.11 getaddresses() gives '' for a domain literal
+        # ("x@[192.0.2.1]"): take those apart by hand
+        got = [m.group(1) or m.group(2) for m in
+               re.finditer(r'<([^<>]*)>|([^\s,<>"]+@\[[^\]\s]*\])', value or "")]
+    return [a for a in got if a]
 
 
 def num(addr):

@@ -22,6 +22,16 @@ Numbers (suffix e164.arpa), see run.sh for what each case expects:
   +4790000021  -> MX -> nx.mxnowhere.test, which has no address
   +4790000022  -> MX -> 127.0.0.4: accepts, never answers (blackhole)
   +4790000023  -> MX -> 127.0.0.5: closes the connection mid-DATA
+  +4790000030  -> order 10 rule whose regexp matches only +46 (dead MMSC),
+                  order 20 -> peer: a non-matching rule settles no order
+  +4790000031  -> order 10 regexp matches (dead MMSC), order 20 -> peer:
+                  the matching order 10 is final (no failover to 20)
+  +4790000032  -> E2U+mms:tel -> tel:+4712345678 (the peer's number)
+  +4790000033  -> E2U+mms:tel -> +4790000034 -> tel:+4790000033 (a loop)
+  +4790000035  -> E2U+mms:tel -> +4790000036 -> +4790000037 -> +4712345678
+                  (three hops: one too many)
+  +4790000038  -> service "E2U+email:mailto+mms:mailto" -> peer
+  +4790000039  -> "e2u+MMS:MAILTO" (case) -> peer
 Everything else: NXDOMAIN (final catch-all, so no lookup ever waits).
 AAAA for every host name with an A record: NOERROR, empty answer.
 """
@@ -132,6 +142,41 @@ naptr_entry("+4790000011", [(10, 10, "U", "E2U+mms:mailto", mms_regexp(PEER_DOMA
 naptr_entry("+4790000012", [(10, 10, "u", "E2U+mms:mailto",
                              "!^.*$!mailto:+4790000012/TYPE=PLMN@%s!" % PEER_DOMAIN)],
             "+4790000012: static regexp")
+
+# ---- NAPTR order, E2U+mms:tel, multi-service fields (numbering_cases) ----
+def only_46(domain):
+    return "!^\\+46(.*)$!mailto:+46\\1/TYPE=PLMN@%s!" % domain
+
+
+def tel_to(e164):
+    return "!^.*$!tel:%s!" % e164
+
+
+naptr_entry("+4790000030", [
+    (10, 10, "u", "E2U+mms:mailto", only_46("mms.dead.test")),
+    (20, 10, "u", "E2U+mms:mailto", mms_regexp(PEER_DOMAIN)),
+], "+4790000030: order 10 does not match +47, order 20 does")
+naptr_entry("+4790000031", [
+    (10, 10, "u", "E2U+mms:mailto", mms_regexp("mms.nowhere.test")),
+    (20, 10, "u", "E2U+mms:mailto", mms_regexp(PEER_DOMAIN)),
+], "+4790000031: order 10 matches (no host), order 20 never used")
+naptr_entry("+4790000032", [(10, 10, "u", "E2U+mms:tel", tel_to("+4712345678"))],
+            "+4790000032: E2U+mms:tel to the peer's number")
+naptr_entry("+4790000033", [(10, 10, "u", "E2U+mms:tel", tel_to("+4790000034"))],
+            "+4790000033: tel loop, first half")
+naptr_entry("+4790000034", [(10, 10, "u", "E2U+mms:tel", tel_to("+4790000033"))],
+            "+4790000034: tel loop, second half")
+naptr_entry("+4790000035", [(10, 10, "u", "E2U+mms:tel", tel_to("+4790000036"))],
+            "+4790000035: tel hop 1 of 3")
+naptr_entry("+4790000036", [(10, 10, "u", "E2U+mms:tel", tel_to("+4790000037"))],
+            "+4790000036: tel hop 2 of 3")
+naptr_entry("+4790000037", [(10, 10, "u", "E2U+mms:tel", tel_to("+4712345678"))],
+            "+4790000037: tel hop 3 of 3")
+naptr_entry("+4790000038", [(10, 10, "u", "E2U+email:mailto+mms:mailto",
+                             mms_regexp(PEER_DOMAIN))],
+            "+4790000038: MMS as the second enumservice of the field")
+naptr_entry("+4790000039", [(10, 10, "u", "e2u+MMS:MAILTO", mms_regexp(PEER_DOMAIN))],
+            "+4790000039: service in mixed case")
 
 # ---- fault matrix (fault_cases in run.sh) ----
 naptr_entry("+4790000020", [(10, 10, "u", "E2U+mms:mailto", "!^(.*$!mailto:\\1@broken.test!")],

@@ -108,7 +108,8 @@ import traceback
 
 MMS_VERSION = "6.16.0"
 
-PLMN_RE = re.compile(r"^\+(\d{1,15})/TYPE=PLMN@([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)$")
+PLMN_RE = re.compile(r"^\+(\d{1,15})/TYPE=PLMN@([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+                     r"|\[(?:IPv6:)?[0-9A-Fa-f:.]+\])$")
 NUMBER_RE = re.compile(r"(\+?\d{3,20})/TYPE=PLMN", re.I)
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 MSGID_RE = re.compile(r"^<[^<>\s@]+@[^<>\s@]+>$")
@@ -270,8 +271,18 @@ class Behaviours:
         return self.table.get("*", {"status": "Ok"}), True
 
 
-def check_address_list(name, value, failures, want_domain=None):
+def get_addresses(value):
     addrs = [a for _, a in email.utils.getaddresses([value])] if value else []
+    if any(not a for a in addrs):
+        # Debian's Python 3.11 getaddresses() gives '' for a domain literal
+        # ("x@[192.0.2.1]", RFC 5322 3.4.1): take those apart by hand
+        addrs = [m.group(1) or m.group(2) for m in
+                 re.finditer(r'<([^<>]*)>|([^\s,<>"]+@\[[^\]\s]*\])', str(value))]
+    return addrs
+
+
+def check_address_list(name, value, failures, want_domain=None):
+    addrs = get_addresses(value)
     if not addrs:
         failures.append("%s: no address in %r" % (name, value))
     for a in addrs:

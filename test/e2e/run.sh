@@ -316,7 +316,12 @@ start_kamailio() {
 			CPM_MMS_MM4_SESSION_TIMEOUT=${KAM_SESSION:-600} \
 			CPM_MMS_MM4_PEER_CONNECTIONS=${KAM_PEER_CONNS:-32} \
 			CPM_MMS_SMTP_SESSION_IDLE=${KAM_SMTP_SESSION_IDLE:-100} \
+			CPM_MMS_STATIC_ROUTE="${KAM_STATIC_ROUTE-$STATIC_ROUTES}" \
+			CPM_MMS_INTL_PREFIX="${KAM_INTL_PREFIX-00}" \
+			CPM_MMS_NATIONAL_PREFIX="${KAM_NATIONAL_PREFIX-0}" \
+			CPM_MMS_COUNTRY_CODE="${KAM_COUNTRY_CODE-47}" \
 			CPM_MMS_CPM_ROUTE="${KAM_CPM_ROUTE:-$CPM_ROUTE}" \
+			CPM_MMS_URI_FORM="${KAM_URI_FORM:-tel}" \
 			CPM_MMS_DB_URL="${KAM_DB_URL:-sqlite:///$DB}" \
 			CPM_MMS_CTL="$CTL" \
 			CPM_MMS_LUA="${E2E_KEMI_LUA:-}" \
@@ -619,6 +624,98 @@ status_cases() {
 	msg_case "IWF answers normally after a late and a duplicate RES" 200
 }
 
+# -- issue 14: NAPTR order, E2U+mms:tel, numbering plan, static routes -------
+# Every instance runs with intl_prefix 00, national_prefix 0, country_code
+# 47 and these routes (ENUM has nothing for +4788...: NXDOMAIN): the new
+# form with a via to the peer for a domain that has no DNS at all, the old
+# ip:port form (domain [127.0.0.2]), and a domain without via (its MX).
+STATIC_ROUTES="+4788100=>mms.static.test;via=$PEER_IP,+4788200=>$PEER_IP:$PEER_PORT,+4788300=>$PEER_DOMAIN"
+
+# static_case NAME NUMBER DOMAIN VIA: the mail reached the peer for
+# NUMBER/TYPE=PLMN@DOMAIN (RCPT TO and To) and the IWF logged it went to VIA
+static_case() {
+	local name="[$MODE] $1" num=$2 dom=$3 via=$4 lm
+	want_case "$name" || return 0
+	lm=$(kam_log_mark)
+	msg_case "$1" 200 RURI_USER="$num" domain="$dom"
+	# (msg_case counted the case; the log check only turns it into a
+	# failure, so it is a second, dependent assertion)
+	sleep 0.3
+	if ! kam_log_since "$lm" | grep -F "to $num/TYPE=PLMN@$dom via $via" >/dev/null; then
+		notok "$name: next hop" "no 'to $num/TYPE=PLMN@$dom via $via' in the log"
+	else
+		ok "$name: next hop $via"
+	fi
+}
+
+numbering_cases() {
+	msg_case "NAPTR order 10 whose regexp does not match does not block order 20 -> 200" 200 \
+		RURI_USER=+4790000030
+	msg_case "NAPTR order 10 that matches settles the order (its domain has no host, order 20 unused) -> 503" \
+		503 RURI_USER=+4790000031 nomail=1
+	msg_case "NAPTR E2U+mms:tel -> ENUM of the tel: number -> its mailto: address, 200" 200 \
+		RURI_USER=+4790000032 rcpt=+4712345678
+	msg_case "NAPTR E2U+mms:tel loop (33 -> 34 -> 33) -> 404" "404|604" \
+		RURI_USER=+4790000033 nomail=1
+	msg_case "NAPTR E2U+mms:tel chain of three hops (two followed) -> 404" "404|604" \
+		RURI_USER=+4790000035 nomail=1
+	msg_case "NAPTR service E2U+email:mailto+mms:mailto -> 200" 200 RURI_USER=+4790000038
+	msg_case "NAPTR service e2u+MMS:MAILTO (any case) -> 200" 200 RURI_USER=+4790000039
+
+	msg_case "plan: national recipient 012345678 -> +4712345678, 200" 200 \
+		RURI_USER=012345678 rcpt=+4712345678
+	msg_case "plan: recipient with international prefix 004712345678 -> +4712345678, 200" 200 \
+		RURI_USER=004712345678 rcpt=+4712345678
+	msg_case "plan: recipient +0412345678 is not E.164 -> 404" "404|484" \
+		RURI_USER=+0412345678 nomail=1
+	msg_case "plan: national recipient 0012 (00 + 12: no E.164 after the prefix) -> 404/484" \
+		"404|484" RURI_USER=00012345 nomail=1
+	msg_case "plan: national sender tel:098765432 in P-Asserted-Identity -> +4798765432" 200 \
+		'EXTRA_HEADERS=P-Asserted-Identity: <tel:098765432>' -- \
+		'addrs(H["from"]) == ["+4798765432/TYPE=PLMN@mms.iwf.test"]' \
+		'm["mail_from"].strip("<>") == "+4798765432/TYPE=PLMN@mms.iwf.test"'
+	local name out
+	name="[$MODE] plan: cpm_mms.enum tel:012345678 resolves +4712345678"
+	if want_case "$name"; then
+		out=$(kamcmd -s "$CTL" cpm_mms.enum s:tel:012345678 2>&1)
+		if grep -q "number: +4712345678" <<<"$out" && grep -q "result: ok" <<<"$out"; then
+			ok "$name"
+		else
+			notok "$name" "$(tr '\n' ' ' <<<"$out" | head -c 400)"
+		fi
+	fi
+	name="[$MODE] plan: cpm_mms.enum +0412345678 -> not E.164 (no DNS query)"
+	if want_case "$name"; then
+		out=$(kamcmd -s "$CTL" cpm_mms.enum s:+0412345678 2>&1)
+		grep -q "not an E.164" <<<"$out" && ok "$name" ||
+			notok "$name" "$(tr '\n' ' ' <<<"$out" | head -c 400)"
+	fi
+	name="[$MODE] cpm_mms.config shows the plan and the static routes in the new form"
+	if want_case "$name"; then
+		out=$(kamcmd -s "$CTL" cpm_mms.config 2>&1)
+		if grep -q "intl_prefix: 00" <<<"$out" && grep -q "national_prefix: 0" <<<"$out" &&
+			grep -q "country_code: 47" <<<"$out" &&
+			grep -qF "+4788100=>mms.static.test;via=$PEER_IP" <<<"$out" &&
+			grep -qF "+4788200=>[$PEER_IP];via=$PEER_IP:$PEER_PORT" <<<"$out"; then
+			ok "$name"
+		else
+			notok "$name" "$(tr '\n' ' ' <<<"$out" | head -c 600)"
+		fi
+	fi
+	name="[$MODE] static_route old form ip:port -> deprecation NOTICE at start-up"
+	if want_case "$name"; then
+		grep -q "static_route '+4788200=>$PEER_IP:$PEER_PORT': the form prefix=>host:port is deprecated" \
+			"$KAM_LOG" && ok "$name" || notok "$name" "no NOTICE in $KAM_LOG"
+	fi
+
+	static_case "static route prefix=>mms.static.test;via=$PEER_IP: domain in RCPT TO/To, mail to via" \
+		+47881000001 mms.static.test "$PEER_IP:$PEER_PORT"
+	static_case "static route old form prefix=>ip:port: address @[ip], mail to ip:port" \
+		+47882000001 "[$PEER_IP]" "$PEER_IP:$PEER_PORT"
+	static_case "static route prefix=>$PEER_DOMAIN without via: the domain's MX" \
+		+47883000001 "$PEER_DOMAIN" "$PEER_IP:$PEER_PORT"
+}
+
 dns_cases() {
 	msg_case "ENUM NXDOMAIN -> 404" "404|604" RURI_USER=+4799999999 nomail=1
 	msg_case "ENUM only E2U+sip NAPTR -> 404" "404|604" RURI_USER=+4790000003 nomail=1
@@ -919,6 +1016,29 @@ stats_snapshot() {   # stats_snapshot NAME -> $RUN/NAME.json
 
 sql() { sqlite3 -cmd '.timeout 5000' "$DB" "$@"; }
 
+# -- MMS -> CPM: numbers through the numbering plan (00 / 0 / 47) -----------
+plan_mm4_cases() {
+	mm4_case "MMS->CPM plan: national RCPT TO 030000050/TYPE=PLMN -> MESSAGE to tel:+4730000050" \
+		--ruri-re '^tel:\+4730000050$' \
+		--expr 'r["ruri"] == "tel:+4730000050"' \
+		--expr 'C["to"] == "<tel:+4730000050>"' \
+		-- send-req --to $MM4 --rcpt "030000050/TYPE=PLMN@$IWF_DOMAIN" --text "national recipient"
+	mm4_case "MMS->CPM plan: national From 0412345678/TYPE=PLMN -> P-Asserted-Identity tel:+47412345678" \
+		--ruri-re '^tel:\+4730000051$' \
+		--expr 'H["p-asserted-identity"].strip("<>") == "tel:+47412345678"' \
+		--expr 'C["from"] == "<tel:+47412345678>"' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000051)" \
+		--from "0412345678/TYPE=PLMN@$PEER_DOMAIN" --text "national sender"
+	mm4_case "MMS->CPM plan: From 004712345678/TYPE=PLMN (international prefix) -> tel:+4712345678" \
+		--ruri-re '^tel:\+4730000052$' \
+		--expr 'H["p-asserted-identity"].strip("<>") == "tel:+4712345678"' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000052)" \
+		--from "004712345678/TYPE=PLMN@$PEER_DOMAIN" --text "intl prefix sender"
+	mm4_case "MMS->CPM plan: RCPT TO +0412345678/TYPE=PLMN (not E.164) -> RES Error-sending-address-unresolved" \
+		--ruri-re '^tel:\+0412345678$' --messages 0 --res Error-sending-address-unresolved \
+		-- send-req --to $MM4 --rcpt "+0412345678/TYPE=PLMN@$IWF_DOMAIN" --text "plus zero"
+}
+
 # -- MMS -> CPM, Table 4 and Table 5 ----------------------------------------
 t4_cases() {
 	local text=$'Hei fra MMS ✓\nlinje 2'
@@ -1124,14 +1244,15 @@ report_in_cases() {
 		mm4_case "report MM4_delivery_report.REQ Retrieved -> IMDN delivered to the CPM sender, RES Ok" \
 			--imdn --ruri-re "$rr" --var "IID=$iid" \
 			--expr 'r["ruri"] == "sip:+4798765432@ims.test"' \
-			--expr 'H["content-type"] == "message/cpim" and re.match(r"<tel:\+4712345678>", H["from"])' \
+			--expr 'H["content-type"] == "message/cpim" and re.match(r"<sip:\+4712345678@iwf\.test;user=phone>", H["from"])' \
 			--expr 'H["to"].startswith("<sip:+4798765432@ims.test>")' \
-			--expr 'C["from"] == "<tel:+4712345678>" and C["to"] == "<sip:+4798765432@ims.test>"' \
+			--expr 'H["p-asserted-identity"] == "<sip:+4712345678@iwf.test;user=phone>"' \
+			--expr 'C["from"] == "<sip:+4712345678@iwf.test;user=phone>" and C["to"] == "<sip:+4798765432@ims.test>"' \
 			--expr 'C["ns"] == "imdn <urn:ietf:params:imdn>" and C["imdn.message-id"] != IID' \
 			--expr 'iso(C["datetime"]) == 1714558600 and "imdn.disposition-notification" not in C' \
 			--expr 'r["cpim_content"].get("content-disposition") == "notification"' \
 			--expr 'X["message-id"] == IID and iso(X["datetime"]) == 1714558500' \
-			--expr 'X["recipient-uri"] == "tel:+4712345678"' \
+			--expr 'X["recipient-uri"] == "sip:+4712345678@iwf.test;user=phone"' \
 			--expr 'X["kind"] == "delivery-notification" and X["status"] == "delivered"' \
 			--expr 'RH["x-mms-message-id"] == S["message_id"]' \
 			-- send-report --type dr --to $MM4 --message-id "$mid" \
@@ -1140,7 +1261,7 @@ report_in_cases() {
 		mm4_case "report MM4_read_reply_report.REQ Read -> IMDN displayed, RES Ok" \
 			--imdn --ruri-re "$rr" --var "IID=$iid" \
 			--expr 'X["message-id"] == IID and iso(X["datetime"]) == 1714558500' \
-			--expr 'X["recipient-uri"] == "tel:+4712345678" and iso(C["datetime"]) == 1714558805' \
+			--expr 'X["recipient-uri"] == "sip:+4712345678@iwf.test;user=phone" and iso(C["datetime"]) == 1714558805' \
 			--expr 'X["kind"] == "display-notification" and X["status"] == "displayed"' \
 			-- send-report --type rr --to $MM4 --message-id "$mid" \
 			--from "+4712345678/TYPE=PLMN@$PEER_DOMAIN" --to-hdr "+4798765432/TYPE=PLMN@$IWF_DOMAIN" \
@@ -1337,6 +1458,7 @@ mm4_section() {   # mm4_section ENUM_SERVER
 		note "sqlite3 INSERT failed"
 
 	t4_cases
+	plan_mm4_cases
 	vector_cases
 	report_in_cases
 	report_out_cases
@@ -2167,6 +2289,7 @@ run_mode() {   # run_mode NAME ENUM_SERVER
 	table1_cases
 	status_cases
 	dns_cases
+	numbering_cases
 	forged_res_cases
 	rpc_cases
 	client_gone_cases
