@@ -47,14 +47,15 @@ WARN := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 # Kamailio's own headers do not build clean at -Wextra; ours must
 KAM_WARN := -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
-PURE_SRC := cm_str.c cpim.c mm4.c e164.c mapping.c smtp_server.c imdn.c charset.c
+PURE_SRC := cm_str.c cpim.c mm4.c e164.c mapping.c smtp_server.c imdn.c charset.c \
+	content_coding.c
 GLUE_SRC := cpm_mms_mod.c forward.c workers.c pending.c enum_resolve.c smtp_client.c \
 	smtp_listener.c resume.c stats.c peers.c rpc.c inbound.c mm4_in.c \
-	store.c report.c enum_cache.c
+	store.c report.c enum_cache.c sip_body.c
 MOD_SRC := $(addprefix $(MOD_DIR)/,$(PURE_SRC) $(GLUE_SRC))
 MOD_HDR := $(wildcard $(MOD_DIR)/*.h)
 KAM_LIBDIR ?= $(dir $(shell dpkg -L kamailio 2>/dev/null | grep '/libsrdb1.so.1$$' | head -1))
-MOD_LIBS := -lesmtp -lldns -L$(KAM_LIBDIR) -lsrdb1 -Wl,-rpath,$(KAM_LIBDIR)
+MOD_LIBS := -lesmtp -lldns -lz -L$(KAM_LIBDIR) -lsrdb1 -Wl,-rpath,$(KAM_LIBDIR)
 
 # compile one file alone: make build/obj/forward.o
 build/obj/%.o: $(MOD_DIR)/%.c $(MOD_HDR)
@@ -98,7 +99,7 @@ UNIT_PURE := $(addprefix $(MOD_DIR)/,$(PURE_SRC))
 
 $(UNIT_BUILD)/%: test/unit/%.c $(UNIT_PURE) $(MOD_HDR)
 	@mkdir -p $(UNIT_BUILD)
-	$(UNIT_CC) $(UNIT_FLAGS) -o $@ $< $(UNIT_PURE) -lcmocka
+	$(UNIT_CC) $(UNIT_FLAGS) -o $@ $< $(UNIT_PURE) -lcmocka -lz
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; \

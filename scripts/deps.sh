@@ -4,7 +4,7 @@
 # Idempotent: does nothing slow when everything is already present.
 set -eu
 PKGS="kamailio kamailio-utils-modules kamailio-sqlite-modules kamailio-lua-modules \
-libesmtp-dev libldns-dev ldnsutils sip-tester sipsak swaks python3-aiosmtpd \
+libesmtp-dev libldns-dev zlib1g-dev ldnsutils sip-tester sipsak swaks python3-aiosmtpd \
 dpkg-dev build-essential pkg-config libcmocka-dev iproute2 valgrind clang \
 libclang-rt-14-dev xsltproc docbook-xsl docbook-xml libxml2-utils w3m sqlite3 \
 procps util-linux binutils"

@@ -46,6 +46,7 @@ typedef struct cpm_mms_cfg {
 	int queue_size;
 	int smtp_timeout;       /* seconds per SMTP step */
 	int max_message_size;
+	int max_inflated_size;  /* a Content-Encoding body decoded at most */
 	int mm4_max_size;       /* listener: biggest mail accepted */
 	int mm4_max_connections;
 	int mm4_idle_timeout;   /* seconds */

@@ -92,6 +92,7 @@ static char *p_iwf_uri = "";
 static char *p_event_callback = "";
 static int p_dedup_time = 600;
 static int p_max_cpm_size = 60000;
+static int p_max_inflated_size = 1048576;
 static int p_max_forward_counter = 20;
 static int p_max_inbound = 50000;
 static char *p_db_url = "";
@@ -164,6 +165,7 @@ static param_export_t params[] = {
 	{"event_callback", PARAM_STRING, &p_event_callback},
 	{"dedup_time", PARAM_INT, &p_dedup_time},
 	{"max_cpm_size", PARAM_INT, &p_max_cpm_size},
+	{"max_inflated_size", PARAM_INT, &p_max_inflated_size},
 	{"max_forward_counter", PARAM_INT, &p_max_forward_counter},
 	{"max_inbound", PARAM_INT, &p_max_inbound},
 	{"db_url", PARAM_STRING, &p_db_url},
@@ -420,9 +422,9 @@ static int cfg_check(void)
 		return -1;
 	}
 	if (p_dedup_time < 1 || p_max_cpm_size < 1 || p_max_inbound < 1
-			|| p_max_forward_counter < 1) {
-		LM_ERR("dedup_time, max_cpm_size, max_inbound and "
-				"max_forward_counter must be positive\n");
+			|| p_max_forward_counter < 1 || p_max_inflated_size < 1) {
+		LM_ERR("dedup_time, max_cpm_size, max_inbound, max_forward_counter"
+				" and max_inflated_size must be positive\n");
 		return -1;
 	}
 	if (p_iwf_uri[0])
@@ -438,6 +440,7 @@ static int cfg_check(void)
 			: p_domain);
 	cpm_cfg.map_in.iwf_uri = cm_str_z(iwfuri);
 	cpm_cfg.map_in.max_body_size = p_max_cpm_size;
+	cpm_cfg.max_inflated_size = p_max_inflated_size;
 	cpm_cfg.map_in.max_forward_counter = p_max_forward_counter;
 	if (p_corr_expire < 60) {
 		LM_ERR("corr_expire must be at least 60 s\n");

@@ -15,6 +15,7 @@
 #include "core/parser/parse_hname2.h"
 #include "core/parser/hf.h"
 #include "core/mem/mem.h"
+#include "core/data_lump_rpl.h"
 #include "core/dprint.h"
 
 #include "cpm_mms.h"
@@ -22,6 +23,7 @@
 #include "pending.h"
 #include "workers.h"
 #include "stats.h"
+#include "sip_body.h"
 
 cpm_last cpm_last_fwd;
 
@@ -64,9 +66,19 @@ static void set_last(int code, const char *text)
 }
 
 static int cpm_forward_do(struct sip_msg *msg, str *recipient);
+
+/* RFC 3261 21.4.13: a 415 lists what is acceptable */
+static void add_accept(struct sip_msg *msg)
+{
+	static char hdr[] = "Accept: " MAP_CPM_ACCEPT "\r\n";
+
+	if (add_lump_rpl(msg, hdr, sizeof(hdr) - 1, LUMP_RPL_HDR) == 0)
+		LM_ERR("cannot add Accept to the reply\n");
+}
 static int fwd_absorbed; /* the last call met a retransmission */
 
 static map_result fwd_map;
+static sip_body fwd_body; /* owns a decoded body until the job is queued */
 
 int cpm_forward(struct sip_msg *msg, str *recipient)
 {
@@ -74,6 +86,7 @@ int cpm_forward(struct sip_msg *msg, str *recipient)
 
 	fwd_absorbed = 0;
 	ret = cpm_forward_do(msg, recipient);
+	sip_body_free(&fwd_body);
 	if (ret == CPM_FWD_SUSPENDED && fwd_absorbed)
 		return ret;
 	if (ret == CPM_FWD_SUSPENDED)
@@ -92,7 +105,6 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 	char tid[PENDING_TID_MAX];
 	unsigned int t_hash, t_label;
 	struct cell *t;
-	char *body;
 	time_t now;
 	int ret;
 
@@ -117,19 +129,23 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 		rq.ruri.len = GET_RURI(msg)->len;
 	}
 	rq.from = first_hdr(msg, HDR_FROM_T);
+	rq.to = first_hdr(msg, HDR_TO_T);
 	rq.pai = first_hdr(msg, HDR_PAI_T);
 	rq.privacy = first_hdr(msg, HDR_PRIVACY_T);
 	rq.subject = first_hdr(msg, HDR_SUBJECT_T);
 	rq.priority = first_hdr(msg, HDR_PRIORITY_T);
 	rq.date = first_hdr(msg, HDR_DATE_T);
-	rq.content_type = first_hdr(msg, HDR_CONTENTTYPE_T);
 	rq.expires = int_hdr(msg, HDR_EXPIRES_T);
 	rq.max_forwards = int_hdr(msg, HDR_MAXFORWARDS_T);
-	body = get_body(msg);
-	if (body) {
-		rq.body.s = body;
-		rq.body.len = msg->buf + msg->len - body;
+	if (sip_body_get(msg, cpm_cfg.max_inflated_size, &fwd_body) < 0) {
+		set_last(fwd_body.sip_code, fwd_body.sip_reason);
+		if (fwd_body.sip_code == 415)
+			sip_body_accept_encoding(msg);
+		return fwd_body.sip_code == 500 ? CPM_FWD_INTERNAL
+			: CPM_FWD_BAD_REQUEST;
 	}
+	rq.content_type = fwd_body.content_type;
+	rq.body = fwd_body.content;
 
 	/* ids shown to peers and the secret part of the transaction id are
 	 * drawn apart, so one never reveals the other */
@@ -148,6 +164,8 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 				mr->sip_code, mr->sip_reason);
 		ret = (mr->sip_code == 404 || mr->sip_code == 484)
 			? CPM_FWD_NOT_E164 : CPM_FWD_BAD_REQUEST;
+		if (mr->sip_code == 415)
+			add_accept(msg);
 		return ret;
 	}
 	/* both fit: the precision tells the compiler so */

@@ -292,7 +292,7 @@ static void rpc_config(rpc_t *rpc, void *c)
 			"cpim_recipients", cpm_cfg.map.use_cpim_recipients,
 			"max_recipients", cpm_cfg.map.max_recipients,
 			"mms_version", cpm_cfg.map.mms_version.s);
-	rpc->struct_add(h, "sssssddddssddd",
+	rpc->struct_add(h, "sssssdddddssddd",
 			"local_domains", cpm_cfg.local_domains[0]
 				? cpm_cfg.local_domains : "-",
 			"cpm_route", cpm_cfg.cpm_route ? cpm_cfg.cpm_route : "-",
@@ -300,6 +300,7 @@ static void rpc_config(rpc_t *rpc, void *c)
 			"uri_form", cpm_cfg.map_in.uri_form == MAP_URI_TEL ? "tel" : "sip",
 			"iwf_uri", cpm_cfg.map_in.iwf_uri.s,
 			"max_cpm_size", cpm_cfg.map_in.max_body_size,
+			"max_inflated_size", cpm_cfg.max_inflated_size,
 			"max_forward_counter", cpm_cfg.map_in.max_forward_counter,
 			"dedup_time", cpm_cfg.dedup_time,
 			"corr_expire", cpm_cfg.corr_expire,

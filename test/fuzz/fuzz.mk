@@ -17,7 +17,7 @@
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -I$(MOD_DIR)
-FUZZ_NAMES := cpim mm4 smtp e164 mapping imdn mm4_in
+FUZZ_NAMES := cpim mm4 smtp e164 mapping imdn mm4_in content_coding
 FUZZ_BINS := $(addprefix build/fuzz/fuzz_,$(FUZZ_NAMES))
 FUZZ_SECONDS ?= 60
 FUZZ_CI_SECONDS ?= 20
@@ -25,7 +25,7 @@ FUZZ_CI_SECONDS ?= 20
 build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_common.h \
 		$(addprefix $(MOD_DIR)/,$(PURE_SRC)) $(MOD_HDR)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(addprefix $(MOD_DIR)/,$(PURE_SRC))
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(addprefix $(MOD_DIR)/,$(PURE_SRC)) -lz
 
 .PHONY: fuzz-build fuzz fuzz-ci fuzz-corpus
 
