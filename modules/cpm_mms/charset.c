@@ -260,7 +260,7 @@ static int cs_iconv(cm_buf *out, const char *name, const char *in, int len,
 int cs_to_utf8(cm_buf *out, cm_str charset, const char *in, int len,
 		int max)
 {
-	const unsigned char *u = (const unsigned char *)in;
+	const unsigned char *u;
 	const cs_alias *a;
 	enum cs_kind kind;
 	const char *name;
@@ -271,6 +271,9 @@ int cs_to_utf8(cm_buf *out, cm_str charset, const char *in, int len,
 		return CS_NOMEM;
 	if (out->failed)
 		return CS_NOMEM;
+	if (len == 0)
+		in = ""; /* an empty slice may have no pointer */
+	u = (const unsigned char *)in;
 	start = out->len;
 	charset = cs_label(charset);
 	if (charset.len == 0) {
@@ -339,6 +342,7 @@ int cs_to_utf8(cm_buf *out, cm_str charset, const char *in, int len,
 	/* iconv's own output is UTF-8, but a decoder that lets a lone
 	 * surrogate through must not reach CPM */
 	if (rc == CS_OK && kind != CS_K_UTF8 && kind != CS_K_ASCII
+			&& out->len > start
 			&& !cs_utf8_valid(out->s + start, out->len - start))
 		rc = CS_INVALID;
 	if (rc == CS_NOMEM)

@@ -1077,19 +1077,17 @@ int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
 	r->version = cfg->mms_version;
 	r->originator_system = cfg->system_address;
 
-	/* ids: X-Mms-Message-ID from imdn.Message-ID when usable */
+	/* ids: always the IWF's own unguessable token. A client's
+	 * imdn.Message-ID is unique only per sender: two senders using the
+	 * same one toward one MMS user would share an MM id, and one would
+	 * get the other's reports. It lives in the correlation row only. */
 	unique = cm_str_trim(unique);
 	if (!atext_dot(unique))
 		return map_fail(out, 500);
 	imid = out->is_cpim ? cm_str_trim(out->cpim.imdn_message_id) : none;
 	out->imdn_message_id = imid;
-	len = -1;
-	if (id_safe(imid))
-		len = snprintf(out->message_id, sizeof(out->message_id), "%.*s@%.*s",
-				imid.len, imid.s, cfg->domain.len, cfg->domain.s);
-	if (len < 0 || len >= (int)sizeof(out->message_id))
-		len = snprintf(out->message_id, sizeof(out->message_id), "%.*s@%.*s",
-				unique.len, unique.s, cfg->domain.len, cfg->domain.s);
+	len = snprintf(out->message_id, sizeof(out->message_id), "%.*s@%.*s",
+			unique.len, unique.s, cfg->domain.len, cfg->domain.s);
 	if (len < 0 || len >= (int)sizeof(out->message_id))
 		return map_fail(out, 500);
 	len = snprintf(out->rfc822_id, sizeof(out->rfc822_id), "%.*s@%.*s",
@@ -1643,8 +1641,10 @@ static cm_str t4_mime_type(cm_str type)
 /* ct's parameters after the media type, as received, from the first ';' */
 static cm_str t4_ct_rest(cm_str ct)
 {
-	cm_str type = mime_ct_type(ct), rest;
+	cm_str type = mime_ct_type(ct), rest = {NULL, 0};
 
+	if (!type.s || !ct.s)
+		return rest;
 	rest.s = type.s + type.len;
 	rest.len = ct.len - (int)(rest.s - ct.s);
 	return cm_str_trim(rest);

@@ -9,7 +9,11 @@
  */
 /* Input: one set-up byte, then the mail as received after DATA
  * (dot-unstuffed). Bit 0 of the set-up byte is the recipient uri_form
- * (0 tel:, 1 sip:...;user=phone); the other bits are unused.
+ * (0 tel:, 1 sip:...;user=phone). With bit 1 set the rest is no mail but
+ * a charset case (charset.c, fuzz_charset below): one byte picks the
+ * charset (and, bit 7, a small output limit), the bytes after it are the
+ * text, converted alone and read as a Subject (RFC 2047). The other bits
+ * are unused.
  * A mapped MESSAGE must carry a CPIM body the CPIM reader takes, whose
  * header blocks hold no NUL and only the writer's own CPIM headers, and
  * which is never an IMDN; the strings the glue puts into SIP headers hold
@@ -17,6 +21,7 @@
 #include "fuzz_common.h"
 #include "mapping.h"
 #include "imdn.h"
+#include "charset.h"
 
 #define FZ_NOW ((time_t)1714558505) /* 2024-05-01T10:15:05Z */
 #define FZ_DOMAIN "mms.iwf.test"
@@ -68,6 +73,7 @@ static FZ_NOCOV void check_out(const cpm_out *o, int uri_form)
 	for (i = 0; o->subject[i]; i++)
 		FZ_ASSERT((unsigned char)o->subject[i] >= 0x20
 				&& o->subject[i] != 0x7f);
+	FZ_ASSERT(cs_utf8_valid(o->subject, (int)strlen(o->subject)));
 	FZ_ASSERT(strcmp(o->ruri, uri_form == MAP_URI_SIP_PHONE
 					? "sip:+4711111111@" FZ_DOMAIN ";user=phone"
 					: "tel:+4711111111")
@@ -112,11 +118,75 @@ static FZ_NOCOV void check_out(const cpm_out *o, int uri_form)
 	t = mime_ct_type(c->content_type);
 	FZ_ASSERT(!cm_str_ieqz(t, "message/imdn+xml")
 			&& !cm_str_ieqz(t, "message/cpim"));
+	/* decoded text reaches CPM as UTF-8 and says so (text with a transfer
+	 * encoding is one we could not decode, passed as received) */
+	if (cm_str_iprefix(t, "text/") && c->content_transfer_encoding.len == 0) {
+		FZ_ASSERT(cm_str_ieqz(mime_ct_param(c->content_type, "charset"),
+				"utf-8"));
+		FZ_ASSERT(cs_utf8_valid(c->body.s, c->body.len));
+	}
 	FZ_ASSERT(imdn_from_sip_body(cm_str_z("message/cpim"),
 					  (cm_str){copy, o->body.len}, &req)
 			< 0);
 	free(copy);
 	free(c);
+}
+
+/* the charsets a case may name: the ones handled apart, iconv's, and
+ * names that must be refused */
+static const char *const fz_charsets[] = {"", "utf-8", "us-ascii",
+	"iso-8859-1", "iso-8859-2", "iso-8859-5", "iso-8859-7", "iso-8859-15",
+	"windows-1251", "windows-1252", "windows-1256", "koi8-r", "gb2312",
+	"gbk", "gb18030", "big5", "shift_jis", "euc-kr", "euc-jp",
+	"iso-2022-jp", "utf-16", "utf-16be", "utf-16le", "ucs-2", "utf-32",
+	"utf-7", "x-no-such", "UTF-8//IGNORE", "utf-8*en", "ISO-8859-1,x"};
+#define FZ_NCS ((int)(sizeof(fz_charsets) / sizeof(fz_charsets[0])))
+
+static FZ_NOCOV void fuzz_charset(const uint8_t *data, size_t size)
+{
+	cm_str cs, bad;
+	cm_buf b;
+	char *in;
+	int len, max, rc;
+
+	if (size < 1)
+		return;
+	cs = cm_str_z(fz_charsets[(data[0] & 0x7f) % FZ_NCS]);
+	max = data[0] & 0x80 ? 16 : 0;
+	len = (int)size - 1;
+	in = fz_dup(data + 1, (size_t)len, 0);
+
+	/* converted: valid UTF-8 after what the buffer held, at most 3 bytes
+	 * per input byte (4 per 4 for UTF-16 pairs / UTF-32), within max; on
+	 * an error the buffer as it was */
+	cm_buf_init(&b);
+	cm_buf_adds(&b, "pre");
+	rc = cs_to_utf8(&b, cs, in, len, max);
+	FZ_ASSERT(rc == CS_OK || rc == CS_UNKNOWN || rc == CS_INVALID
+			|| rc == CS_TOO_LARGE);
+	FZ_ASSERT(!b.failed && b.len >= 3 && memcmp(b.s, "pre", 3) == 0);
+	FZ_ASSERT(b.s[b.len] == '\0');
+	if (rc == CS_OK) {
+		FZ_ASSERT(cs_utf8_valid(b.s + 3, b.len - 3));
+		FZ_ASSERT(b.len - 3 <= 3 * len);
+		FZ_ASSERT(max == 0 || b.len - 3 <= max);
+	} else {
+		FZ_ASSERT(b.len == 3);
+	}
+	FZ_ASSERT(rc != CS_TOO_LARGE || max > 0);
+	cm_buf_free(&b);
+
+	/* the same bytes as a header value: UTF-8 out, or the label of the
+	 * word that could not be converted, inside the value */
+	cm_buf_init(&b);
+	rc = mm4_rfc2047_decode(&b, (cm_str){in, len}, &bad);
+	FZ_ASSERT(rc == CS_OK || rc == CS_UNKNOWN || rc == CS_INVALID);
+	if (rc == CS_OK)
+		FZ_ASSERT(cs_utf8_valid(b.s, b.len));
+	else
+		FZ_ASSERT(bad.len > 0 && fz_in(bad, in, (size_t)len));
+	cm_buf_free(&b);
+	free(in);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -129,6 +199,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 || size > FZ_MAX_INPUT)
 		return 0;
+	if (data[0] & 2) {
+		fuzz_charset(data + 1, size - 1);
+		return 0;
+	}
 	uri_form = data[0] & 1 ? MAP_URI_SIP_PHONE : MAP_URI_TEL;
 	mail = fz_dup(data + 1, size - 1, 0);
 	m = malloc(sizeof(*m));

@@ -8,7 +8,9 @@
 #   python3 test/fuzz/mkcorpus.py
 # It only (re)writes test/fuzz/corpus/<harness>/seed-*; the fuzzers
 # themselves never write into the repository.
+import gzip
 import os
+import zlib
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
@@ -425,3 +427,63 @@ caf=C3=A9 =
 soft
 --qq--
 """).encode())
+# charset cases (set-up bit 1): a byte picking the charset of fz_charsets
+# in fuzz_mm4_in.c (bit 7: output limit 16), then the text
+for idx, cs, text in ((0, "", "K\u00f8ln"), (3, "cp1252", "Gr\u00fc\u00dfe \u20ac"),
+                      (12, "gb2312", "\u4e2d\u6587"), (16, "shift_jis", "\u65e5\u672c\u8a9e"),
+                      (17, "euc_kr", "\uc548\ub155"), (11, "koi8_r", "\u041f\u0440\u0438"),
+                      (20, "utf-16", "Hi \u2713"), (21, "utf-16-be", "\U0001f600"),
+                      (19, "iso2022_jp", "\u65e5\u672c")):
+    write("mm4_in", "charset-%d" % idx, bytes([2, idx]) + text.encode(cs or "latin1"))
+write("mm4_in", "charset-2047", b"\x02\x00" + b"K\xf8ln =?KOI8-R?B?8NLJ18XU?= "
+      b"=?UTF-16BE?Q?=00H=00?= =?UTF-16BE?Q?i?= =?x-no?Q?a?=")
+write("mm4_in", "multipart-charsets", b"\x00" + crlf(
+    """X-Mms-3GPP-MMS-Version: 6.16.0
+X-Mms-Message-Type: MM4_forward.REQ
+X-Mms-Transaction-ID: "tx-cs"
+X-Mms-Message-ID: "mid-cs@mms.peer.test"
+From: +4730000100/TYPE=PLMN@mms.peer.test
+Subject: =?GB2312?B?1tDOxA==?= =?Big5?B?wrKwVA==?=
+Content-Type: application/vnd.wap.multipart.mixed; boundary=o
+
+--o
+Content-Type: application/vnd.wap.multipart.alternative; boundary=i
+
+--i
+Content-Type: text/plain; charset=UTF-16
+Content-Transfer-Encoding: base64
+
+/v8ASABpACAnEw==
+--i
+Content-Type: text/plain; charset=ISO-8859-1
+Content-Transfer-Encoding: quoted-printable
+
+Hei p=E5 deg
+--i--
+--o
+Content-Type: image/gif
+
+GIF
+--o--
+""").encode())
+
+# ---- Content-Encoding (content_coding.c): byte 0 = coding and limit ----
+_imdn = crlf("""From: <sip:+4712345678@ims.test>
+To: <sip:+4798765432@ims.test>
+NS: imdn <urn:ietf:params:imdn>
+imdn.Message-ID: 34jk324j~1
+
+Content-type: message/imdn+xml
+Content-Disposition: notification
+
+<?xml version="1.0" encoding="UTF-8"?>
+<imdn xmlns="urn:ietf:params:xml:ns:imdn"><message-id>x</message-id>
+<delivery-notification><status><delivered/></status></delivery-notification>
+</imdn>
+""").encode()
+write("content_coding", "zlib", b"\x00" + zlib.compress(_imdn))
+_raw = zlib.compressobj(wbits=-15)
+write("content_coding", "raw", b"\x00" + _raw.compress(_imdn) + _raw.flush())
+write("content_coding", "gzip", b"\x01" + gzip.compress(_imdn, mtime=0))
+write("content_coding", "gzip-small-limit",
+      b"\x03" + gzip.compress(_imdn, mtime=0))

@@ -245,6 +245,11 @@ static void test_alloc_failure(void **state)
 	cm_buf_init(&b);
 	assert_int_equal(cs_to_utf8(&b, S("UTF-8"), NULL, 1, 0), CS_NOMEM);
 	assert_int_equal(cs_to_utf8(&b, S("UTF-8"), "a", -1, 0), CS_NOMEM);
+	/* an empty slice without a pointer (found by fuzz_mm4_in) */
+	assert_int_equal(cs_to_utf8(&b, S(""), NULL, 0, 0), CS_OK);
+	assert_int_equal(cs_to_utf8(&b, S("latin1"), NULL, 0, 0), CS_OK);
+	assert_int_equal(cs_to_utf8(&b, S("KOI8-R"), NULL, 0, 0), CS_OK);
+	assert_int_equal(b.len, 0);
 	cm_buf_free(&b);
 }
 

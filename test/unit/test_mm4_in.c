@@ -1104,6 +1104,14 @@ static void test_body_nested(void **state)
 			"--i\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>x</p>\r\n"
 			"--i--\r\n"
 			"\r\n--o\r\nContent-Type: image/gif\r\n\r\nGIF\r\n--o--\r\n");
+	/* a part with an empty Content-Type (found by fuzz_mm4_in) */
+	body_case("Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+			"--o\r\nContent-Type:\r\n\r\n\xe9\r\n"
+			"--o\r\nContent-Type: image/gif\r\n\r\nGIF\r\n--o--\r\n",
+			"multipart/mixed; boundary=o", "",
+			"--o\r\nContent-Type: text/plain; charset=utf-8\r\n"
+			"Content-Transfer-Encoding: 8bit\r\n\r\n\xc3\xa9\r\n"
+			"--o\r\nContent-Type: image/gif\r\n\r\nGIF\r\n--o--\r\n");
 	/* a WSP type nested, nothing else to change: renamed */
 	body_case("Content-Type: multipart/mixed; boundary=o\r\n\r\n"
 			"--o\r\nContent-Type: application/vnd.wap.multipart.related; "
