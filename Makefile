@@ -10,6 +10,7 @@
 #   make fuzz       libFuzzer harnesses of the pure layers, FUZZ_SECONDS (60) each
 #   make fuzz-ci    the same for FUZZ_CI_SECONDS (20) each, for CI
 #   make valgrind   Kamailio with the module under valgrind memcheck
+#   make interop    the IWF with a real CPM client (linphone-daemon), pytest
 #   make docs       validate the DocBook and render modules/cpm_mms/README
 
 SHELL := /bin/bash
@@ -63,7 +64,7 @@ build/obj/%.o: $(MOD_DIR)/%.c $(MOD_HDR)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -pthread $(KAM_DEFS) -isystem $(KSRC)/src \
 		-I$(MOD_DIR) -c -o $@ $<
 
-.PHONY: all deps check-flags unit e2e valgrind test run clean distclean
+.PHONY: all deps check-flags unit e2e interop valgrind test run clean distclean
 
 all: $(MOD_SO)
 
@@ -108,6 +109,12 @@ unit: $(UNIT_TESTS)
 e2e: $(MOD_SO)
 	bash test/e2e/run.sh
 
+# linphone-daemon (Debian's liblinphone) <-> CPM core <-> IWF <-> MM4 peer;
+# pytest enters its own network namespace (root)
+interop: $(MOD_SO)
+	/usr/bin/python3 -m pytest -p no:cacheprovider -o console_output_style=classic \
+		-rfE test/interop
+
 # the module driven in both directions under valgrind memcheck
 valgrind: $(MOD_SO)
 	bash test/valgrind/run.sh
@@ -120,6 +127,7 @@ test: deps
 	$(MAKE) fuzz-ci
 	$(MAKE) docs-check
 	$(MAKE) e2e
+	$(MAKE) interop
 	$(MAKE) valgrind
 
 run: deps

@@ -7,7 +7,7 @@ PKGS="kamailio kamailio-utils-modules kamailio-sqlite-modules kamailio-lua-modul
 libesmtp-dev libldns-dev zlib1g-dev ldnsutils sip-tester sipsak swaks python3-aiosmtpd \
 dpkg-dev build-essential pkg-config libcmocka-dev iproute2 valgrind clang \
 libclang-rt-14-dev xsltproc docbook-xsl docbook-xml libxml2-utils w3m sqlite3 \
-procps util-linux binutils"
+procps util-linux binutils linphone-cli python3-pytest"
 SRCDIR=${KAMAILIO_SRC:-$(cd "$(dirname "$0")/.." && pwd)/.kamailio-src}
 
 missing=""
