@@ -1227,6 +1227,27 @@ vector_cases() {
 		--ruri-re '^tel:\+4730000046$' \
 		--expr 'H["subject"] == "Grüße aus Tromsø und mehr" and C["subject"] == H["subject"]' \
 		-- send-req --to $MM4 --raw "$v/folded_2047_subject.eml"
+	# charsets (charset.c): the CPM side gets UTF-8 text labelled utf-8
+	mm4_case "vector charset_utf16_koi8.eml: UTF-16 (BOM) base64 text, KOI8-R + Shift_JIS subject -> UTF-8" \
+		--ruri-re '^tel:\+4730000047$' \
+		--expr 'P["mime_type"] == "text/plain" and P["charset"] == "utf-8"' \
+		--expr 'P["text"] == "Привет из MMS ✓" and chr(0) not in r["body_raw"]' \
+		--expr 'H["subject"] == "Привет日本語" and C["subject"] == H["subject"]' \
+		-- send-req --to $MM4 --raw "$v/charset_utf16_koi8.eml"
+	mm4_case "vector charset_gb2312_wsp.eml: SMIL + GB2312 text, raw 8-bit windows-1252 subject -> UTF-8" \
+		--ruri-re '^tel:\+4730000048$' \
+		--expr 'P["mime_type"] == "text/plain" and P["charset"] == "utf-8"' \
+		--expr 'P["text"] == "中文短信：你好"' \
+		--expr 'H["subject"] == "Grüße aus Köln €" and C["subject"] == H["subject"]' \
+		-- send-req --to $MM4 --raw "$v/charset_gb2312_wsp.eml"
+	mm4_case "vector charset_latin1_mixed.eml: multipart passed on, its ISO-8859-1 text part in UTF-8" \
+		--ruri-re '^tel:\+4730000049$' \
+		--expr 'P["mime_type"] == "multipart/mixed" and not P["defects"]' \
+		--expr 'P["parts"][0]["mime_type"] == "text/plain" and P["parts"][0]["text"] == "Hei på deg, € 5"' \
+		--expr 'P["parts"][1]["mime_type"] == "image/gif" and P["parts"][1]["len"] == 42' \
+		--expr '"charset=utf-8" in r["body_raw"] and "ISO-8859-1" not in r["body_raw"]' \
+		--expr 'H["subject"] == "Grüße"' \
+		-- send-req --to $MM4 --raw "$v/charset_latin1_mixed.eml"
 }
 
 # -- CPM -> MMS reports: MM4 report REQ from the peer -> IMDN to CPM ----------
