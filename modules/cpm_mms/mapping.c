@@ -105,14 +105,12 @@ static const char *const t1_refused_types[] = {
 static const struct t1_fixed {
 	const char *message_class;   /* X-Mms-Message-Class (proposed) */
 	int ack_request;             /* X-Mms-Ack-Request: Yes, always */
-	int forward_counter;         /* without Max-Forwards */
-	int max_forwards_base;       /* Forward-Counter = base - Max-Forwards */
+	int max_forwards_base;       /* Table 4: Max-Forwards = base - counter */
 	const char *default_type;    /* payload without Content-Type */
 	int dr_bits;                 /* Disposition-Notification -> DR Yes */
 	int rr_bits;                 /* Disposition-Notification -> RR Yes */
 } t1 = {
 	"Personal",
-	1,
 	1,
 	70,
 	"text/plain;charset=utf-8",
@@ -361,17 +359,6 @@ cm_str map_priority_cpm_to_mm4(cm_str prio)
 cm_str map_priority_mm4_to_cpm(cm_str prio)
 {
 	return token_map(t4_priority, ARRAY_LEN(t4_priority), prio);
-}
-
-/* Table 1, row Max-Forwards -> X-Mms-Forward-Counter (formula proposed) */
-int map_forward_counter(int max_forwards)
-{
-	int fc;
-
-	if (max_forwards < 0 || max_forwards >= t1.max_forwards_base)
-		return 1;
-	fc = t1.max_forwards_base - max_forwards;
-	return fc < 1 ? 1 : fc;
 }
 
 /* Table 4, row X-Mms-Forward-Counter -> Max-Forwards */
@@ -1071,8 +1058,11 @@ int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
 	r->subject = subject;
 
 	r->ack_request = t1.ack_request;
-	r->forward_counter = in->max_forwards >= 0
-			? map_forward_counter(in->max_forwards) : t1.forward_counter;
+	/* Table 1, row Max-Forwards: no X-Mms-Forward-Counter. It counts MMS
+	 * forwardings of the MM (TS 23.140 MM1_forward), and SIP hops are
+	 * none: 70 - Max-Forwards made a fresh MM look forwarded many times
+	 * and run into a peer's loop limit */
+	r->forward_counter = 0;
 	r->message_class = cm_str_z(t1.message_class);
 	r->version = cfg->mms_version;
 	r->originator_system = cfg->system_address;

@@ -118,8 +118,8 @@ const char *map_sip_to_res_status(int sip_code);
 /* SIP Priority -> X-Mms-Priority (empty if no mapping) */
 cm_str map_priority_cpm_to_mm4(cm_str prio);
 cm_str map_priority_mm4_to_cpm(cm_str prio);
-/* X-Mms-Forward-Counter from Max-Forwards: 70 - mf, at least 1 */
-int map_forward_counter(int max_forwards);
+/* Table 4: Max-Forwards from X-Mms-Forward-Counter: 70 - counter, at
+ * least 1 (Table 1 writes no X-Mms-Forward-Counter) */
 int map_max_forwards(int forward_counter);
 /* ISO 8601 / RFC 3339 (CPIM DateTime) -> time_t; 0 / -1 */
 int map_parse_iso8601(cm_str v, time_t *t);
