@@ -1441,6 +1441,29 @@ static void t4_uuid(const char *salt, cm_str unique, char *out)
 			b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
+/* Table 4, row Conversation-ID: one per originator/recipient pair, the
+ * same for every MM between the two in either direction (the pair sorted),
+ * so a CPM client threads an MMS conversation; per MM (from unique) when
+ * the sender is hidden, since a fixed id per real originator would tell
+ * the recipient which anonymous MMs came from the same (known) sender */
+static void t4_conversation_id(cpm_out *out, cm_str unique)
+{
+	char key[2 * sizeof(out->pai) + 2];
+	const char *a = out->pai, *b = out->ruri;
+	int n;
+
+	if (out->anonymous || !out->pai[0]) {
+		t4_uuid("conversation", unique, out->conversation_id);
+		return;
+	}
+	if (strcmp(a, b) > 0) {
+		a = out->ruri;
+		b = out->pai;
+	}
+	n = snprintf(key, sizeof(key), "%s\n%s", a, b);
+	t4_uuid("conversation-pair", (cm_str){key, n}, out->conversation_id);
+}
+
 /* Table 4, row X-Mms-Message-ID -> imdn.Message-ID: the glue's token when
  * it is a safe id that fits, else 32 hex digits derived from it */
 static void t4_imdn_id(cm_str unique, char *out, int size)
@@ -2261,7 +2284,7 @@ int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
 
 	/* rows X-Mms-Message-ID, Conversation-ID, Contribution-ID */
 	t4_imdn_id(unique, out->imdn_message_id, sizeof(out->imdn_message_id));
-	t4_uuid("conversation", unique, out->conversation_id);
+	t4_conversation_id(out, unique);
 	t4_uuid("contribution", unique, out->contribution_id);
 
 	/* row Content-Type + body */

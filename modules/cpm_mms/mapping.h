@@ -178,7 +178,9 @@ typedef struct cpm_out {
 
 /* Map one REQ for one envelope recipient (an MM4 address of ours, e.g.
  * "+4712345678/TYPE=PLMN@mms.iwf.test"). 'unique' is a fresh token for the
- * new ids (imdn.Message-ID, Conversation-ID, Contribution-ID). Body policy
+ * new ids (imdn.Message-ID, Contribution-ID; Conversation-ID only for a
+ * hidden sender, else it is derived from the originator/recipient pair).
+ * Body policy
  * (documented in mapping.c): a single text part (top level, or the only
  * non-SMIL part of a multipart) goes as text/plain; charset=utf-8,
  * decoded from base64/quoted-printable and converted from its charset

@@ -766,10 +766,10 @@ static void test_ids(void **state)
 	assert_true(uuid_like(a.contribution_id));
 	assert_true(uuid_like(x.conversation_id));
 	assert_string_not_equal(a.conversation_id, a.contribution_id);
-	/* deterministic, and different for another token */
+	/* deterministic; Contribution-ID per MM, Conversation-ID per pair */
 	assert_string_equal(a.conversation_id, b.conversation_id);
 	assert_string_equal(a.contribution_id, b.contribution_id);
-	assert_string_not_equal(a.conversation_id, x.conversation_id);
+	assert_string_equal(a.conversation_id, x.conversation_id);
 	assert_string_not_equal(a.contribution_id, x.contribution_id);
 	snprintf(conv, sizeof(conv), "%s", a.conversation_id);
 	cpm_out_free(&a);
@@ -792,6 +792,46 @@ static void test_ids(void **state)
 	assert_int_equal(run_full(BASE TEXT_BODY, &c, S(RCPT), S(" "), &x), -1);
 	assert_string_equal(x.res_status, "Error-unspecified");
 	cpm_out_free(&x);
+}
+
+/* Conversation-ID: one per originator/recipient pair, either way round;
+ * per MM for a hidden sender */
+static void test_conversation_id(void **state)
+{
+	mm4_in_config c = cfg();
+	cpm_out a, b, x, y, h1, h2;
+
+	assert_int_equal(run_full(BASE TEXT_BODY, &c, S(RCPT), S("m1"), &a), 0);
+	assert_int_equal(run_full(BASE TEXT_BODY, &c, S(RCPT), S("m2"), &b), 0);
+	assert_string_equal(a.conversation_id, b.conversation_id);
+	/* another recipient, another originator: other conversations */
+	assert_int_equal(run_full(BASE TEXT_BODY, &c,
+			S("+4712345679/TYPE=PLMN@" DOMAIN), S("m3"), &x), 0);
+	assert_string_not_equal(a.conversation_id, x.conversation_id);
+	assert_int_equal(run_full(BASE_NOFROM
+			"From: +358401234568/TYPE=PLMN@mms.b.example\r\n" TEXT_BODY, &c,
+			S(RCPT), S("m4"), &y), 0);
+	assert_string_not_equal(a.conversation_id, y.conversation_id);
+	cpm_out_free(&y);
+	/* the reverse direction's pair (recipient and originator swapped,
+	 * both tel: URIs) is the same conversation */
+	assert_int_equal(run_full(BASE_NOFROM "From: +4712345678/TYPE=PLMN@"
+			"mms.b.example\r\n" TEXT_BODY, &c,
+			S("+358401234567/TYPE=PLMN@" DOMAIN), S("m5"), &y), 0);
+	assert_string_equal(a.conversation_id, y.conversation_id);
+	/* hidden sender: a new one per MM */
+	assert_int_equal(run_full(BASE "X-Mms-Sender-Visibility: Hide\r\n"
+			TEXT_BODY, &c, S(RCPT), S("m6"), &h1), 0);
+	assert_int_equal(run_full(BASE "X-Mms-Sender-Visibility: Hide\r\n"
+			TEXT_BODY, &c, S(RCPT), S("m7"), &h2), 0);
+	assert_string_not_equal(h1.conversation_id, h2.conversation_id);
+	assert_string_not_equal(h1.conversation_id, a.conversation_id);
+	cpm_out_free(&a);
+	cpm_out_free(&b);
+	cpm_out_free(&x);
+	cpm_out_free(&y);
+	cpm_out_free(&h1);
+	cpm_out_free(&h2);
 }
 
 /* ---- row Content-Type + body ---- */
@@ -1564,6 +1604,7 @@ int main(void)
 		cmocka_unit_test(test_reports),
 		cmocka_unit_test(test_record_route),
 		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_conversation_id),
 		cmocka_unit_test(test_body_text),
 		cmocka_unit_test(test_body_multipart),
 		cmocka_unit_test(test_body_charset),
