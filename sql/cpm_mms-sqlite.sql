@@ -1,5 +1,7 @@
 -- cpm_mms report correlation (CPM_MMS_MAPPING.md section 9), SQLite.
 -- Other Kamailio DB drivers: the same columns and indexes.
+-- A table made before recipient_uri existed:
+--   ALTER TABLE cpm_mms_corr ADD COLUMN recipient_uri VARCHAR(255) NOT NULL DEFAULT '';
 -- WAL: the journal mode is kept in the file; a commit appends to the log
 -- instead of creating and deleting a rollback journal, and readers (the
 -- report lookups) do not block the writers (every Kamailio process).
@@ -11,6 +13,7 @@ CREATE TABLE IF NOT EXISTS cpm_mms_corr (
 	imdn_message_id VARCHAR(128) NOT NULL,
 	sender VARCHAR(255) NOT NULL DEFAULT '',
 	recipient VARCHAR(255) NOT NULL DEFAULT '',
+	recipient_uri VARCHAR(255) NOT NULL DEFAULT '',
 	orig_system VARCHAR(160) NOT NULL DEFAULT '',
 	peer VARCHAR(64) NOT NULL DEFAULT '',
 	record_route VARCHAR(255) NOT NULL DEFAULT '',

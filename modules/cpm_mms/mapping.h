@@ -21,6 +21,7 @@
 typedef struct cpm_request {
 	cm_str ruri;           /* Request-URI, or the recipient_uri argument */
 	cm_str from;           /* From header value (name-addr, with params) */
+	cm_str to;             /* To header value: the address the sender used */
 	cm_str pai;            /* first P-Asserted-Identity value */
 	cm_str privacy;        /* Privacy header value */
 	cm_str subject;        /* SIP Subject */
@@ -53,6 +54,7 @@ typedef struct map_result {
 	int nrcpt;
 	int dispositions;                  /* CPIM_DN_* requested */
 	cm_str imdn_message_id;            /* from CPIM, may be empty */
+	cm_str cpm_to;                     /* SIP To of the request (glue) */
 	char message_id[128];              /* X-Mms-Message-ID we assign */
 	char rfc822_id[160];               /* Message-ID we assign (no <>) */
 	char priority_buf[16];
@@ -100,6 +102,11 @@ typedef enum map_local_failure {
 	MAP_LF_OVERLOAD,         /* 503 */
 	MAP_LF_INTERNAL,         /* 500 */
 } map_local_failure;
+
+/* Table 1, row Content-Type: the Accept of a 415 (RFC 3261 21.4.13):
+ * any user content; message/imdn+xml and im-iscomposing are refused */
+#define MAP_CPM_ACCEPT "message/cpim, text/*, image/*, audio/*, video/*, " \
+	"multipart/mixed, multipart/related, application/octet-stream"
 
 #define MAP_TIMEOUT_202 0
 #define MAP_TIMEOUT_504 1

@@ -10,6 +10,7 @@
  * the MM4 report its destination. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/parser/parse_hname2.h"
@@ -25,6 +26,66 @@
 #include "inbound.h"
 #include "workers.h"
 #include "stats.h"
+#include "sip_body.h"
+
+/* the URI of a To header value (name-addr or addr-spec), as written;
+ * 0 / -1 */
+static int header_uri(cm_str v, char *out, int size)
+{
+	cm_str u;
+	int i;
+
+	v = cm_str_trim(v);
+	for (i = 0; i < v.len && v.s[i] != '<'; i++)
+		;
+	if (i < v.len) {
+		u.s = v.s + i + 1;
+		for (u.len = 0; i + 1 + u.len < v.len && u.s[u.len] != '>'; u.len++)
+			;
+		if (i + 1 + u.len >= v.len)
+			return -1;
+	} else {
+		/* addr-spec: its ;params are the header's (RFC 3261 20.10) */
+		u.s = v.s;
+		for (u.len = 0; u.len < v.len && u.s[u.len] != ';'; u.len++)
+			;
+	}
+	u = cm_str_trim(u);
+	for (i = 0; i < u.len; i++)
+		if (u.s[i] == ' ' || u.s[i] == '\t' || u.s[i] == '"'
+				|| (unsigned char)u.s[i] < 0x21)
+			return -1;
+	if (u.len == 0 || !memchr(u.s, ':', u.len))
+		return -1;
+	return cm_str_copy(out, size, u);
+}
+
+/* The From of IMDNs toward the CPM sender: exactly the address it wrote
+ * to (a client files a notification by that address; tel: or an added
+ * ;user=phone makes it unknown). With several recipients the To is the
+ * group's: each recipient is its number at the To's host. */
+static void imdn_from_uri(const map_result *mr, const char *e164, char *out,
+		int size)
+{
+	char uri[256];
+	const char *at, *end;
+
+	out[0] = '\0';
+	if (header_uri(mr->cpm_to, uri, sizeof(uri)) < 0)
+		return;
+	if (mr->nrcpt <= 1) {
+		snprintf(out, size, "%s", uri);
+		return;
+	}
+	at = strchr(uri, '@');
+	if ((strncasecmp(uri, "sip:", 4) != 0 && strncasecmp(uri, "sips:", 5) != 0)
+			|| !at)
+		return;
+	for (end = at + 1; *end && *end != ';' && *end != '?' && *end != '>'; end++)
+		;
+	snprintf(out, size, "%.*s%s@%.*s", (int)(strchr(uri, ':') - uri + 1), uri,
+			e164, (int)(end - at - 1), at + 1);
+}
 
 /* the correlation row of a CPM -> MMS message; 0 / -1 */
 static int corr_from_forward(const map_result *mr, const char *e164,
@@ -48,6 +109,7 @@ static int corr_from_forward(const map_result *mr, const char *e164,
 			|| cm_str_copy(r.sender, sizeof(r.sender), uri) < 0)
 		r.sender[0] = '\0';
 	snprintf(r.recipient, sizeof(r.recipient), "%s", e164);
+	imdn_from_uri(mr, e164, r.recipient_uri, sizeof(r.recipient_uri));
 	for (i = 0; i < mr->cpim.nrecord_route; i++) {
 		cm_str v = mr->cpim.imdn_record_route[i];
 
@@ -125,7 +187,7 @@ static int send_imdn(const corr_row *row, const char *recipient_e164,
 {
 	imdn_out o;
 	cm_buf body, hdrs;
-	char unique[33], id[48], now_iso[40], rcpt_uri[40], from[64], to[300];
+	char unique[33], id[48], now_iso[40], rcpt_uri[256], from[300], to[300];
 	char target[300], route[256];
 	int ret;
 
@@ -133,7 +195,11 @@ static int send_imdn(const corr_row *row, const char *recipient_e164,
 		return -1;
 	snprintf(id, sizeof(id), "%s", unique);
 	map_format_iso8601(when, now_iso);
-	snprintf(rcpt_uri, sizeof(rcpt_uri), "tel:%s", recipient_e164);
+	/* rows stored before recipient_uri existed have none */
+	if (row->recipient_uri[0])
+		snprintf(rcpt_uri, sizeof(rcpt_uri), "%s", row->recipient_uri);
+	else
+		snprintf(rcpt_uri, sizeof(rcpt_uri), "tel:%s", recipient_e164);
 	imdn_route(row->record_route, target, sizeof(target), route, sizeof(route));
 	if (!target[0])
 		snprintf(target, sizeof(target), "%s", row->sender);
@@ -303,50 +369,51 @@ static int sip_reply(struct sip_msg *msg, int code, char *reason)
 	return cpm_tmb.t_reply(msg, code, reason);
 }
 
-static int sip_body(struct sip_msg *msg, cm_str *ct, cm_str *body)
+/* the IMDN of msg, its body decoded into b (sip_body_free after); 0 / -1 */
+static int read_imdn(struct sip_msg *msg, sip_body *b, imdn_request *ir)
 {
-	struct hdr_field *hf;
-	char *b;
-
-	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+	if (msg->first_line.type != SIP_REQUEST
+			|| msg->first_line.u.request.method_value != METHOD_MESSAGE
+			|| parse_headers(msg, HDR_EOH_F, 0) < 0)
 		return -1;
-	ct->s = NULL;
-	ct->len = 0;
-	for (hf = msg->headers; hf; hf = hf->next) {
-		if (hf->type == HDR_CONTENTTYPE_T) {
-			ct->s = hf->body.s;
-			ct->len = hf->body.len;
-			*ct = cm_str_trim(*ct);
-			break;
-		}
-	}
-	b = get_body(msg);
-	if (!b || !ct->s)
+	if (sip_body_get(msg, cpm_cfg.max_inflated_size, b) < 0)
 		return -1;
-	body->s = b;
-	body->len = msg->buf + msg->len - b;
-	return 0;
+	return imdn_from_sip_body(b->content_type, b->content, ir);
 }
 
 int cpm_is_imdn(struct sip_msg *msg)
 {
-	cm_str ct, body;
+	sip_body b;
 	imdn_request ir;
+	int ret;
 
-	if (msg->first_line.type != SIP_REQUEST
-			|| msg->first_line.u.request.method_value != METHOD_MESSAGE)
-		return -1;
-	if (sip_body(msg, &ct, &body) < 0)
-		return -1;
-	return imdn_from_sip_body(ct, body, &ir) == 0 ? 1 : -1;
+	ret = read_imdn(msg, &b, &ir) == 0 ? 1 : -1;
+	sip_body_free(&b);
+	return ret;
 }
+
+static int cpm_report_body(struct sip_msg *msg, imdn_request *ir);
 
 int cpm_report(struct sip_msg *msg)
 {
-	cm_str ct, body;
+	sip_body b;
 	imdn_request ir;
+	int ret;
+
+	if (read_imdn(msg, &b, &ir) < 0) {
+		sip_body_free(&b);
+		return CPM_RPT_NOT_IMDN;
+	}
+	ret = cpm_report_body(msg, &ir);
+	sip_body_free(&b);
+	return ret;
+}
+
+static int cpm_report_body(struct sip_msg *msg, imdn_request *ir_in)
+{
+	imdn_request ir = *ir_in;
 	corr_row row;
-	char imdn_id[128], unique[33], tid[48], rid[96];
+	char imdn_id[128], unique[33], tid[48], rid[96], rcpt[480];
 	char *at;
 	mm4_report_req rq;
 	cm_buf mail;
@@ -354,11 +421,6 @@ int cpm_report(struct sip_msg *msg)
 	time_t when;
 	int found, dr, bit;
 
-	if (msg->first_line.type != SIP_REQUEST
-			|| msg->first_line.u.request.method_value != METHOD_MESSAGE
-			|| sip_body(msg, &ct, &body) < 0
-			|| imdn_from_sip_body(ct, body, &ir) < 0)
-		return CPM_RPT_NOT_IMDN;
 	stats_inc(CPM_ST_IMDN_IN);
 	if (cm_str_copy(imdn_id, sizeof(imdn_id), ir.doc.message_id) < 0
 			|| !imdn_id[0]) {
@@ -431,12 +493,25 @@ int cpm_report(struct sip_msg *msg)
 		sip_reply(msg, 500, "Server Internal Error");
 		return CPM_RPT_ERROR;
 	}
-	/* to the originator's MMSE: its address domain, else its system */
+	/* to the originator's MMSE: its address domain, else its system's.
+	 * An originator without a domain (Mbuni's "+num/TYPE=PLMN") keeps
+	 * its To header as received; the envelope gets the system's domain,
+	 * else the peer's address, so RCPT TO is a complete address */
 	at = strrchr(row.sender, '@');
-	if (!at)
-		at = strrchr(row.orig_system, '@');
-	if (workers_push_mail(at ? at + 1 : "", row.peer, cpm_cfg.system_address,
-				row.sender, mail.s, mail.len, mm4_type_name(rq.type)) < 0) {
+	if (at) {
+		snprintf(rcpt, sizeof(rcpt), "%s", row.sender);
+	} else if ((at = strrchr(row.orig_system, '@')) && at[1]) {
+		snprintf(rcpt, sizeof(rcpt), "%s%s", row.sender, at);
+	} else if (row.peer[0]) {
+		snprintf(rcpt, sizeof(rcpt), "%s@[%s%s]", row.sender,
+				strchr(row.peer, ':') ? "IPv6:" : "", row.peer);
+		at = NULL;
+	} else {
+		rcpt[0] = '\0';
+	}
+	if (!rcpt[0] || workers_push_mail(at ? at + 1 : "", row.peer,
+				cpm_cfg.system_address, rcpt, mail.s, mail.len,
+				mm4_type_name(rq.type)) < 0) {
 		cm_buf_free(&mail);
 		sip_reply(msg, 503, "Service Unavailable");
 		return CPM_RPT_ERROR;

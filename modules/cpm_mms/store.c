@@ -50,6 +50,7 @@ static str col_mms_id = str_init("mms_message_id");
 static str col_imdn_id = str_init("imdn_message_id");
 static str col_sender = str_init("sender");
 static str col_recipient = str_init("recipient");
+static str col_recipient_uri = str_init("recipient_uri");
 static str col_orig_system = str_init("orig_system");
 static str col_peer = str_init("peer");
 static str col_record_route = str_init("record_route");
@@ -58,7 +59,7 @@ static str col_dispositions = str_init("dispositions");
 static str col_reports_done = str_init("reports_done");
 static str col_expires = str_init("expires");
 
-#define CORR_NCOLS 12
+#define CORR_NCOLS 13
 
 static int store_is_sqlite(void)
 {
@@ -270,6 +271,7 @@ int store_put(const corr_row *r)
 	k[n] = &col_imdn_id; val_str(&v[n++], r->imdn_message_id);
 	k[n] = &col_sender; val_str(&v[n++], r->sender);
 	k[n] = &col_recipient; val_str(&v[n++], r->recipient);
+	k[n] = &col_recipient_uri; val_str(&v[n++], r->recipient_uri);
 	k[n] = &col_orig_system; val_str(&v[n++], r->orig_system);
 	k[n] = &col_peer; val_str(&v[n++], r->peer);
 	k[n] = &col_record_route; val_str(&v[n++], r->record_route);
@@ -340,8 +342,9 @@ static int store_get(str *col, const char *value, int direction,
 	c[3] = &col_recipient; c[4] = &col_orig_system; c[5] = &col_peer;
 	c[6] = &col_record_route; c[7] = &col_datetime; c[8] = &col_dispositions;
 	c[9] = &col_reports_done; c[10] = &col_expires; c[11] = &col_direction;
-	c[12] = &col_id;
-	if (corr_dbf.query(corr_db, k, ops, v, c, 2, 13, &col_id, &res) < 0) {
+	c[12] = &col_recipient_uri;
+	c[13] = &col_id;
+	if (corr_dbf.query(corr_db, k, ops, v, c, 2, 14, &col_id, &res) < 0) {
 		LM_ERR("correlation lookup failed\n");
 		return -1;
 	}
@@ -362,6 +365,7 @@ static int store_get(str *col, const char *value, int direction,
 		r.reports_done = int_val(&rv[9]);
 		r.expires = int_val(&rv[10]);
 		r.direction = int_val(&rv[11]);
+		copy_val(r.recipient_uri, sizeof(r.recipient_uri), &rv[12]);
 		if (recipient && recipient[0] && strcmp(r.recipient, recipient) != 0)
 			continue;
 		*out = r;

@@ -29,6 +29,8 @@ typedef struct corr_row {
 	                          * originator address */
 	char recipient[256];     /* CPM->MMS: recipient +E.164; MMS->CPM: CPM
 	                          * recipient URI */
+	char recipient_uri[256]; /* CPM->MMS: the address the CPM sender wrote
+	                          * to (its IMDNs come from it) */
 	char orig_system[160];   /* MMS->CPM: X-Mms-Originator-System */
 	char peer[64];           /* MMS->CPM: IP the REQ came from */
 	char record_route[256];  /* CPM->MMS: imdn.IMDN-Record-Route */

@@ -36,7 +36,7 @@
 
 enum {
 	JF_RURI = 0, JF_FROM, JF_PAI, JF_PRIVACY, JF_SUBJECT, JF_PRIORITY,
-	JF_DATE, JF_CTYPE, JF_BODY, JF_COUNT
+	JF_DATE, JF_CTYPE, JF_BODY, JF_TO, JF_COUNT
 };
 
 #define JOB_FORWARD 1
@@ -137,6 +137,7 @@ static void job_fields(const cpm_request *rq, cm_str *f)
 	f[JF_DATE] = rq->date;
 	f[JF_CTYPE] = rq->content_type;
 	f[JF_BODY] = rq->body;
+	f[JF_TO] = rq->to;
 }
 
 static void job_request(mm4_job *j, cpm_request *rq)
@@ -158,6 +159,7 @@ static void job_request(mm4_job *j, cpm_request *rq)
 	rq->date = f[JF_DATE];
 	rq->content_type = f[JF_CTYPE];
 	rq->body = f[JF_BODY];
+	rq->to = f[JF_TO];
 	rq->expires = j->expires;
 	rq->max_forwards = j->max_forwards;
 }
@@ -459,6 +461,8 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 		}
 		return;
 	}
+	/* the IMDNs for it come from the address the sender wrote to */
+	mr->cpm_to = rq.to;
 	if (pending_set_state(j->tid, PENDING_SENDING, 0, NULL) < 0) {
 		LM_NOTICE("%s answered before an MM4 worker took it: not sent\n",
 				j->tid);

@@ -136,8 +136,9 @@ static void test_cpim_request(void **state)
 	assert_str(q->version, "6.16.0");
 	assert_str(q->originator_system, "system-user@" DOMAIN);
 	assert_str(m->imdn_message_id, "Ab12Cd34");
-	assert_string_equal(m->message_id, "Ab12Cd34@" DOMAIN);
-	assert_str(q->message_id, "Ab12Cd34@" DOMAIN);
+	/* the MM id is the IWF's own, never the client's imdn.Message-ID */
+	assert_string_equal(m->message_id, "u-7f3a9c@" DOMAIN);
+	assert_str(q->message_id, "u-7f3a9c@" DOMAIN);
 	assert_string_equal(m->rfc822_id, "u-7f3a9c@" DOMAIN);
 	assert_str(q->rfc822_message_id, "u-7f3a9c@" DOMAIN);
 	assert_str(q->content_type, "text/plain; charset=utf-8");
@@ -662,6 +663,27 @@ static void test_t1_fixed_rows(void **state)
 	free(m);
 }
 
+/* two senders using one imdn.Message-ID toward one MMS user get two MM
+ * ids: each sender's reports stay its own */
+static void test_t1_message_id_collision(void **state)
+{
+	map_config c = cfg();
+	map_result *a = res_new(), *b = res_new();
+	const char *cpim = "From: <tel:+4712345678>\r\n"
+			"NS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: same1\r\n"
+			"\r\nContent-Type: text/plain\r\n\r\nhi";
+	cpm_request ra = req_cpim(cpim), rb = req_cpim(cpim);
+
+	assert_int_equal(map_cpm_to_mm4(&ra, &c, S("tok-a"), NOW, a), 0);
+	assert_int_equal(map_cpm_to_mm4(&rb, &c, S("tok-b"), NOW, b), 0);
+	assert_str(a->imdn_message_id, "same1");
+	assert_str(b->imdn_message_id, "same1");
+	assert_string_equal(a->message_id, "tok-a@" DOMAIN);
+	assert_string_equal(b->message_id, "tok-b@" DOMAIN);
+	free(a);
+	free(b);
+}
+
 typedef struct id_case {
 	const char *imdn_id; /* NULL: no header */
 	const char *want;
@@ -671,8 +693,8 @@ static void test_t1_message_ids(void **state)
 {
 	static char long_id[140];
 	id_case cases[] = {
-		{"Ab12Cd34", "Ab12Cd34@" DOMAIN},
-		{"a.b_c-d+e=f", "a.b_c-d+e=f@" DOMAIN},
+		{"Ab12Cd34", "u-7f3a9c@" DOMAIN},
+		{"a.b_c-d+e=f", "u-7f3a9c@" DOMAIN},
 		{"has space", "u-7f3a9c@" DOMAIN},
 		{"quote\"d", "u-7f3a9c@" DOMAIN},
 		{"semi;colon", "u-7f3a9c@" DOMAIN},
@@ -706,7 +728,7 @@ static void test_t1_message_ids(void **state)
 			assert_str(m->imdn_message_id, cases[i].imdn_id);
 		free(m);
 	}
-	/* a 100 char id still fits "<id>@mms.iwf.example" in 128 */
+	/* a 100 char imdn.Message-ID is kept whole; the MM id is ours */
 	{
 		char id[101];
 		char want[160];
@@ -718,10 +740,11 @@ static void test_t1_message_ids(void **state)
 		snprintf(cpim, sizeof(cpim), "From: <tel:+4712345678>\r\n"
 				"imdn.Message-ID: %s\r\n\r\nContent-Type: text/plain\r\n\r\nhi",
 				id);
-		snprintf(want, sizeof(want), "%s@" DOMAIN, id);
+		snprintf(want, sizeof(want), "%s", id);
 		r = req_cpim(cpim);
 		assert_int_equal(map(&r, &c, m), 0);
-		assert_string_equal(m->message_id, want);
+		assert_string_equal(m->message_id, "u-7f3a9c@" DOMAIN);
+		assert_str(m->imdn_message_id, want);
 		free(m);
 	}
 }
@@ -792,7 +815,7 @@ static void test_uri_list(void **state)
 	assert_string_equal(m->rcpt_e164[2], "+4790000002");
 	assert_str(m->req.body, "Hello group");
 	assert_str(m->req.content_type, "text/plain;charset=utf-8");
-	assert_string_equal(m->message_id, "grp1@" DOMAIN);
+	assert_string_equal(m->message_id, "u-7f3a9c@" DOMAIN);
 	assert_int_equal(m->req.delivery_report, 1);
 	assert_int_equal(m->req.read_reply, 0);
 	assert_int_equal(m->req.date, T_CPIM);
@@ -1382,7 +1405,7 @@ static void test_write_mapped_req(void **state)
 	assert_int_equal(mm4_parse(mail.s, mail.len, mm), MM4_OK);
 	assert_int_equal(mm->type, MM4_FORWARD_REQ);
 	assert_str(mm4_get(mm, "X-Mms-3GPP-MMS-Version"), "6.16.0");
-	assert_str(mm4_get_unquoted(mm, "X-Mms-Message-ID"), "Ab12Cd34@" DOMAIN);
+	assert_str(mm4_get_unquoted(mm, "X-Mms-Message-ID"), "u-7f3a9c@" DOMAIN);
 	assert_str(mm4_get(mm, "Message-ID"), "<u-7f3a9c@" DOMAIN ">");
 	assert_str(mm4_get(mm, "From"), "+4712345678/TYPE=PLMN@" DOMAIN);
 	assert_str(mm4_get(mm, "To"),
@@ -1512,6 +1535,7 @@ int main(void)
 		cmocka_unit_test(test_t1_forward_counter),
 		cmocka_unit_test(test_t1_fixed_rows),
 		cmocka_unit_test(test_t1_message_ids),
+		cmocka_unit_test(test_t1_message_id_collision),
 		cmocka_unit_test(test_t1_bad_config),
 		cmocka_unit_test(test_uri_list),
 		cmocka_unit_test(test_uri_list_plain_part),
