@@ -272,6 +272,19 @@ class ChatDB:
             con.close()
         return [dict(zip(self.KEYS, r)) for r in rows]
 
+    def chat_rooms(self):
+        """(peer, local) addresses of every chat room liblinphone stored."""
+        con = sqlite3.connect("file:%s?mode=ro" % self.path, uri=True, timeout=5)
+        try:
+            return con.execute(
+                "SELECT p.value, l.value FROM chat_room r"
+                " JOIN sip_address p ON p.id = r.peer_sip_address_id"
+                " JOIN sip_address l ON l.id = r.local_sip_address_id").fetchall()
+        except sqlite3.Error as e:
+            return "(%s)" % e
+        finally:
+            con.close()
+
     def find(self, direction, body=None, pred=None):
         for m in self.messages():
             if m["direction"] != direction:
