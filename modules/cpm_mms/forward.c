@@ -27,25 +27,10 @@
 
 cpm_last cpm_last_fwd;
 
-static cm_str first_hdr(struct sip_msg *msg, int type)
-{
-	struct hdr_field *hf;
-	cm_str v = { NULL, 0 };
-
-	for (hf = msg->headers; hf; hf = hf->next) {
-		if (hf->type == type) {
-			v.s = hf->body.s;
-			v.len = hf->body.len;
-			return cm_str_trim(v);
-		}
-	}
-	return v;
-}
-
 /* non-negative integer header, -1 if absent or not a number */
 static int int_hdr(struct sip_msg *msg, int type)
 {
-	cm_str v = first_hdr(msg, type);
+	cm_str v = sip_first_hdr(msg, type);
 	int i, n = 0;
 
 	if (v.len == 0 || v.len > 9)
@@ -128,13 +113,13 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 		rq.ruri.s = GET_RURI(msg)->s;
 		rq.ruri.len = GET_RURI(msg)->len;
 	}
-	rq.from = first_hdr(msg, HDR_FROM_T);
-	rq.to = first_hdr(msg, HDR_TO_T);
-	rq.pai = first_hdr(msg, HDR_PAI_T);
-	rq.privacy = first_hdr(msg, HDR_PRIVACY_T);
-	rq.subject = first_hdr(msg, HDR_SUBJECT_T);
-	rq.priority = first_hdr(msg, HDR_PRIORITY_T);
-	rq.date = first_hdr(msg, HDR_DATE_T);
+	rq.from = sip_first_hdr(msg, HDR_FROM_T);
+	rq.to = sip_first_hdr(msg, HDR_TO_T);
+	rq.pai = sip_first_hdr(msg, HDR_PAI_T);
+	rq.privacy = sip_first_hdr(msg, HDR_PRIVACY_T);
+	rq.subject = sip_first_hdr(msg, HDR_SUBJECT_T);
+	rq.priority = sip_first_hdr(msg, HDR_PRIORITY_T);
+	rq.date = sip_first_hdr(msg, HDR_DATE_T);
 	rq.expires = int_hdr(msg, HDR_EXPIRES_T);
 	rq.max_forwards = int_hdr(msg, HDR_MAXFORWARDS_T);
 	if (sip_body_get(msg, cpm_cfg.max_inflated_size, &fwd_body) < 0) {

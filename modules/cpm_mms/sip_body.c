@@ -16,7 +16,7 @@
 #include "sip_body.h"
 #include "content_coding.h"
 
-static cm_str hdr_value(struct sip_msg *msg, int type)
+cm_str sip_first_hdr(struct sip_msg *msg, int type)
 {
 	struct hdr_field *hf;
 	cm_str v = { NULL, 0 };
@@ -47,14 +47,14 @@ int sip_body_get(struct sip_msg *msg, int max, sip_body *b)
 
 	memset(b, 0, sizeof(*b));
 	cm_buf_init(&b->decoded);
-	b->content_type = hdr_value(msg, HDR_CONTENTTYPE_T);
+	b->content_type = sip_first_hdr(msg, HDR_CONTENTTYPE_T);
 	s = get_body(msg);
 	if (s) {
 		raw.s = s;
 		raw.len = msg->buf + msg->len - s;
 	}
 	b->content = raw;
-	ce = hdr_value(msg, HDR_CONTENTENCODING_T);
+	ce = sip_first_hdr(msg, HDR_CONTENTENCODING_T);
 	coding = cc_parse(ce);
 	if (coding == CC_IDENTITY || raw.len <= 0)
 		return 0;

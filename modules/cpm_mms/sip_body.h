@@ -30,6 +30,9 @@ typedef struct sip_body {
 int sip_body_get(struct sip_msg *msg, int max, sip_body *b);
 void sip_body_free(sip_body *b);
 
+/* the trimmed value of msg's first header of that type, or empty */
+cm_str sip_first_hdr(struct sip_msg *msg, int type);
+
 /* adds "Accept-Encoding: ..." to the reply of msg (for a 415) */
 void sip_body_accept_encoding(struct sip_msg *msg);
 
