@@ -372,6 +372,8 @@ static int sip_reply(struct sip_msg *msg, int code, char *reason)
 /* the IMDN of msg, its body decoded into b (sip_body_free after); 0 / -1 */
 static int read_imdn(struct sip_msg *msg, sip_body *b, imdn_request *ir)
 {
+	/* the callers free b whatever happens */
+	memset(b, 0, sizeof(*b));
 	if (msg->first_line.type != SIP_REQUEST
 			|| msg->first_line.u.request.method_value != METHOD_MESSAGE
 			|| parse_headers(msg, HDR_EOH_F, 0) < 0)
