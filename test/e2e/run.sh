@@ -1918,6 +1918,12 @@ client_gone_case() {
 		notok "$name" "cannot build the scenario"
 		return
 	fi
+	# rpl_sent is global: an earlier case's late answer must not land in
+	# this case's count (bounded wait for nothing pending)
+	for ((i = 0; i < 100; i++)); do
+		[ "$(kam_stat pending)" = 0 ] && break
+		sleep 0.1
+	done
 	if ! stats_snapshot "$id-0"; then
 		notok "$name" "kamcmd cpm_mms.stats failed"
 		return
