@@ -138,8 +138,7 @@ int cs_utf8_valid(const char *s, int n)
 	return 1;
 }
 
-/* the label without an RFC 2231 "*lang" suffix, trimmed */
-static cm_str cs_label(cm_str cs)
+cm_str cs_label(cm_str cs)
 {
 	int i;
 

@@ -45,6 +45,8 @@
 int cs_utf8_seq(const unsigned char *s, int n, int i);
 /* 1 if the n bytes are valid UTF-8 */
 int cs_utf8_valid(const char *s, int n);
+/* the label without an RFC 2231 "*lang" suffix, trimmed */
+cm_str cs_label(cm_str charset);
 /* 1 if the label names UTF-8 (nothing to convert) */
 int cs_is_utf8(cm_str charset);
 

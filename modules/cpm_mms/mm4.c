@@ -1125,17 +1125,6 @@ static int ew_lwsp(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* the charset label without an RFC 2231 "*lang" suffix */
-static cm_str ew_label(cm_str cs)
-{
-	int i;
-
-	for (i = 0; i < cs.len; i++)
-		if (cs.s[i] == '*')
-			cs.len = i;
-	return cs;
-}
-
 /* A run of adjacent encoded words in one charset is converted at once: a
  * multi-byte character split over two words (RFC 2047 5 forbids it, MMS
  * clients do it) comes out whole. */
@@ -1205,7 +1194,7 @@ int mm4_rfc2047_decode(cm_buf *out, cm_str in, cm_str *bad_charset)
 		}
 		end = ew_parse(in, i, &cs, &enc, &text);
 		if (end > 0 && ew_bytes(&t, enc, text) == 0) {
-			label = ew_label(cs);
+			label = cs_label(cs);
 			if (run.cs.s && !cm_str_ieq(run.cs, label))
 				rc = ew_flush(out, &run, bad_charset);
 			if (!run.cs.s)
