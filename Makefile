@@ -98,7 +98,7 @@ UNIT_BUILD ?= build/unit
 UNIT_TESTS := $(patsubst test/unit/%.c,$(UNIT_BUILD)/%,$(wildcard test/unit/test_*.c))
 UNIT_PURE := $(addprefix $(MOD_DIR)/,$(PURE_SRC))
 
-$(UNIT_BUILD)/%: test/unit/%.c $(UNIT_PURE) $(MOD_HDR)
+$(UNIT_BUILD)/%: test/unit/%.c $(UNIT_PURE) $(MOD_HDR) $(wildcard test/unit/*.h)
 	@mkdir -p $(UNIT_BUILD)
 	$(UNIT_CC) $(UNIT_FLAGS) -o $@ $< $(UNIT_PURE) -lcmocka -lz
 

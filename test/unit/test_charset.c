@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "charset.h"
+#include "fail_alloc.h"
 
 #define S(lit) cm_str_z(lit)
 
@@ -205,18 +206,6 @@ static void test_large(void **state)
 }
 
 /* every allocation may fail: CS_NOMEM, the buffer failed, nothing leaks */
-static int fail_after;
-
-static void *fail_malloc(size_t n)
-{
-	return fail_after-- > 0 ? malloc(n) : NULL;
-}
-
-static void *fail_realloc(void *p, size_t n)
-{
-	return fail_after-- > 0 ? realloc(p, n) : NULL;
-}
-
 static void test_alloc_failure(void **state)
 {
 	static const char *const cs[] = {"UTF-8", "", "latin1", "UTF-16",
@@ -229,7 +218,7 @@ static void test_alloc_failure(void **state)
 
 	for (i = 0; i < 5; i++) {
 		cm_buf_init(&b);
-		fail_after = 0;
+		fail_budget = 0;
 		cm_mem_set(fail_malloc, fail_realloc, free);
 		rc = cs_to_utf8(&b, S(cs[i]), in[i], len[i], 0);
 		cm_mem_set(malloc, realloc, free);

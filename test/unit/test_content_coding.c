@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "content_coding.h"
+#include "fail_alloc.h"
 
 /* zlib.compress(b"IMDN body") */
 static const unsigned char v_zlib[] = { 0x78, 0x9c, 0xf3, 0xf4, 0x75, 0xf1,
@@ -132,26 +133,6 @@ static void t_limit(void **state)
 }
 
 /* allocation failures at every point are reported, never leaked */
-static int fail_after = -1;
-
-static void *fail_malloc(size_t n)
-{
-	if (fail_after == 0)
-		return NULL;
-	if (fail_after > 0)
-		fail_after--;
-	return malloc(n);
-}
-
-static void *fail_realloc(void *p, size_t n)
-{
-	if (fail_after == 0)
-		return NULL;
-	if (fail_after > 0)
-		fail_after--;
-	return realloc(p, n);
-}
-
 static void t_nomem(void **state)
 {
 	cm_buf out;
@@ -159,7 +140,7 @@ static void t_nomem(void **state)
 
 	cm_mem_set(fail_malloc, fail_realloc, free);
 	for (i = 0; i < 20; i++) {
-		fail_after = i;
+		fail_budget = i;
 		cm_buf_init(&out);
 		ret = cc_decode(CC_GZIP, bytes(v_gzip, sizeof(v_gzip)), 1000, &out);
 		if (ret == CC_OK) {
@@ -171,7 +152,6 @@ static void t_nomem(void **state)
 		assert_int_equal(ret, CC_NOMEM);
 		assert_null(out.s);
 	}
-	fail_after = -1;
 	cm_mem_set(malloc, realloc, free);
 	assert_true(ok);
 }

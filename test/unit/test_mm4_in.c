@@ -16,6 +16,7 @@
 
 #include "mapping.h"
 #include "charset.h"
+#include "fail_alloc.h"
 
 #define S(lit) cm_str_z(lit)
 #define NOW ((time_t)1714558505)  /* 2024-05-01T10:15:05Z */
@@ -1258,18 +1259,6 @@ static void test_body_size(void **state)
 }
 
 /* every allocation may fail: -1 with Error-unspecified, nothing leaks */
-static int fail_after;
-
-static void *fail_malloc(size_t n)
-{
-	return fail_after-- > 0 ? malloc(n) : NULL;
-}
-
-static void *fail_realloc(void *p, size_t n)
-{
-	return fail_after-- > 0 ? realloc(p, n) : NULL;
-}
-
 static void test_alloc_failure(void **state)
 {
 	static const char *const tails[] = {TEXT_BODY, related_smil_text,
@@ -1291,7 +1280,7 @@ static void test_alloc_failure(void **state)
 
 			assert_int_equal(mm4_parse(buf, (int)strlen(buf), m), MM4_OK);
 			mm4_in_config c = cfg();
-			fail_after = k;
+			fail_budget = k;
 			cm_mem_set(fail_malloc, fail_realloc, free);
 			rc = map_mm4_to_cpm(m, S(RCPT), &c, S(UNIQUE), NOW, &o);
 			cm_mem_set(malloc, realloc, free);
@@ -1567,7 +1556,7 @@ static void test_rfc2047_alloc_failure(void **state)
 	for (i = 0; i < 3; i++) {
 		for (ok = 0, k = 0; k < 20 && !ok; k++) {
 			cm_buf_init(&b);
-			fail_after = k;
+			fail_budget = k;
 			cm_mem_set(fail_malloc, fail_realloc, free);
 			rc = mm4_rfc2047_decode(&b, S(in[i]), NULL);
 			cm_mem_set(malloc, realloc, free);

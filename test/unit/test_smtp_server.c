@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "smtp_server.h"
+#include "fail_alloc.h"
 
 /* what the callbacks saw, and how they answer */
 typedef struct tctx {
@@ -1273,18 +1274,6 @@ static void test_bad_limits(void **state)
 	ts_free(&x);
 }
 
-/* allocator that fails after a budget of calls */
-static int fail_budget;
-
-static void *fail_malloc(size_t n)
-{
-	return fail_budget-- > 0 ? malloc(n) : NULL;
-}
-
-static void *fail_realloc(void *p, size_t n)
-{
-	return fail_budget-- > 0 ? realloc(p, n) : NULL;
-}
 
 static void test_alloc_failure(void **state)
 {
