@@ -32,28 +32,19 @@
  * 0 / -1 */
 static int header_uri(cm_str v, char *out, int size)
 {
-	cm_str u;
+	cm_str disp, u;
 	int i;
 
-	v = cm_str_trim(v);
-	for (i = 0; i < v.len && v.s[i] != '<'; i++)
-		;
-	if (i < v.len) {
-		u.s = v.s + i + 1;
-		for (u.len = 0; i + 1 + u.len < v.len && u.s[u.len] != '>'; u.len++)
+	if (cpim_split_addr(v, &disp, &u) < 0)
+		return -1;
+	/* addr-spec: its ;params are the header's (RFC 3261 20.10) */
+	if (!memchr(v.s, '<', v.len)) {
+		for (i = 0; i < u.len && u.s[i] != ';'; i++)
 			;
-		if (i + 1 + u.len >= v.len)
-			return -1;
-	} else {
-		/* addr-spec: its ;params are the header's (RFC 3261 20.10) */
-		u.s = v.s;
-		for (u.len = 0; u.len < v.len && u.s[u.len] != ';'; u.len++)
-			;
+		u.len = i;
 	}
-	u = cm_str_trim(u);
 	for (i = 0; i < u.len; i++)
-		if (u.s[i] == ' ' || u.s[i] == '\t' || u.s[i] == '"'
-				|| (unsigned char)u.s[i] < 0x21)
+		if (u.s[i] == '"' || (unsigned char)u.s[i] < 0x21)
 			return -1;
 	if (u.len == 0 || !memchr(u.s, ':', u.len))
 		return -1;
