@@ -30,6 +30,11 @@
 
   sipp-codes MESSAGE_FILE
       Print the status lines of the responses sipp received.
+
+  catch-replies --port P --call-id ID --timeout S [--grace G]
+      Bind 127.0.0.1:P (UDP) where a client that left used to be and print
+      the status code of every SIP response with that Call-ID that arrives,
+      one per line; stop G s after the first one (to see a duplicate) or at S.
 """
 
 import email.utils
@@ -942,9 +947,41 @@ def cmd_stats(argv):
     return 0 if vals else 1
 
 
+def cmd_catch_replies(argv):
+    import argparse
+    import socket
+    ap = argparse.ArgumentParser(prog="catch-replies")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--call-id", required=True)
+    ap.add_argument("--timeout", type=float, required=True)
+    ap.add_argument("--grace", type=float, default=1.0)
+    a = ap.parse_args(argv)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", a.port))
+    print("bound", flush=True)
+    end = time.monotonic() + a.timeout
+    callid = re.compile(r"^(?:call-id|i)[ \t]*:[ \t]*(\S+)", re.I | re.M)
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        sock.settimeout(left)
+        try:
+            data = sock.recv(65535).decode("utf-8", "replace")
+        except socket.timeout:
+            break
+        mo = callid.search(data)
+        if not data.startswith("SIP/2.0 ") or not mo or mo.group(1) != a.call_id:
+            continue
+        print(data[8:11], flush=True)
+        end = min(end, time.monotonic() + a.grace)
+    return 0
+
+
 def main(argv):
     cmds = {"junk": cmd_junk, "fill": cmd_fill, "check": cmd_check, "wait-mail": cmd_wait_mail,
             "mutate-tid": cmd_mutate_tid, "shm": cmd_shm, "sipp-codes": cmd_sipp_codes,
+            "catch-replies": cmd_catch_replies,
             "uas-wait": cmd_uas_wait, "peer-wait": cmd_peer_wait, "mm4-case": cmd_mm4_case,
             "uas-dump": cmd_uas_dump, "stats": cmd_stats, "stats-check": cmd_stats_check}
     if not argv or argv[0] not in cmds:
