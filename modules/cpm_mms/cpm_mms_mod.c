@@ -483,15 +483,27 @@ static int mod_init(void)
 	return 0;
 }
 
+/* set in the main process while it forks the listener, so the listener's
+ * own child_init (run by fork_process) keeps the listening socket */
+static int forking_listener;
+
+/* Our processes are forked PROC_RPC, as Kamailio's own modules fork theirs:
+ * fork_process() runs every module's child_init there (tm's Call-ID suffix
+ * of this pid, DB connections of sqlops and friends for the event route). */
 static int child_init(int rank)
 {
 	int i, pid;
 
 	cpm_mem_use_pkg();
-	if (rank != PROC_MAIN)
+	if (rank == PROC_INIT)
 		return 0;
+	if (rank != PROC_MAIN) {
+		if (!forking_listener)
+			listener_close();
+		return 0;
+	}
 	for (i = 0; i < cpm_cfg.mm4_workers; i++) {
-		pid = fork_process(PROC_NOCHLDINIT, "cpm_mms MM4 worker", 1);
+		pid = fork_process(PROC_RPC, "cpm_mms MM4 worker", 1);
 		if (pid < 0)
 			return -1;
 		if (pid == 0) {
@@ -501,7 +513,9 @@ static int child_init(int rank)
 			exit(-1);
 		}
 	}
-	pid = fork_process(PROC_NOCHLDINIT, "cpm_mms MM4 listener", 1);
+	forking_listener = 1;
+	pid = fork_process(PROC_RPC, "cpm_mms MM4 listener", 1);
+	forking_listener = 0;
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
@@ -510,6 +524,8 @@ static int child_init(int rank)
 		listener_loop();
 		exit(-1);
 	}
+	/* later forks of the main process do not inherit it */
+	listener_close();
 	return 0;
 }
 
@@ -578,7 +594,7 @@ enum {
 	MM4_PV_TRANSACTION_ID,
 	MM4_PV_MESSAGE_ID,
 	MM4_PV_RECIPIENT,
-	/* the MM4_forward.REQ in event_route[cpm_mms:mm4-request] */
+	/* the MM4_forward.REQ in event_route[cpm-mms:mm4-request] */
 	MM4_PV_FROM,
 	MM4_PV_TO,
 	MM4_PV_SUBJECT,
@@ -710,7 +726,7 @@ static int pv_set_mm4(struct sip_msg *msg, pv_param_t *param, int op,
 	}
 	if (!dst) {
 		LM_ERR("$mm4(target)/$mm4(dst) are set in "
-				"event_route[cpm_mms:mm4-request] only\n");
+				"event_route[cpm-mms:mm4-request] only\n");
 		return -1;
 	}
 	if (!val || (val->flags & PV_VAL_NULL)) {

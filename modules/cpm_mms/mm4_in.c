@@ -32,7 +32,7 @@
 #include "stats.h"
 #include "store.h"
 
-#define MM4_IN_EVENT "cpm_mms:mm4-request"
+#define MM4_IN_EVENT "cpm-mms:mm4-request"
 
 mm4_in_ctx *mm4_in_cur = NULL;
 static int mm4_in_event_rt = -1;
@@ -258,7 +258,7 @@ static void message_done(struct cell *t, int type, struct tmcb_params *ps)
 	shm_free(cbp);
 }
 
-/* event_route[cpm_mms:mm4-request]: 1 go on, 0 dropped by the script */
+/* event_route[cpm-mms:mm4-request]: 1 go on, 0 dropped by the script */
 static int run_event_route(mm4_in_ctx *ctx)
 {
 	sip_msg_t tmsg;

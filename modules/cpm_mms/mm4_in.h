@@ -14,7 +14,7 @@
 #include "inbound.h"
 #include "store.h"
 
-/* the REQ being handled, for $mm4() in event_route[cpm_mms:mm4-request] */
+/* the REQ being handled, for $mm4() in event_route[cpm-mms:mm4-request] */
 typedef struct mm4_in_ctx {
 	const mm4_msg *m;
 	const cpm_out *o;

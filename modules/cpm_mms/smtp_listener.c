@@ -196,6 +196,14 @@ int listener_bind(const char *hostport)
 	return 0;
 }
 
+void listener_close(void)
+{
+	if (listen_fd >= 0) {
+		close(listen_fd);
+		listen_fd = -1;
+	}
+}
+
 /* ---- what a received MM4 mail does ---- */
 
 static int handle_forward_res(mm4_msg *m, char *text, int textsize)

@@ -11,6 +11,8 @@
 
 /* mod_init: bind the listening socket (so a bad address fails the start) */
 int listener_bind(const char *hostport);
+/* in every process but the listener: the inherited listening socket goes */
+void listener_close(void);
 /* main loop of the listener process; never returns */
 void listener_loop(void);
 /* parse "a.b.c.d/bits, ..." into cpm_cfg.peers; 0 / -1 */
