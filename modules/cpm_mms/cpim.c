@@ -671,17 +671,139 @@ static int find_seq(const char *s, int len, int from, const char *z)
 	return -1;
 }
 
-int resource_list_uris(cm_str xml, cm_str *uris, int max)
+static int is_xml_sp(char c)
+{
+	return is_wsp(c) || c == '\r' || c == '\n';
+}
+
+/* local name of a (possibly prefixed) attribute name */
+static cm_str local_name(cm_str n)
+{
+	int k;
+
+	for (k = n.len - 1; k >= 0 && n.s[k] != ':'; k--)
+		;
+	return mk_str(n.s + k + 1, n.len - k - 1);
+}
+
+static int name_eq(cm_str n, const char *z)
+{
+	int len = (int)strlen(z);
+
+	return n.len == len && memcmp(n.s, z, len) == 0;
+}
+
+/* RFC 5364 section 4: copyControl to/cc/bcc (absent: to), anonymize a
+ * boolean; anything else makes the document invalid (-1) */
+static int copy_control(cm_str v, rl_entry *e)
+{
+	v = cm_str_trim(v);
+	if (cm_str_ieqz(v, "to"))
+		e->copy = RL_COPY_TO;
+	else if (cm_str_ieqz(v, "cc"))
+		e->copy = RL_COPY_CC;
+	else if (cm_str_ieqz(v, "bcc"))
+		e->copy = RL_COPY_BCC;
+	else
+		return -1;
+	return 0;
+}
+
+static int xs_boolean(cm_str v, int *out)
+{
+	v = cm_str_trim(v);
+	if (cm_str_ieqz(v, "true") || cm_str_ieqz(v, "1"))
+		*out = 1;
+	else if (cm_str_ieqz(v, "false") || cm_str_ieqz(v, "0"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* the attributes of one <entry ...> tag, s[from..tagend): uri (without a
+ * prefix), copyControl and anonymize (any prefix: the copycontrol
+ * namespace's). 1 with e filled if it has a uri, 0 if not, -1 on an
+ * unterminated or bad value of these attributes */
+static int entry_attrs(const char *s, int from, int tagend, rl_entry *e)
+{
+	int k = from, nstart, q, have = 0;
+	char quote;
+	cm_str name, val, ln;
+
+	memset(e, 0, sizeof(*e));
+	while (k < tagend) {
+		while (k < tagend && is_xml_sp(s[k]))
+			k++;
+		if (k >= tagend || s[k] == '/')
+			break;
+		nstart = k;
+		while (k < tagend && !is_xml_sp(s[k]) && s[k] != '=' && s[k] != '/'
+				&& s[k] != '"' && s[k] != '\'')
+			k++;
+		name = mk_str(s + nstart, k - nstart);
+		while (k < tagend && is_xml_sp(s[k]))
+			k++;
+		if (k >= tagend || s[k] != '=') {
+			/* not name="value": skip it (a stray quoted string whole) */
+			if (name.len == 0 && (s[k] == '"' || s[k] == '\'')) {
+				quote = s[k];
+				for (k++; k < tagend && s[k] != quote; k++)
+					;
+			}
+			if (name.len == 0)
+				k++;
+			continue;
+		}
+		k++;
+		while (k < tagend && is_xml_sp(s[k]))
+			k++;
+		ln = local_name(name);
+		if (k >= tagend || (s[k] != '"' && s[k] != '\'')) {
+			if (name_eq(name, "uri") || name_eq(ln, "copyControl")
+					|| name_eq(ln, "anonymize"))
+				return -1;
+			/* unquoted value of another attribute: skip it */
+			while (k < tagend && !is_xml_sp(s[k]))
+				k++;
+			continue;
+		}
+		quote = s[k];
+		q = ++k;
+		while (k < tagend && s[k] != quote)
+			k++;
+		if (k >= tagend)
+			return -1;
+		val = mk_str(s + q, k - q);
+		k++;
+		if (name_eq(name, "uri")) {
+			if (!have) {
+				e->uri = val;
+				have = 1;
+			}
+		} else if (name_eq(ln, "copyControl")) {
+			if (copy_control(val, e) < 0)
+				return -1;
+		} else if (name_eq(ln, "anonymize")) {
+			if (xs_boolean(val, &e->anonymize) < 0)
+				return -1;
+		}
+	}
+	return have;
+}
+
+int resource_list_entries(cm_str xml, rl_entry *out, int max)
 {
 	const char *s = xml.s;
 	int len = xml.len;
 	int i = 0;
 	int n = 0;
-	int j, k, nstart, tagend, q;
+	int j, k, nstart, tagend, rc;
 	char quote;
 	cm_str tag;
+	rl_entry e;
 
-	if (!s || len < 0 || !uris || max < 0)
+	if (!s || len < 0 || !out || max < 0)
 		return -1;
 	while (i < len) {
 		if (s[i] != '<') {
@@ -706,12 +828,9 @@ int resource_list_uris(cm_str xml, cm_str *uris, int max)
 		/* element name, possibly with a namespace prefix */
 		nstart = i + 1;
 		for (j = nstart; j < len && s[j] != '>' && s[j] != '/'
-				&& !is_wsp(s[j]) && s[j] != '\r' && s[j] != '\n'; j++)
+				&& !is_xml_sp(s[j]); j++)
 			;
-		tag = mk_str(s + nstart, j - nstart);
-		for (k = tag.len - 1; k >= 0 && tag.s[k] != ':'; k--)
-			;
-		tag = mk_str(tag.s + k + 1, tag.len - k - 1);
+		tag = local_name(mk_str(s + nstart, j - nstart));
 		/* end of this tag, honouring quoted attribute values */
 		quote = 0;
 		for (tagend = j; tagend < len; tagend++) {
@@ -726,45 +845,32 @@ int resource_list_uris(cm_str xml, cm_str *uris, int max)
 		}
 		if (tagend >= len)
 			return -1;
-		if (tag.len == 5 && memcmp(tag.s, "entry", 5) == 0) {
-			/* look for the uri attribute */
-			for (k = j; k < tagend; k++) {
-				if (s[k] == '"' || s[k] == '\'') {
-					/* skip other attributes' values */
-					quote = s[k];
-					for (k++; k < tagend && s[k] != quote; k++)
-						;
-					continue;
-				}
-				if (k + 3 > tagend || memcmp(s + k, "uri", 3) != 0
-						|| !(is_wsp(s[k - 1]) || s[k - 1] == '\r'
-								   || s[k - 1] == '\n'))
-					continue;
-				q = k + 3;
-				while (q < tagend && (is_wsp(s[q]) || s[q] == '\r'
-											 || s[q] == '\n'))
-					q++;
-				if (q >= tagend || s[q] != '=')
-					continue;
-				q++;
-				while (q < tagend && (is_wsp(s[q]) || s[q] == '\r'
-											 || s[q] == '\n'))
-					q++;
-				if (q >= tagend || (s[q] != '"' && s[q] != '\''))
-					return -1;
-				quote = s[q];
-				nstart = ++q;
-				while (q < tagend && s[q] != quote)
-					q++;
-				if (q >= tagend)
-					return -1;
+		if (name_eq(tag, "entry")) {
+			rc = entry_attrs(s, j, tagend, &e);
+			if (rc < 0)
+				return -1;
+			if (rc > 0) {
 				if (n >= max)
 					return -1;
-				uris[n++] = mk_str(s + nstart, q - nstart);
-				break;
+				out[n++] = e;
 			}
 		}
 		i = tagend + 1;
 	}
+	return n;
+}
+
+int resource_list_uris(cm_str xml, cm_str *uris, int max)
+{
+	rl_entry e[RL_MAX_ENTRIES];
+	int n, i;
+
+	if (!uris || max < 0)
+		return -1;
+	n = resource_list_entries(xml, e,
+			max < RL_MAX_ENTRIES ? max : RL_MAX_ENTRIES);
+	/* (more than RL_MAX_ENTRIES: -1 even if max is larger) */
+	for (i = 0; i < n; i++)
+		uris[i] = e[i].uri;
 	return n;
 }

@@ -90,8 +90,22 @@ cm_str mime_ct_param(cm_str content_type, const char *param);
 cm_str mime_ct_type(cm_str content_type);
 /* split; returns the number of parts or -1 on a syntax error */
 int mime_split(cm_str body, cm_str boundary, mime_part *parts, int max);
-/* collect entry uri="..." values of a resource-lists document;
- * returns count or -1 */
+/* one <entry> of a resource-lists document (RFC 4826) with its RFC 5364
+ * copy control attributes */
+#define RL_COPY_TO 0
+#define RL_COPY_CC 1
+#define RL_COPY_BCC 2
+#define RL_MAX_ENTRIES 128
+typedef struct rl_entry {
+	cm_str uri;      /* raw attribute value (no entity decoding) */
+	int copy;        /* RL_COPY_*; copyControl absent: RL_COPY_TO */
+	int anonymize;   /* cp:anonymize="true" */
+} rl_entry;
+/* collect the entries that have a uri attribute; returns their count, or
+ * -1 on a syntax error, a copyControl other than to/cc/bcc, an anonymize
+ * that is not a boolean, or more than max entries */
+int resource_list_entries(cm_str xml, rl_entry *out, int max);
+/* the same, only the uri values (at most RL_MAX_ENTRIES) */
 int resource_list_uris(cm_str xml, cm_str *uris, int max);
 
 #endif

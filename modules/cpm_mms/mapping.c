@@ -804,18 +804,26 @@ static int looks_short(cm_str uri)
 	return nd > 0 && nd < 8;
 }
 
-static int rcpt_add(map_result *out, const char *e164, int max, int cc)
+/* Table 1, recipient rows: copy is RL_COPY_TO (MM4 To), RL_COPY_CC (CPIM
+ * cc, RFC 5364 cc: MM4 Cc) or RL_COPY_BCC (RFC 5364 bcc or anonymize:
+ * RCPT TO only). One number named twice keeps the more hidden kind, so a
+ * bcc entry never surfaces in a header through its Request-URI or CPIM
+ * To copy. */
+static int rcpt_add(map_result *out, const char *e164, int max, int copy)
 {
 	int i;
 
-	for (i = 0; i < out->nrcpt; i++)
-		if (strcmp(out->rcpt_e164[i], e164) == 0)
+	for (i = 0; i < out->nrcpt; i++) {
+		if (strcmp(out->rcpt_e164[i], e164) == 0) {
+			if (copy > out->rcpt_copy[i])
+				out->rcpt_copy[i] = (unsigned char)copy;
 			return 0; /* de-duplicated by E.164 */
+		}
+	}
 	if (out->nrcpt >= max)
 		return -1;
 	memcpy(out->rcpt_e164[out->nrcpt], e164, E164_BUF);
-	/* Table 1, CPIM cc row: courtesy copies stay Cc on MM4 */
-	out->rcpt_cc[out->nrcpt] = cc ? 1 : 0;
+	out->rcpt_copy[out->nrcpt] = (unsigned char)copy;
 	out->nrcpt++;
 	return 0;
 }
@@ -919,7 +927,7 @@ static int find_payload(const cpm_request *in, payload *p)
 int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
 		cm_str unique, time_t now, map_result *out)
 {
-	cm_str rl[MAP_RL_MAX];
+	rl_entry rl[MAP_RL_MAX];
 	char e164[E164_BUF];
 	payload p;
 	mm4_forward_req *r;
@@ -966,13 +974,13 @@ int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
 		max = MAP_MAX_RCPT;
 	n = 0;
 	if (p.resource_list.len > 0) {
-		n = resource_list_uris(p.resource_list, rl, MAP_RL_MAX);
+		n = resource_list_entries(p.resource_list, rl, MAP_RL_MAX);
 		if (n < 0)
 			return map_fail(out, 400);
 	}
 	ruri_ok = e164_from_uri(in->ruri, e164) == 0;
 	if (ruri_ok) {
-		if (rcpt_add(out, e164, max, 0) < 0)
+		if (rcpt_add(out, e164, max, RL_COPY_TO) < 0)
 			return map_fail(out, 403);
 	} else if (n <= 0) {
 		return map_fail(out, looks_short(in->ruri) ? 484 : 404);
@@ -980,9 +988,11 @@ int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
 	/* (a non-E.164 Request-URI of a URI-list request addresses the
 	 * list service, i.e. us, not a recipient) */
 	for (i = 0; i < n; i++) {
-		if (e164_from_uri(rl[i], e164) < 0)
-			return map_fail(out, looks_short(rl[i]) ? 484 : 404);
-		if (rcpt_add(out, e164, max, 0) < 0)
+		if (e164_from_uri(rl[i].uri, e164) < 0)
+			return map_fail(out, looks_short(rl[i].uri) ? 484 : 404);
+		/* RFC 5364: an anonymized entry is hidden from the others */
+		if (rcpt_add(out, e164, max, rl[i].anonymize ? RL_COPY_BCC
+						: rl[i].copy) < 0)
 			return map_fail(out, 403);
 	}
 	if (out->is_cpim && cfg->use_cpim_recipients) {
@@ -995,7 +1005,8 @@ int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
 			for (i = 0; i < nv && i < CPIM_MAX_RCPT; i++) {
 				if (e164_from_uri(v[i], e164) < 0)
 					continue;
-				if (rcpt_add(out, e164, max, k) < 0)
+				if (rcpt_add(out, e164, max, k ? RL_COPY_CC : RL_COPY_TO)
+						< 0)
 					return map_fail(out, 403);
 			}
 		}
@@ -2120,9 +2131,54 @@ static void t4_add_payload(cm_buf *b, const t4_payload *p)
 	cm_buf_add(b, s + start, p->data.len - start);
 }
 
+/* Table 4, rows To / Cc of a group MMS: the recipients other than rcpt
+ * named in the REQ's To and Cc headers (TS 23.140 8.4.1.1), as URIs like
+ * the From row's, for CPIM cc (RFC 3862 4.3) so the CPM client sees the
+ * group. Envelope recipients named in no header are Bcc and stay hidden;
+ * addresses that are neither PLMN nor e-mail are left out. */
+#define T4_MAX_CC MAP_MAX_RCPT
+typedef struct t4_group {
+	char uri[T4_MAX_CC][256];
+	int n;
+} t4_group;
+
+static void t4_others(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
+		t4_group *g)
+{
+	cm_str a[T4_MAX_CC];
+	char self[E164_BUF], e164[E164_BUF], uri[256];
+	int i, k, j, na, have_self;
+
+	g->n = 0;
+	have_self = e164_from_mm4_address(rcpt, self) == 0;
+	for (i = 0; i < m->nhdr; i++) {
+		if (!cm_str_ieqz(m->hdr[i].name, "To")
+				&& !cm_str_ieqz(m->hdr[i].name, "Cc"))
+			continue;
+		na = mm4_addr_list(m->hdr[i].value, a, T4_MAX_CC);
+		for (k = 0; k < na; k++) {
+			if (e164_from_mm4_address(a[k], e164) == 0 && have_self
+					&& strcmp(e164, self) == 0)
+				continue;
+			/* IPv4/IPv6 MMS addresses have no CPM form */
+			if ((e164_from_mm4_address(a[k], e164) < 0
+						&& ci_contains(a[k], "/TYPE="))
+					|| t4_originator(a[k], cfg, uri, sizeof(uri)) < 0)
+				continue;
+			for (j = 0; j < g->n && strcmp(g->uri[j], uri) != 0; j++)
+				;
+			if (j < g->n)
+				continue;
+			if (g->n >= T4_MAX_CC)
+				return;
+			memcpy(g->uri[g->n++], uri, sizeof(uri));
+		}
+	}
+}
+
 /* RFC 3862 message/cpim body (CPIM_IMDN_ENUM.md 2, 3.1) */
 static void t4_write_cpim(cm_buf *b, const cpm_out *out, const char *datetime,
-		cm_str iwf_uri, const t4_payload *p)
+		cm_str iwf_uri, const t4_payload *p, const t4_group *g)
 {
 	int i, k = 0;
 
@@ -2132,6 +2188,8 @@ static void t4_write_cpim(cm_buf *b, const cpm_out *out, const char *datetime,
 	else
 		cm_buf_printf(b, "From: <%s>\r\n", out->from_uri);
 	cm_buf_printf(b, "To: <%s>\r\n", out->ruri);
+	for (i = 0; i < g->n; i++)
+		cm_buf_printf(b, "cc: <%s>\r\n", g->uri[i]);
 	cm_buf_adds(b, "NS: imdn <" CPIM_IMDN_NS_URN ">\r\n");
 	cm_buf_printf(b, "imdn.Message-ID: %s\r\n", out->imdn_message_id);
 	cm_buf_printf(b, "DateTime: %s\r\n", datetime);
@@ -2168,6 +2226,7 @@ int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
 	char e164[E164_BUF], iso[32], d[32];
 	cm_str v, iwf_uri;
 	t4_payload p;
+	t4_group group;
 	cm_buf b;
 	const char *status, *text = NULL;
 	long long fc, secs;
@@ -2304,8 +2363,9 @@ int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
 		cm_buf_free(&p.conv);
 		return rc;
 	}
+	t4_others(m, rcpt, cfg, &group);
 	cm_buf_init(&b);
-	t4_write_cpim(&b, out, iso, iwf_uri, &p);
+	t4_write_cpim(&b, out, iso, iwf_uri, &p, &group);
 	off = b.len;
 	t4_add_payload(&b, &p);
 	n = b.len - off;

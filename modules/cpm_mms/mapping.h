@@ -50,7 +50,9 @@ typedef struct map_result {
 	char sender_e164[E164_BUF];
 	char sender_addr[MM4_ADDR_MAX];   /* +E164/TYPE=PLMN@domain (From, MAIL FROM) */
 	char rcpt_e164[MAP_MAX_RCPT][E164_BUF];
-	unsigned char rcpt_cc[MAP_MAX_RCPT]; /* 1: from CPIM cc -> MM4 Cc */
+	/* RL_COPY_TO -> MM4 To, RL_COPY_CC -> Cc, RL_COPY_BCC -> RCPT TO
+	 * only (req.nbcc counts these) */
+	unsigned char rcpt_copy[MAP_MAX_RCPT];
 	int nrcpt;
 	int dispositions;                  /* CPIM_DN_* requested */
 	cm_str imdn_message_id;            /* from CPIM, may be empty */

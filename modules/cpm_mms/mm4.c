@@ -554,6 +554,68 @@ static int add_addr_list(cm_buf *b, const char *name, const cm_str *a, int n)
 	return rc;
 }
 
+static void addr_item(cm_str v, int start, int end, cm_str *out, int *n,
+		int max, int *over)
+{
+	cm_str a = cm_str_trim(mk_str(v.s + start, end - start));
+
+	if (a.len <= 0)
+		return;
+	if (*n >= max) {
+		*over = 1;
+		return;
+	}
+	out[(*n)++] = a;
+}
+
+int mm4_addr_list(cm_str v, cm_str *out, int max)
+{
+	int i, start = 0, n = 0, over = 0, angle = 0, lit = 0, paren = 0;
+	char q = 0, c;
+
+	if (!v.s || v.len < 0 || !out || max < 0)
+		return -1;
+	for (i = 0; i < v.len; i++) {
+		c = v.s[i];
+		if (q || paren) {
+			if (c == '\\') {
+				i++;
+			} else if (q && c == '"') {
+				q = 0;
+			} else if (paren && c == '(') {
+				paren++;
+			} else if (paren && c == ')') {
+				paren--;
+			}
+			continue;
+		}
+		if (c == '"') {
+			q = c;
+		} else if (c == '(') {
+			paren = 1;
+		} else if (lit) {
+			if (c == ']')
+				lit = 0;
+		} else if (c == '[') {
+			lit = 1;
+		} else if (c == '<') {
+			angle = 1;
+		} else if (c == '>') {
+			angle = 0;
+		} else if (!angle && c == ':') {
+			/* group display name: dropped, its members follow */
+			start = i + 1;
+		} else if (!angle && (c == ',' || c == ';')) {
+			addr_item(v, start, i, out, &n, max, &over);
+			start = i + 1;
+		}
+	}
+	if (q || paren || angle || lit)
+		return -1;
+	addr_item(v, start, v.len, out, &n, max, &over);
+	return over ? -1 : n;
+}
+
 /* copy with every line end (CRLF, LF, bare CR) made CRLF, and a CRLF
  * added at the end if missing */
 static void add_crlf_normalised(cm_buf *b, const char *s, int n)
@@ -840,7 +902,8 @@ int mm4_write_forward_req(cm_buf *b, const mm4_forward_req *r)
 	/* the mandatory elements of MM4.md 3.1; an MM4 peer would reject
 	 * the mail anyway */
 	if (r->nto < 0 || r->nto > 32 || r->ncc < 0 || r->ncc > 32
-			|| r->nto + r->ncc == 0 || !nonempty(r->from)
+			|| r->nbcc < 0 || r->nto + r->ncc + r->nbcc == 0
+			|| !nonempty(r->from)
 			|| !nonempty(r->version) || !nonempty(r->transaction_id)
 			|| !nonempty(r->message_id) || !nonempty(r->originator_system)
 			|| !nonempty(r->rfc822_message_id)
@@ -884,6 +947,8 @@ int mm4_write_forward_req(cm_buf *b, const mm4_forward_req *r)
 	add_wrapped(b, "X-Mms-Message-ID", "\"", r->message_id, "\"");
 	if (r->nto > 0)
 		add_addr_list(b, "To", r->to, r->nto);
+	else if (r->ncc == 0)
+		mm4_add_header(b, "To", cm_str_z("undisclosed-recipients:;"), 0);
 	if (r->ncc > 0)
 		add_addr_list(b, "Cc", r->cc, r->ncc);
 	mm4_add_header(b, "From", r->from, 0);

@@ -51,6 +51,12 @@ cm_str mm4_get(const mm4_msg *m, const char *name);
  * X-Mms-Transaction-ID / X-Mms-Message-ID; quoted-pair \x unescaping is
  * not done: the value is echoed byte for byte) */
 cm_str mm4_get_unquoted(const mm4_msg *m, const char *name);
+/* Split an RFC 5322 address-list (a To/Cc value) into its addresses,
+ * trimmed, empty ones dropped: commas inside quoted strings, comments,
+ * <...> and [...] do not separate; a group "name: a, b;" gives its
+ * members (the empty "undisclosed-recipients:;" none). Returns the count,
+ * or -1 if unbalanced or more than max. Zero-copy into v. */
+int mm4_addr_list(cm_str v, cm_str *out, int max);
 mm4_type mm4_type_from_str(cm_str v);
 const char *mm4_type_name(mm4_type t);
 
@@ -81,6 +87,10 @@ typedef struct mm4_forward_req {
 	int nto;
 	cm_str cc[32];
 	int ncc;
+	int nbcc;                  /* envelope-only recipients: never written;
+	                            * with no To/Cc the To is the empty group
+	                            * "undisclosed-recipients:;" (RFC 5322
+	                            * 3.6.3) */
 	cm_str from;               /* full address */
 	time_t date;
 	int has_expiry;

@@ -477,6 +477,7 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 	/* resolve everybody, then one REQ per destination MMSE */
 	mr->req.nto = 0;
 	mr->req.ncc = 0;
+	mr->req.nbcc = 0;
 	w->nreq = 0;
 	for (i = 0; i < mr->nrcpt; i++) {
 		w->fail[i] = enum_resolve(mr->rcpt_e164[i], &dest[i]);
@@ -491,7 +492,10 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 		}
 		if (!w->group[i])
 			w->group[i] = ++w->nreq;
-		if (!w->fail[i] && mr->rcpt_cc[i])
+		/* bcc: only in its MMSE's RCPT TO (o->rcpts below) */
+		if (!w->fail[i] && mr->rcpt_copy[i] == RL_COPY_BCC)
+			mr->req.nbcc++;
+		else if (!w->fail[i] && mr->rcpt_copy[i] == RL_COPY_CC)
 			mr->req.cc[mr->req.ncc++] = cm_str_z(dest[i].mailbox);
 		else if (!w->fail[i])
 			mr->req.to[mr->req.nto++] = cm_str_z(dest[i].mailbox);

@@ -593,6 +593,79 @@ static void test_resource_list_edge(void **state)
 	assert_str(uris[0], "sip:a?b=1&amp;c");
 }
 
+/* RFC 5364 copy control, the RFC's section 6 example shape */
+static void test_resource_list_copy_control(void **state)
+{
+	static const char doc[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+		"<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\"\r\n"
+		"    xmlns:cp=\"urn:ietf:params:xml:ns:copycontrol\">\r\n"
+		" <list>\r\n"
+		"  <entry uri=\"tel:+4790000001\" cp:copyControl=\"to\"/>\r\n"
+		"  <entry cp:copyControl=\"cc\" uri=\"tel:+4790000002\"/>\r\n"
+		"  <entry uri=\"tel:+4790000003\" cp:copyControl='bcc'/>\r\n"
+		"  <entry uri=\"tel:+4790000004\"/>\r\n"
+		"  <entry uri=\"tel:+4790000005\" cp:copyControl=\"to\"\r\n"
+		"         cp:anonymize=\"true\"/>\r\n"
+		"  <entry uri=\"tel:+4790000006\" x:copyControl = \"BCC\" "
+		"x:anonymize=\"0\"/>\r\n"
+		"  <entry copyControl=\"cc\" display-name=\"uri='no'\"/>\r\n"
+		" </list>\r\n"
+		"</resource-lists>\r\n";
+	rl_entry e[8];
+
+	assert_int_equal(resource_list_entries(S(doc), e, 8), 6);
+	assert_str(e[0].uri, "tel:+4790000001");
+	assert_int_equal(e[0].copy, RL_COPY_TO);
+	assert_int_equal(e[0].anonymize, 0);
+	assert_str(e[1].uri, "tel:+4790000002");
+	assert_int_equal(e[1].copy, RL_COPY_CC);
+	assert_str(e[2].uri, "tel:+4790000003");
+	assert_int_equal(e[2].copy, RL_COPY_BCC);
+	/* absent: to */
+	assert_str(e[3].uri, "tel:+4790000004");
+	assert_int_equal(e[3].copy, RL_COPY_TO);
+	assert_int_equal(e[4].copy, RL_COPY_TO);
+	assert_int_equal(e[4].anonymize, 1);
+	assert_int_equal(e[5].copy, RL_COPY_BCC);
+	assert_int_equal(e[5].anonymize, 0);
+	assert_int_equal(resource_list_entries(S(doc), e, 5), -1);
+	/* values outside the schema make the list invalid */
+	assert_int_equal(resource_list_entries(S("<entry uri=\"a\" "
+											 "cp:copyControl=\"from\"/>"),
+							 e, 8),
+			-1);
+	assert_int_equal(resource_list_entries(S("<entry uri=\"a\" "
+											 "cp:copyControl=\"\"/>"),
+							 e, 8),
+			-1);
+	assert_int_equal(resource_list_entries(S("<entry uri=\"a\" "
+											 "cp:anonymize=\"yes\"/>"),
+							 e, 8),
+			-1);
+	assert_int_equal(resource_list_entries(S("<entry uri=\"a\" "
+											 "cp:copyControl=bcc/>"),
+							 e, 8),
+			-1);
+	assert_int_equal(resource_list_entries(S("<entry uri=\"a\" "
+											 "cp:copyControl=\"bcc/>"),
+							 e, 8),
+			-1);
+	/* copyControl of another element is not the entry's */
+	assert_int_equal(resource_list_entries(S("<list cp:copyControl=\"bcc\">"
+											 "<entry uri=\"a\"/></list>"),
+							 e, 8),
+			1);
+	assert_int_equal(e[0].copy, RL_COPY_TO);
+	/* a stray quoted string is skipped whole */
+	assert_int_equal(resource_list_entries(S("<entry \"uri='x'\" uri='y'/>"),
+							 e, 8),
+			1);
+	assert_str(e[0].uri, "y");
+	assert_int_equal(resource_list_entries(S("<entry/>"), e, 8), 0);
+	assert_int_equal(resource_list_entries((cm_str){NULL, 0}, e, 8), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -612,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_mime_split),
 		cmocka_unit_test(test_mime_split_edge),
 		cmocka_unit_test(test_resource_list_edge),
+		cmocka_unit_test(test_resource_list_copy_control),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -839,6 +839,120 @@ static void test_uri_list(void **state)
 	free(m);
 }
 
+/* RFC 5364 copyControl: to -> To, cc -> Cc, bcc (or anonymize) -> RCPT TO
+ * only; the written REQ names a bcc number nowhere */
+static void test_uri_list_copy_control(void **state)
+{
+	static const char body[] =
+		"--b\r\n"
+		"Content-Type: message/cpim\r\n"
+		"\r\n"
+		"From: <tel:+4712345678>\r\n"
+		"To: <tel:+358401234567>\r\n"
+		"To: <tel:+4790000003>\r\n"
+		"cc: <tel:+4790000002>\r\n"
+		"NS: imdn <urn:ietf:params:imdn>\r\n"
+		"imdn.Message-ID: cc1\r\n"
+		"\r\n"
+		"Content-Type: text/plain\r\n"
+		"\r\n"
+		"to all\r\n"
+		"--b\r\n"
+		"Content-Type: application/resource-lists+xml\r\n"
+		"Content-Disposition: recipient-list\r\n"
+		"\r\n"
+		"<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\" "
+		"xmlns:cp=\"urn:ietf:params:xml:ns:copycontrol\"><list>"
+		"<entry uri=\"tel:+358401234567\" cp:copyControl=\"to\"/>"
+		"<entry uri=\"tel:+4790000002\" cp:copyControl=\"cc\"/>"
+		"<entry uri=\"tel:+4790000003\" cp:copyControl=\"bcc\"/>"
+		"<entry uri=\"tel:+4790000004\" cp:anonymize=\"true\"/>"
+		"<entry uri=\"tel:+4790000005\"/>"
+		"</list></resource-lists>\r\n"
+		"--b--\r\n";
+	static const char *const dom[] = {"mms.a.example", "mms.b.example"};
+	cpm_request r = req_plain(body);
+	map_config c = cfg();
+	map_result *m = res_new();
+	mm4_msg *mm = calloc(1, sizeof(*mm));
+	char box[MAP_MAX_RCPT][MM4_ADDR_MAX];
+	cm_buf b;
+	cm_str mail;
+	int i;
+
+	assert_non_null(mm);
+	r.content_type = S("multipart/mixed; boundary=b");
+	for (c.use_cpim_recipients = 0;; c.use_cpim_recipients = 1) {
+		assert_int_equal(map(&r, &c, m), 0);
+		assert_int_equal(m->nrcpt, 5);
+		assert_string_equal(m->rcpt_e164[0], "+358401234567");
+		assert_int_equal(m->rcpt_copy[0], RL_COPY_TO);
+		assert_string_equal(m->rcpt_e164[1], "+4790000002");
+		assert_int_equal(m->rcpt_copy[1], RL_COPY_CC);
+		/* also a CPIM To: the list's bcc wins */
+		assert_string_equal(m->rcpt_e164[2], "+4790000003");
+		assert_int_equal(m->rcpt_copy[2], RL_COPY_BCC);
+		assert_string_equal(m->rcpt_e164[3], "+4790000004");
+		assert_int_equal(m->rcpt_copy[3], RL_COPY_BCC);
+		assert_string_equal(m->rcpt_e164[4], "+4790000005");
+		assert_int_equal(m->rcpt_copy[4], RL_COPY_TO);
+		if (c.use_cpim_recipients)
+			break;
+	}
+
+	/* what the glue (workers.c) does after ENUM, then the mail */
+	m->req.nto = m->req.ncc = m->req.nbcc = 0;
+	for (i = 0; i < m->nrcpt; i++) {
+		assert_true(mm4_plmn_address(S(m->rcpt_e164[i]), S(dom[i & 1]),
+				box[i], sizeof(box[i])) > 0);
+		if (m->rcpt_copy[i] == RL_COPY_BCC)
+			m->req.nbcc++;
+		else if (m->rcpt_copy[i] == RL_COPY_CC)
+			m->req.cc[m->req.ncc++] = S(box[i]);
+		else
+			m->req.to[m->req.nto++] = S(box[i]);
+	}
+	m->req.transaction_id = S("tx-1");
+	cm_buf_init(&b);
+	assert_int_equal(mm4_write_forward_req(&b, &m->req), 0);
+	assert_int_equal(cm_buf_take(&b, &mail), 0);
+	assert_null(strstr(mail.s, "4790000003"));
+	assert_null(strstr(mail.s, "4790000004"));
+	assert_null(strstr(mail.s, "cc1"));
+	assert_int_equal(mm4_parse(mail.s, mail.len, mm), MM4_OK);
+	assert_str(mm4_get(mm, "To"), "+358401234567/TYPE=PLMN@mms.a.example, "
+			"+4790000005/TYPE=PLMN@mms.a.example");
+	assert_str(mm4_get(mm, "Cc"), "+4790000002/TYPE=PLMN@mms.b.example");
+	assert_int_equal(mm4_get(mm, "Bcc").len, 0);
+	assert_str(mm->body, "to all\r\n");
+	cm_free(mail.s);
+
+	/* a number in the list twice keeps the more hidden kind; the
+	 * Request-URI's To copy too */
+	r.body = S("--b\r\nContent-Type: application/resource-lists+xml\r\n\r\n"
+			"<resource-lists><list>"
+			"<entry uri=\"tel:+4790000002\" cp:copyControl=\"cc\"/>"
+			"<entry uri=\"tel:+358401234567\" cp:copyControl=\"bcc\"/>"
+			"<entry uri=\"tel:+4790000002\"/>"
+			"</list></resource-lists>\r\n"
+			"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n");
+	assert_int_equal(map(&r, &c, m), 0);
+	assert_int_equal(m->nrcpt, 2);
+	assert_string_equal(m->rcpt_e164[0], "+358401234567");
+	assert_int_equal(m->rcpt_copy[0], RL_COPY_BCC);
+	assert_int_equal(m->rcpt_copy[1], RL_COPY_CC);
+
+	/* copyControl outside to/cc/bcc: an invalid list */
+	r.body = S("--b\r\nContent-Type: application/resource-lists+xml\r\n\r\n"
+			"<resource-lists><list>"
+			"<entry uri=\"tel:+4790000002\" cp:copyControl=\"hidden\"/>"
+			"</list></resource-lists>\r\n"
+			"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n");
+	expect_fail(&r, &c, 400);
+	free(mm);
+	free(m);
+}
+
 static void test_uri_list_plain_part(void **state)
 {
 	static const char body[] =
@@ -1539,6 +1653,7 @@ int main(void)
 		cmocka_unit_test(test_t1_bad_config),
 		cmocka_unit_test(test_uri_list),
 		cmocka_unit_test(test_uri_list_plain_part),
+		cmocka_unit_test(test_uri_list_copy_control),
 		cmocka_unit_test(test_uri_list_errors),
 		cmocka_unit_test(test_cpim_recipients),
 		cmocka_unit_test(test_max_rcpt_cap),

@@ -1146,6 +1146,90 @@ static void test_write_forward_req_errors(void **state)
 	cm_buf_free(&b);
 }
 
+/* RFC 5364 bcc: envelope only. With no To/Cc at all the To is the empty
+ * group; bcc recipients are never written */
+static void test_write_forward_req_bcc(void **state)
+{
+	mm4_forward_req r;
+	cm_buf b;
+	char *p;
+	int i;
+
+	cm_buf_init(&b);
+	fill_req(&r);
+	r.nto = 0;
+	r.nbcc = 2;
+	p = write_parse(&r, &b);
+	assert_str(mm4_get(&M, "To"), "undisclosed-recipients:;");
+	assert_int_equal(mm4_get(&M, "Cc").len, 0);
+	for (i = 0; i < M.nhdr; i++)
+		assert_false(cm_str_ieqz(M.hdr[i].name, "Bcc"));
+	free(p);
+	cm_buf_free(&b);
+	/* To present: as it is, no group */
+	fill_req(&r);
+	r.nbcc = 1;
+	p = write_parse(&r, &b);
+	assert_false(cm_str_ieqz(mm4_get(&M, "To"), "undisclosed-recipients:;"));
+	free(p);
+	cm_buf_free(&b);
+	/* Cc only with bcc: no To */
+	fill_req(&r);
+	r.nto = 0;
+	r.cc[0] = S("+47/TYPE=PLMN@d");
+	r.ncc = 1;
+	r.nbcc = 1;
+	p = write_parse(&r, &b);
+	assert_int_equal(mm4_get(&M, "To").len, 0);
+	assert_str(mm4_get(&M, "Cc"), "+47/TYPE=PLMN@d");
+	free(p);
+	cm_buf_free(&b);
+	fill_req(&r);
+	r.nbcc = -1;
+	assert_int_equal(mm4_write_forward_req(&b, &r), -1);
+	cm_buf_free(&b);
+}
+
+static void test_addr_list(void **state)
+{
+	cm_str a[4];
+
+	assert_int_equal(mm4_addr_list(S(""), a, 4), 0);
+	assert_int_equal(mm4_addr_list(S(" , ,"), a, 4), 0);
+	assert_int_equal(mm4_addr_list(S("+4790000001/TYPE=PLMN@a.b, "
+								   " \"Doe, J\" <+4790000002/TYPE=PLMN@c>,x@y"),
+							 a, 4),
+			3);
+	assert_str(a[0], "+4790000001/TYPE=PLMN@a.b");
+	assert_str(a[1], "\"Doe, J\" <+4790000002/TYPE=PLMN@c>");
+	assert_str(a[2], "x@y");
+	/* comments (nested, escaped), literals, brackets keep their commas */
+	assert_int_equal(mm4_addr_list(S("a@b (x, (y,) \\) z), <c,d@e>, "
+								   "f@[1,2]"),
+							 a, 4),
+			3);
+	assert_str(a[0], "a@b (x, (y,) \\) z)");
+	assert_str(a[1], "<c,d@e>");
+	assert_str(a[2], "f@[1,2]");
+	/* groups: members only; the empty group none */
+	assert_int_equal(mm4_addr_list(S("undisclosed-recipients:;"), a, 4), 0);
+	assert_int_equal(mm4_addr_list(S("friends: a@b, \"q:\" <c@d>; e@f"), a, 4),
+			3);
+	assert_str(a[0], "a@b");
+	assert_str(a[1], "\"q:\" <c@d>");
+	assert_str(a[2], "e@f");
+	/* unbalanced, too many */
+	assert_int_equal(mm4_addr_list(S("\"a, b@c"), a, 4), -1);
+	assert_int_equal(mm4_addr_list(S("<a@b"), a, 4), -1);
+	assert_int_equal(mm4_addr_list(S("a@b (c"), a, 4), -1);
+	assert_int_equal(mm4_addr_list(S("a@[b"), a, 4), -1);
+	assert_int_equal(mm4_addr_list(S("\"\\"), a, 4), -1);
+	assert_int_equal(mm4_addr_list(S("a,b,c"), a, 2), -1);
+	assert_int_equal(mm4_addr_list(S("a,b"), a, 2), 2);
+	assert_int_equal(mm4_addr_list(S("a"), a, 0), -1);
+	assert_int_equal(mm4_addr_list((cm_str){NULL, 0}, a, 4), -1);
+}
+
 static void test_write_res(void **state)
 {
 	mm4_res r;
@@ -1235,6 +1319,8 @@ int main(void)
 		cmocka_unit_test(test_write_multipart),
 		cmocka_unit_test(test_check_content),
 		cmocka_unit_test(test_write_forward_req_errors),
+		cmocka_unit_test(test_write_forward_req_bcc),
+		cmocka_unit_test(test_addr_list),
 		cmocka_unit_test(test_write_res),
 	};
 

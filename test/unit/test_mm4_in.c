@@ -292,6 +292,75 @@ static void test_rcpt(void **state)
 	cpm_out_free(&o);
 }
 
+static int count_lines(const cpm_out *o, const char *prefix)
+{
+	const char *p = o->body.s;
+	int n = 0, len = (int)strlen(prefix);
+
+	while (p && *p && !(p[0] == '\r' && p[1] == '\n')) {
+		if (strncmp(p, prefix, len) == 0)
+			n++;
+		p = strstr(p, "\r\n");
+		if (p)
+			p += 2;
+	}
+	return n;
+}
+
+/* Table 4, rows To / Cc: a group MMS shows the other To/Cc recipients as
+ * CPIM cc (in the CPIM header block, after To); the recipient itself and
+ * Bcc (envelope-only) recipients never */
+static void test_group_cc(void **state)
+{
+	static const char extra[] =
+		"To: +4790000001/TYPE=PLMN@mms.b.example, " RCPT "\r\n"
+		"Cc: \"Ann, A.\" <+4790000002/TYPE=PLMN@mms.c.example>,\r\n"
+		" bob@mail.example, 1.2.3.4/TYPE=IPv4@mms.c.example,\r\n"
+		" +4790000001/TYPE=PLMN@mms.b.example, undisclosed-recipients:;\r\n";
+	char *a = cat(BASE, extra), *mail = cat(a, TEXT_BODY);
+	mm4_in_config c = cfg();
+	cpm_out o;
+
+	assert_int_equal(run_full(mail, &c, S(RCPT), S(UNIQUE), &o), 0);
+	assert_true(has_line(&o, "To: <tel:+4712345678>\r\n"
+			"cc: <tel:+4790000001>\r\n"
+			"cc: <tel:+4790000002>\r\n"
+			"cc: <mailto:bob@mail.example>\r\n"
+			"NS: imdn"));
+	assert_int_equal(count_lines(&o, "cc:"), 3);
+	assert_int_equal(count_lines(&o, "To:"), 1);
+	cpm_out_free(&o);
+
+	/* a Bcc recipient (in the envelope only) sees everybody in To/Cc,
+	 * and its own address is in no header */
+	assert_int_equal(run_full(mail, &c, S("+4799999999/TYPE=PLMN@" DOMAIN),
+			S(UNIQUE), &o), 0);
+	assert_int_equal(count_lines(&o, "cc:"), 4);
+	assert_true(has_line(&o, "cc: <tel:+4712345678>"));
+	assert_true(has_line(&o, "To: <tel:+4799999999>"));
+	assert_int_equal(count_lines(&o, "cc: <tel:+4799999999>"), 0);
+	cpm_out_free(&o);
+
+	/* sip: form like the To */
+	c.uri_form = MAP_URI_SIP_PHONE;
+	c.cpm_domain = S("ims.iwf.test");
+	assert_int_equal(run_full(mail, &c, S(RCPT), S(UNIQUE), &o), 0);
+	assert_true(has_line(&o, "cc: <sip:+4790000001@ims.iwf.test;user=phone>"));
+	cpm_out_free(&o);
+	free(a);
+	free(mail);
+
+	/* one recipient: no cc; an unbalanced list is left out, not fatal */
+	c = cfg();
+	assert_int_equal(run_cfg(BASE TEXT_BODY, &c, &o), 0);
+	assert_int_equal(count_lines(&o, "cc:"), 0);
+	cpm_out_free(&o);
+	assert_int_equal(run_with("Cc: \"x <+4790000001/TYPE=PLMN@b>\r\n",
+			TEXT_BODY, &o), 0);
+	assert_int_equal(count_lines(&o, "cc:"), 0);
+	cpm_out_free(&o);
+}
+
 static void test_rcpt_not_plmn(void **state)
 {
 	static const char *const bad[] = {
@@ -1577,6 +1646,7 @@ int main(void)
 		cmocka_unit_test(test_example_61),
 		cmocka_unit_test(test_rcpt),
 		cmocka_unit_test(test_rcpt_not_plmn),
+		cmocka_unit_test(test_group_cc),
 		cmocka_unit_test(test_from),
 		cmocka_unit_test(test_from_bad),
 		cmocka_unit_test(test_sender_hidden),
