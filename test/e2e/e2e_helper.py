@@ -267,7 +267,7 @@ def cmd_check(argv):
         env = {"m": m, "mails": ms, "H": m.get("hdr", {}), "code": a.code,
                "now": time.time(), "started": a.started, "elapsed": a.elapsed, "addrs": addrs,
                "num": num, "dom": dom, "date": date, "text": text, "near": near,
-               "re": re}
+               "re": re, "json": json}
         for e in a.exprs:
             try:
                 ok = eval(e, env)  # noqa: S307 - test expressions from run.sh

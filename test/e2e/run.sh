@@ -583,6 +583,52 @@ table1_cases() {
 		'not m["failures"]'
 }
 
+# -- issue 14: recipients (RFC 5364 copyControl, group MMS) --------------------
+# A URI-list MESSAGE (RFC 5365) with to/cc/bcc entries: one REQ per MMSE, the
+# To/Cc of both name only the to/cc numbers, each bcc is only in its MMSE's
+# RCPT TO. The bcc numbers are also in the CPIM To (a careless client): they
+# must still show up in no header and not in the body. Numbers +47883...
+# and +47881... reach the peer by the static routes (see STATIC_ROUTES).
+recipients_cases() {
+	local rl
+	rl='--rl1\nContent-Type: message/cpim\n\n'
+	rl+='From: <sip:+4798765432@ims.test>\nTo: <tel:+4712345678>\nTo: <tel:+47883000103>\n'
+	rl+='cc: <tel:+47883000102>\nNS: imdn <urn:ietf:params:imdn>\n'
+	rl+='imdn.Message-ID: e2e-rl-[pid]-[call_number]\nDateTime: 2024-05-01T10:15:00.000Z\n'
+	rl+='imdn.Disposition-Notification: positive-delivery\n\n'
+	rl+='Content-Type: text/plain; charset=utf-8\n\nHello group\n'
+	rl+='--rl1\nContent-Type: application/resource-lists+xml\nContent-Disposition: recipient-list\n\n'
+	rl+='<?xml version="1.0" encoding="UTF-8"?>\n'
+	rl+='<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists" xmlns:cp="urn:ietf:params:xml:ns:copycontrol">\n'
+	rl+='<list>\n<entry uri="tel:+4712345678" cp:copyControl="to"/>\n'
+	rl+='<entry uri="sip:+47883000101@ims.test;user=phone"/>\n'
+	rl+='<entry uri="tel:+47883000102" cp:copyControl="cc"/>\n'
+	rl+='<entry uri="tel:+47883000103" cp:copyControl="bcc"/>\n'
+	rl+='<entry uri="tel:+47881000104" cp:copyControl="bcc"/>\n'
+	rl+='</list>\n</resource-lists>\n--rl1--'
+	msg_case "recipients: URI list to+cc+bcc -> To/Cc/RCPT TO, bcc in no header" 200 \
+		cpim=0 'SIP_CT=multipart/mixed; boundary=rl1' "BODY=$rl" nobase=1 mails=2 -- \
+		'not any(x["failures"] for x in mails)' \
+		'sorted(sorted(num(a.strip("<>")) for a in x["rcpt_tos"]) for x in mails) == [["+4712345678", "+47883000101", "+47883000102", "+47883000103"], ["+47881000104"]]' \
+		'sorted(num(a) for x in mails for a in x["bcc"]) == ["+47881000104", "+47883000103"]' \
+		'all([num(a) for a in addrs(x["hdr"].get("to", ""))] == ["+4712345678", "+47883000101"] for x in mails)' \
+		'all([num(a) for a in addrs(x["hdr"].get("cc", ""))] == ["+47883000102"] for x in mails)' \
+		'all(dom(a.strip("<>")) == ("mms.static.test" if "881000104" in a else "mms.peer.test") for x in mails for a in x["rcpt_tos"])' \
+		'not any(n in json.dumps(x["headers"]) + (x.get("body_text") or "") for x in mails for n in ("883000103", "881000104"))' \
+		'all(text(x["body_text"]) == "Hello group" for x in mails)'
+	msg_case "recipients: URI list bcc only -> To undisclosed-recipients:;, RCPT TO" 200 \
+		cpim=0 'SIP_CT=multipart/mixed; boundary=rl2' \
+		"BODY=--rl2\nContent-Type: text/plain\n\nhidden\n--rl2\nContent-Type: application/resource-lists+xml\n\n<resource-lists xmlns:cp=\"urn:ietf:params:xml:ns:copycontrol\"><list><entry uri=\"tel:+47883000105\" cp:copyControl=\"bcc\"/></list></resource-lists>\n--rl2--" \
+		'RURI=sip:list@[remote_ip]:[remote_port]' nobase=1 -- \
+		'not m["failures"]' '[num(a) for a in m["bcc"]] == ["+47883000105"]' \
+		'[num(a.strip("<>")) for a in m["rcpt_tos"]] == ["+47883000105"]' \
+		'H.get("to", "").strip() == "undisclosed-recipients:;"' \
+		'"883000105" not in json.dumps(m["headers"])'
+	msg_case "recipients: URI list copyControl outside to/cc/bcc -> 400" 400 \
+		cpim=0 'SIP_CT=multipart/mixed; boundary=rl3' nomail=1 \
+		"BODY=--rl3\nContent-Type: text/plain\n\nx\n--rl3\nContent-Type: application/resource-lists+xml\n\n<resource-lists><list><entry uri=\"tel:+47883000106\" cp:copyControl=\"secret\"/></list></resource-lists>\n--rl3--"
+}
+
 status_cases() {
 	local line nn beh codes name
 	while IFS= read -r line; do
@@ -1014,6 +1060,23 @@ stats_snapshot() {   # stats_snapshot NAME -> $RUN/NAME.json
 }
 
 sql() { sqlite3 -cmd '.timeout 5000' "$DB" "$@"; }
+
+# -- issue 14: group MMS -> CPM: every local recipient's MESSAGE carries the
+# other To/Cc recipients as CPIM cc; +4730000303 is in the envelope only
+# (Bcc): it gets the group as cc, and nobody else sees it
+recipients_mm4_cases() {
+	local g="+4730000301 +4730000302 +4790000999"
+	mm4_case "recipients: MMS->CPM To 301+302, Cc 999, Bcc 303 -> three MESSAGEs, the others as CPIM cc" \
+		--ruri-re '^tel:\+473000030[123]$' --messages 3 --var "G=$g" \
+		--expr 'sorted(uri_num(x["ruri"]) for x in reqs) == ["+4730000301", "+4730000302", "+4730000303"]' \
+		--expr 'all(sorted(uri_num(v) for n, v in x["cpim_order"] if n == "cc") == sorted(n for n in G.split() if n != uri_num(x["ruri"])) for x in reqs)' \
+		--expr 'all([v for n, v in x["cpim_order"] if n == "To"] == ["<%s>" % x["ruri"]] for x in reqs)' \
+		--expr 'not any("4730000303" in json.dumps(x["cpim_order"]) + json.dumps(x["headers"]) for x in reqs if uri_num(x["ruri"]) != "+4730000303")' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000301)" --rcpt "$(rcpt_of +4730000302)" \
+		--rcpt "$(rcpt_of +4730000303)" \
+		--to-hdr "$(rcpt_of +4730000301), \"B\" <$(rcpt_of +4730000302)>" \
+		--cc "+4790000999/TYPE=PLMN@$PEER_DOMAIN"
+}
 
 # -- MMS -> CPM: numbers through the numbering plan (00 / 0 / 47) -----------
 plan_mm4_cases() {
@@ -1479,6 +1542,7 @@ mm4_section() {   # mm4_section ENUM_SERVER
 
 	t4_cases
 	plan_mm4_cases
+	recipients_mm4_cases
 	vector_cases
 	report_in_cases
 	report_out_cases
@@ -2324,6 +2388,7 @@ run_mode() {   # run_mode NAME ENUM_SERVER
 	local fail0=$FAIL
 
 	table1_cases
+	recipients_cases
 	status_cases
 	dns_cases
 	numbering_cases

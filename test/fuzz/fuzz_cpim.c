@@ -84,6 +84,26 @@ static void check_cpim(const uint8_t *data, size_t size)
 	FZ_ASSERT(fz_in(v, data, size));
 }
 
+/* RFC 5364 copy control: the same uris as resource_list_uris(), each
+ * with a valid kind */
+static void check_entries(cm_str xml, const uint8_t *data, size_t size,
+		const cm_str *uris, int nuris)
+{
+	rl_entry e[8];
+	int n, i;
+
+	n = resource_list_entries(xml, e, 8);
+	FZ_ASSERT(n >= -1 && n <= 8);
+	FZ_ASSERT(n == nuris);
+	for (i = 0; i < n; i++) {
+		FZ_ASSERT(fz_in(e[i].uri, data, size));
+		FZ_ASSERT(e[i].uri.s == uris[i].s && e[i].uri.len == uris[i].len);
+		FZ_ASSERT(e[i].copy == RL_COPY_TO || e[i].copy == RL_COPY_CC
+				|| e[i].copy == RL_COPY_BCC);
+		FZ_ASSERT(e[i].anonymize == 0 || e[i].anonymize == 1);
+	}
+}
+
 static void check_resource_list(cm_str xml, const uint8_t *data, size_t size)
 {
 	cm_str uris[8];
@@ -98,6 +118,7 @@ static void check_resource_list(cm_str xml, const uint8_t *data, size_t size)
 	/* no room at all: a list with entries must fail, not overflow */
 	n = resource_list_uris(xml, uris, 0);
 	FZ_ASSERT(n == -1 || n == 0);
+	check_entries(xml, data, size, uris, resource_list_uris(xml, uris, 8));
 }
 
 static void check_mime(const uint8_t *data, size_t size)

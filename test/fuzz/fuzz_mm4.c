@@ -58,6 +58,25 @@ static void check_parse(const uint8_t *data, size_t size)
 	free(buf);
 }
 
+/* To/Cc address-list split: items inside the input, trimmed, non-empty,
+ * in order, no separator outside quotes/comments/brackets lost */
+static void check_addr_list(cm_str v)
+{
+	cm_str a[8];
+	int n, i;
+
+	n = mm4_addr_list(v, a, 8);
+	FZ_ASSERT(n >= -1 && n <= 8);
+	for (i = 0; i < n; i++) {
+		FZ_ASSERT(a[i].len > 0 && fz_in(a[i], v.s, v.len));
+		FZ_ASSERT(cm_str_trim(a[i]).len == a[i].len);
+		if (i)
+			FZ_ASSERT(a[i].s >= a[i - 1].s + a[i - 1].len);
+	}
+	if (n > 0)
+		FZ_ASSERT(mm4_addr_list(v, a, n - 1) == -1);
+}
+
 /* one header written from an arbitrary value must read back as one */
 static void check_add_header(const char *name, cm_str value, int encode)
 {
@@ -243,6 +262,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v.len = (int)size;
 	check_add_header("Subject", v, 1);
 	check_add_header("X-Mms-Status-Text", v, 0);
+	check_addr_list(v);
 	/* a name from the input: invalid ones must be refused */
 	colon = memchr(data, ':', size < sizeof(name) ? size : sizeof(name));
 	if (colon) {

@@ -32,7 +32,7 @@
 /* every CPIM header the Table 4 writer may write */
 static const char *const known[] = {"From", "To", "NS", "imdn.Message-ID",
 	"DateTime", "imdn.Disposition-Notification", "imdn.IMDN-Record-Route",
-	"Subject"};
+	"Subject", "cc"};
 #define NKNOWN ((int)(sizeof(known) / sizeof(known[0])))
 
 /* a NUL-ended string inside its array, without CR or LF */
@@ -101,6 +101,20 @@ static FZ_NOCOV void check_out(const cpm_out *o, int uri_form)
 		FZ_ASSERT(k < NKNOWN); /* nothing injected */
 	}
 	FZ_ASSERT(c->nto == 1);
+	/* group MMS: the other To/Cc recipients, each a <tel:|sip:|mailto:>
+	 * URI, never the recipient itself, never twice */
+	for (i = 0; i < c->ncc; i++) {
+		FZ_ASSERT(c->cc[i].len > 2 && c->cc[i].s[0] == '<'
+				&& c->cc[i].s[c->cc[i].len - 1] == '>');
+		t = (cm_str){c->cc[i].s + 1, c->cc[i].len - 2};
+		FZ_ASSERT(cm_str_iprefix(t, "tel:") || cm_str_iprefix(t, "sip:")
+				|| cm_str_iprefix(t, "mailto:"));
+		FZ_ASSERT(memchr(t.s, '<', t.len) == NULL
+				&& memchr(t.s, '>', t.len) == NULL);
+		FZ_ASSERT(!cm_str_eq(c->cc[i], c->to[0]));
+		for (k = 0; k < i; k++)
+			FZ_ASSERT(!cm_str_eq(c->cc[i], c->cc[k]));
+	}
 	if (o->anonymous)
 		snprintf(want, sizeof(want), "\"%s\" <%s>", o->from_display,
 				o->from_uri);

@@ -217,6 +217,10 @@ for k, v in MM4.items():
 write("mm4", "folded-lf",
       "x-mms-message-type:  mm4_forward.res \nSubject: a\n\tfolded\n  twice\n"
       "X-Mms-Transaction-ID:\"q\\\"x\"\nBad\rCR: y\n\nbody\n")
+write("mm4", "address-list",
+      "+4790000001/TYPE=PLMN@mms.b.example, \"Ann, A.\" <+4790000002/TYPE=PLMN@c>,"
+      " bob@mail.example (x, (y) \\) z), f@[1,2], friends: a@b, \"q:\" <c@d>;"
+      " undisclosed-recipients:;")
 write("mm4", "rfc2047",
       "Subject: =?UTF-8?B?SMOpbGzDtg==?= caf\u00e9 \u00fcber =?x\r\n"
       "X-Mms-Status-Text: " + "long " * 40 + "\r\n\r\n")
