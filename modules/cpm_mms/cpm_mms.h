@@ -61,6 +61,8 @@ typedef struct cpm_mms_cfg {
 	char *db_url;           /* report correlation DB, empty = none */
 	char *db_table;
 	int corr_expire;        /* seconds a correlation row is kept */
+	int expired_reports;    /* MM4_delivery_report.REQ Expired when an MMS
+	                         * -> CPM message expires unreported */
 	int dns_cache_size;     /* entries of the routing DNS cache, 0 = off */
 	int dns_negative_ttl;   /* seconds NXDOMAIN/NODATA are remembered */
 	int dns_max_ttl;        /* cap on any cached answer */

@@ -98,6 +98,7 @@ static int p_max_inbound = 50000;
 static char *p_db_url = "";
 static char *p_db_table = "cpm_mms_corr";
 static int p_corr_expire = 604800;
+static int p_expired_reports = 1;
 static int p_dns_cache_size = 10000;
 static int p_dns_negative_ttl = 30;
 static int p_dns_max_ttl = 3600;
@@ -171,6 +172,7 @@ static param_export_t params[] = {
 	{"db_url", PARAM_STRING, &p_db_url},
 	{"db_table", PARAM_STRING, &p_db_table},
 	{"corr_expire", PARAM_INT, &p_corr_expire},
+	{"expired_reports", PARAM_INT, &p_expired_reports},
 	{"dns_cache_size", PARAM_INT, &p_dns_cache_size},
 	{"dns_negative_ttl", PARAM_INT, &p_dns_negative_ttl},
 	{"dns_max_ttl", PARAM_INT, &p_dns_max_ttl},
@@ -449,6 +451,7 @@ static int cfg_check(void)
 	cpm_cfg.db_url = p_db_url;
 	cpm_cfg.db_table = p_db_table;
 	cpm_cfg.corr_expire = p_corr_expire;
+	cpm_cfg.expired_reports = p_expired_reports ? 1 : 0;
 	if (p_dns_cache_size < 0 || p_dns_negative_ttl < 0 || p_dns_max_ttl < 0) {
 		LM_ERR("dns_cache_size, dns_negative_ttl, dns_max_ttl must be >= 0\n");
 		return -1;

@@ -183,7 +183,7 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 	snprintf(tid, sizeof(tid), "%x.%x.%s", t_hash, t_label, secret);
 	snprintf(cpm_last_fwd.transaction_id, sizeof(cpm_last_fwd.transaction_id),
 			"%s", tid);
-	if (pending_add(tid, t_hash, t_label, mr->rcpt_e164[0],
+	if (pending_add(tid, t_hash, t_label, mr->rcpt_e164[0], mr->message_id,
 				cpm_cfg.res_timeout_ms) < 0) {
 		cpm_tmb.t_cancel_suspend(t_hash, t_label);
 		set_last(503, "Service Unavailable");

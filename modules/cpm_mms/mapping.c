@@ -2570,3 +2570,21 @@ const char *map_imdn_to_read_status(imdn_status st)
 {
 	return imdn_to_report(t9_imdn_to_read, ARRAY_LEN(t9_imdn_to_read), st);
 }
+
+/* TS 23.140 8.4.x: the recipient MMSE reports Expired when the MM expires
+ * before delivery. The IWF is that MMSE for CPM recipients; the CPM side
+ * has no expiry of its own, so the IWF decides by the MM's X-Mms-Expiry,
+ * or by how long it remembers the message at all. */
+long long map_expired_report_due(int want_dr, int enabled, long long now,
+		int expires_in, long long row_expires)
+{
+	long long due;
+
+	if (!want_dr || !enabled || row_expires <= 0)
+		return 0;
+	due = row_expires;
+	if (expires_in >= 0 && now + expires_in < due)
+		due = now + expires_in;
+	/* 0 means "none due": an expiry at the epoch is still due */
+	return due > 0 ? due : 1;
+}

@@ -227,4 +227,15 @@ const char *map_imdn_to_mm_status(imdn_status st);
 /* Table 9: IMDN display status -> X-Mms-Read-Status, NULL = none */
 const char *map_imdn_to_read_status(imdn_status st);
 
+/* Table 7, expiry row: the X-Mms-MM-Status-Code of the report the IWF
+ * sends itself when an MMS -> CPM message expires with no delivery report
+ * sent */
+#define MAP_MM_STATUS_EXPIRED "Expired"
+/* when that report is due for a message whose originator asked for a
+ * delivery report (want_dr): its X-Mms-Expiry (expires_in seconds after
+ * now, -1 = none), but no later than the end of its correlation row
+ * (row_expires); 0 = never (not asked, or enabled is 0) */
+long long map_expired_report_due(int want_dr, int enabled, long long now,
+		int expires_in, long long row_expires);
+
 #endif

@@ -242,6 +242,9 @@ static void message_done(struct cell *t, int type, struct tmcb_params *ps)
 			stats_inc(CPM_ST_IMDN_OUT);
 	} else {
 		status = map_sip_to_res_status(ps->code);
+		/* the RES tells the originator: the MM did not expire */
+		if (ps->code >= 300 && cbp->corr.mm_expiry)
+			store_mark_done(&cbp->corr, CORR_DONE_DELIVERY);
 	}
 	if (ps->rpl && ps->rpl != FAKED_REPLY)
 		snprintf(text, sizeof(text), "SIP %d %.*s", ps->code,
@@ -325,7 +328,7 @@ int mm4_in_send_message(const char *target, const char *dst,
 	cbp->idx = idx;
 	snprintf(cbp->key, sizeof(cbp->key), "%s", key);
 	if (corr) {
-		cbp->is_report = 1;
+		cbp->is_report = corr_bit != MM4_IN_FORWARD_ROW;
 		cbp->corr = *corr;
 		cbp->corr_bit = corr_bit;
 	}
@@ -365,8 +368,8 @@ int mm4_in_send_message(const char *target, const char *dst,
 
 /* section 9: remember what the MMS originator asked for, so the CPM
  * side's IMDNs can become MM4 reports (Tables 7 and 9) */
-static void store_forwarded(mm4_msg *m, cm_str rcpt, const cpm_out *o,
-		const char *peer)
+static int forward_row(mm4_msg *m, cm_str rcpt, const cpm_out *o,
+		const char *peer, corr_row *out)
 {
 	corr_row r;
 	cm_str v;
@@ -374,7 +377,7 @@ static void store_forwarded(mm4_msg *m, cm_str rcpt, const cpm_out *o,
 	/* dispositions is empty when nothing may be reported (Message-Class
 	 * Auto): then there is nothing to correlate either */
 	if (!store_enabled() || !o->dispositions)
-		return;
+		return -1;
 	memset(&r, 0, sizeof(r));
 	r.direction = CORR_MMS_TO_CPM;
 	v = mm4_get_unquoted(m, "X-Mms-Message-ID");
@@ -383,7 +386,7 @@ static void store_forwarded(mm4_msg *m, cm_str rcpt, const cpm_out *o,
 					mm4_in_bare_address(mm4_get(m, "From"))) < 0
 			|| cm_str_copy(r.recipient, sizeof(r.recipient), rcpt) < 0) {
 		LM_NOTICE("ids too long to remember for reports\n");
-		return;
+		return -1;
 	}
 	snprintf(r.imdn_message_id, sizeof(r.imdn_message_id), "%s",
 			o->imdn_message_id);
@@ -394,7 +397,12 @@ static void store_forwarded(mm4_msg *m, cm_str rcpt, const cpm_out *o,
 		| (o->read_reply ? CORR_WANT_RR : 0)
 		| (o->rs_delivery_report ? CORR_WANT_RS_DR : 0);
 	r.expires = time(NULL) + cpm_cfg.corr_expire;
-	store_put(&r);
+	/* no delivery report by then: Expired (TS 23.140 8.4.x) */
+	r.mm_expiry = (int)map_expired_report_due(o->delivery_report
+			|| o->rs_delivery_report, cpm_cfg.expired_reports, time(NULL),
+			o->expires, r.expires);
+	*out = r;
+	return 0;
 }
 
 /* one MESSAGE for one recipient; the outcome is recorded either now (local
@@ -409,7 +417,9 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 	char unique[33];
 	cm_buf hdrs;
 	char from[320], to[280];
-	int ret;
+	/* one at a time in the listener (2 KB: not on the stack each) */
+	static corr_row row;
+	int ret, has_row;
 
 	memset(o, 0, sizeof(*o));
 	if (cpm_random_hex(unique, 16) < 0
@@ -470,14 +480,19 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 		snprintf(from, sizeof(from), "<%.*s>", (int)sizeof(o->from_uri) - 1,
 				o->from_uri);
 	snprintf(to, sizeof(to), "<%s>", ctx.target);
+	/* stored first: a quick failure answer must find the row to close */
+	has_row = forward_row(m, rcpt, o, peer, &row) == 0
+		&& store_put(&row) == 0;
 	ret = mm4_in_send_message(ctx.target, ctx.dst, from, to,
-			(cm_str){hdrs.s, hdrs.len}, o->body, key, idx, NULL, 0);
+			(cm_str){hdrs.s, hdrs.len}, o->body, key, idx,
+			has_row ? &row : NULL, MM4_IN_FORWARD_ROW);
 	cm_buf_free(&hdrs);
 	if (ret < 0) {
+		if (has_row && row.mm_expiry)
+			store_mark_done(&row, CORR_DONE_DELIVERY);
 		mm4_in_outcome(key, idx, "Error-network-problem", "SIP send failed");
 		goto done;
 	}
-	store_forwarded(m, rcpt, o, peer);
 	stats_inc(CPM_ST_MESSAGES_OUT);
 	LM_INFO("MM4_forward.REQ X-Mms-Transaction-ID %.*s X-Mms-Message-ID %.*s "
 			"from %s -> MESSAGE to %s (imdn.Message-ID %s)\n",

@@ -41,7 +41,9 @@ void mm4_in_outcome(const char *key, int idx, const char *status,
 void mm4_in_send_res(const inbound_res *r);
 /* send a MESSAGE towards CPM through tm; its final answer is recorded as
  * the outcome (key, idx). corr: an IMDN, whose row gets corr_bit once the
- * CPM side took it. 0 / -1 */
+ * CPM side took it; or, with corr_bit MM4_IN_FORWARD_ROW, the row of this
+ * forwarded MM, which a failure closes (no Expired report). 0 / -1 */
+#define MM4_IN_FORWARD_ROW (-1)
 int mm4_in_send_message(const char *target, const char *dst,
 		const char *from, const char *to, cm_str hdrs, cm_str body,
 		const char *key, int idx, const corr_row *corr, int corr_bit);

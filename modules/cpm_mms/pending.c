@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -97,7 +98,7 @@ static pending_entry **pending_find(const char *tid, int len)
 }
 
 int pending_add(const char *tid, unsigned int t_hash, unsigned int t_label,
-		const char *recipient, int timeout_ms)
+		const char *recipient, const char *mms_message_id, int timeout_ms)
 {
 	pending_entry *e;
 	unsigned int h;
@@ -120,6 +121,9 @@ int pending_add(const char *tid, unsigned int t_hash, unsigned int t_label,
 	e->deadline_ms = e->created_ms + timeout_ms;
 	if (recipient)
 		strncpy(e->recipient, recipient, sizeof(e->recipient) - 1);
+	if (mms_message_id)
+		strncpy(e->mms_message_id, mms_message_id,
+				sizeof(e->mms_message_id) - 1);
 	h = pending_hash(tid, len);
 
 	lock_get(&ptab->lock);
@@ -201,6 +205,21 @@ pending_entry *pending_record(const char *tid, int n, int code,
 	}
 	lock_release(&ptab->lock);
 	return done;
+}
+
+int pending_message_id(const char *tid, char *out, int size)
+{
+	pending_entry **pp;
+	int ret = -1;
+
+	lock_get(&ptab->lock);
+	pp = pending_find(tid, strlen(tid));
+	if (pp && (*pp)->mms_message_id[0]) {
+		snprintf(out, size, "%s", (*pp)->mms_message_id);
+		ret = 0;
+	}
+	lock_release(&ptab->lock);
+	return ret;
 }
 
 pending_entry *pending_take(const char *tid)

@@ -16,6 +16,7 @@
 
 #define PENDING_TID_MAX 64
 #define PENDING_REASON_MAX 96
+#define PENDING_MID_MAX 160
 
 typedef enum pending_state {
 	PENDING_QUEUED = 0, /* waiting for an MM4 worker */
@@ -39,6 +40,7 @@ typedef struct pending_entry {
 	long long deadline_ms;
 	char recipient[E164_BUF];
 	char mmsc[64];
+	char mms_message_id[PENDING_MID_MAX]; /* our X-Mms-Message-ID */
 } pending_entry;
 
 int pending_init(int max_entries);
@@ -47,7 +49,9 @@ long long pending_now_ms(void);
 
 /* 0, or -1 when the table is full or out of memory */
 int pending_add(const char *tid, unsigned int t_hash, unsigned int t_label,
-		const char *recipient, int timeout_ms);
+		const char *recipient, const char *mms_message_id, int timeout_ms);
+/* our X-Mms-Message-ID of a live entry into out; 0, -1 if tid is gone */
+int pending_message_id(const char *tid, char *out, int size);
 /* update the state (and nreq/mmsc when given); -1 if the entry is gone */
 int pending_set_state(const char *tid, pending_state st, int nreq,
 		const char *mmsc);

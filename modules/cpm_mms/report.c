@@ -120,7 +120,8 @@ static int corr_from_forward(const map_result *mr, const char *e164,
 	return 0;
 }
 
-void report_store_forward(const map_result *mr, const char *e164)
+void report_store_forward(const map_result *mr, const char *e164,
+		const char *tid)
 {
 	corr_row r;
 
@@ -128,8 +129,76 @@ void report_store_forward(const map_result *mr, const char *e164)
 	 * for it are answered Ok (nothing to notify), not "not found" */
 	if (!store_enabled())
 		return;
-	if (corr_from_forward(mr, e164, &r) == 0)
+	if (corr_from_forward(mr, e164, &r) == 0) {
+		snprintf(r.transaction_id, sizeof(r.transaction_id), "%s", tid);
 		store_put(&r);
+	}
+}
+
+/* ---- the peer's own X-Mms-Message-ID from its RES (listener) ---- */
+
+/* a RES can come before the MM4 worker wrote the row (it writes it once
+ * the session's mails are sent): those aliases wait here, in the
+ * listener, and are tried again every second */
+#define ALIAS_WAIT_MAX 64
+#define ALIAS_WAIT_S 120
+
+typedef struct alias_wait {
+	char mms_id[160];
+	char tid[64];
+	char alias[160];
+	time_t until;
+} alias_wait;
+
+static alias_wait alias_waits[ALIAS_WAIT_MAX];
+static int alias_nwait = 0;
+
+void report_res_alias(const char *mms_id, const char *tid, cm_str alias)
+{
+	alias_wait *a;
+	char al[160];
+	int ret;
+
+	if (!store_enabled() || alias.len <= 0
+			|| cm_str_copy(al, sizeof(al), alias) < 0
+			|| strcmp(al, mms_id) == 0)
+		return;
+	ret = store_set_alias(mms_id, tid, al);
+	LM_INFO("MM4_forward.RES %s: the peer calls %s '%s'%s\n", tid, mms_id,
+			al, ret == 1 ? "" : ret == 0 ? " (row not written yet)"
+				: " (not recorded)");
+	if (ret != 0)
+		return;
+	if (alias_nwait >= ALIAS_WAIT_MAX) {
+		LM_WARN("too many RES ids waiting for their rows: '%s' for %s"
+				" not recorded\n", al, mms_id);
+		return;
+	}
+	a = &alias_waits[alias_nwait++];
+	snprintf(a->mms_id, sizeof(a->mms_id), "%s", mms_id);
+	snprintf(a->tid, sizeof(a->tid), "%s", tid);
+	snprintf(a->alias, sizeof(a->alias), "%s", al);
+	a->until = time(NULL) + ALIAS_WAIT_S;
+}
+
+void report_alias_retry(time_t now)
+{
+	int i = 0, ret;
+
+	while (i < alias_nwait) {
+		alias_wait *a = &alias_waits[i];
+
+		ret = store_set_alias(a->mms_id, a->tid, a->alias);
+		if (ret == 0 && now < a->until) {
+			i++;
+			continue;
+		}
+		if (ret == 0)
+			LM_NOTICE("no correlation row for %s (%s) within %d s: the"
+					" peer's id '%s' not recorded\n", a->mms_id, a->tid,
+					ALIAS_WAIT_S, a->alias);
+		alias_waits[i] = alias_waits[--alias_nwait];
+	}
 }
 
 /* the first IMDN-Route hop: the last IMDN-Record-Route entry, as a bare
@@ -278,6 +347,11 @@ int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
 	found = store_get_by_mms(mms_id, e164, &row);
 	if (found == 0)
 		found = store_get_by_mms(mms_id, NULL, &row);
+	/* a peer that gave the MM its own id in the RES may report with it */
+	if (found == 0)
+		found = store_get_by_peer_id(mms_id, e164, &row);
+	if (found == 0)
+		found = store_get_by_peer_id(mms_id, NULL, &row);
 	if (found < 0) {
 		mm4_in_outcome(key, 0, "Error-network-problem", "store unavailable");
 		return 250;
@@ -402,17 +476,78 @@ int cpm_report(struct sip_msg *msg)
 	return ret;
 }
 
+/* an MM4_delivery_report.REQ (dr) or MM4_read_reply_report.REQ with
+ * status token for the MMS originator of row, queued to the MM4 workers;
+ * 0, -1 cannot be written, -2 not queued (queue full), -3 no address */
+static int queue_mm4_report(const corr_row *row, int dr, const char *token,
+		time_t when)
+{
+	char unique[33], tid[48], rid[96], rcpt[480];
+	const char *at;
+	mm4_report_req rq;
+	cm_buf mail;
+
+	if (cpm_random_hex(unique, 16) < 0)
+		return -1;
+	snprintf(tid, sizeof(tid), "r%s", unique);
+	snprintf(rid, sizeof(rid), "%s@%s", unique, cpm_cfg.domain);
+	memset(&rq, 0, sizeof(rq));
+	rq.type = dr ? MM4_DELIVERY_REPORT_REQ : MM4_READ_REPLY_REPORT_REQ;
+	rq.version = cpm_cfg.map.mms_version;
+	rq.transaction_id = cm_str_z(tid);
+	rq.message_id = cm_str_z(row->mms_message_id);
+	rq.to = cm_str_z(row->sender);
+	rq.from = cm_str_z(row->recipient);
+	rq.date = when;
+	if (dr)
+		rq.mm_status = cm_str_z(token);
+	else
+		rq.read_status = cm_str_z(token);
+	/* a report only the originator R/S asked for stays with it */
+	rq.forward_to_ua = dr ? ((row->dispositions & CORR_WANT_DR) ? 1 : 0) : -1;
+	rq.ack_request = 1;
+	rq.originator_system = cm_str_z(cpm_cfg.system_address);
+	rq.rfc822_message_id = cm_str_z(rid);
+	/* to the originator's MMSE: its address domain, else its system's.
+	 * An originator without a domain (Mbuni's "+num/TYPE=PLMN") keeps
+	 * its To header as received; the envelope gets the system's domain,
+	 * else the peer's address, so RCPT TO is a complete address */
+	at = strrchr(row->sender, '@');
+	if (at) {
+		snprintf(rcpt, sizeof(rcpt), "%s", row->sender);
+	} else if ((at = strrchr(row->orig_system, '@')) && at[1]) {
+		snprintf(rcpt, sizeof(rcpt), "%s%s", row->sender, at);
+	} else if (row->peer[0]) {
+		snprintf(rcpt, sizeof(rcpt), "%s@[%s%s]", row->sender,
+				strchr(row->peer, ':') ? "IPv6:" : "", row->peer);
+		at = NULL;
+	} else {
+		return -3;
+	}
+	cm_buf_init(&mail);
+	if (mm4_write_report_req(&mail, &rq) < 0 || mail.failed) {
+		cm_buf_free(&mail);
+		return -1;
+	}
+	if (workers_push_mail(at ? at + 1 : "", row->peer,
+				cpm_cfg.system_address, rcpt, mail.s, mail.len,
+				mm4_type_name(rq.type)) < 0) {
+		cm_buf_free(&mail);
+		return -2;
+	}
+	cm_buf_free(&mail);
+	stats_inc(CPM_ST_REPORTS_OUT);
+	return 0;
+}
+
 static int cpm_report_body(struct sip_msg *msg, imdn_request *ir_in)
 {
 	imdn_request ir = *ir_in;
 	corr_row row;
-	char imdn_id[128], unique[33], tid[48], rid[96], rcpt[480];
-	char *at;
-	mm4_report_req rq;
-	cm_buf mail;
+	char imdn_id[128];
 	const char *token;
 	time_t when;
-	int found, dr, bit;
+	int found, dr, bit, ret;
 
 	stats_inc(CPM_ST_IMDN_IN);
 	if (cm_str_copy(imdn_id, sizeof(imdn_id), ir.doc.message_id) < 0
@@ -457,65 +592,21 @@ static int cpm_report_body(struct sip_msg *msg, imdn_request *ir_in)
 	}
 	if (map_parse_iso8601(ir.datetime, &when) < 0)
 		when = time(NULL);
-	if (cpm_random_hex(unique, 16) < 0) {
-		sip_reply(msg, 500, "Server Internal Error");
+	ret = queue_mm4_report(&row, dr, token, when);
+	if (ret < 0) {
+		if (ret == -1)
+			sip_reply(msg, 500, "Server Internal Error");
+		else
+			sip_reply(msg, 503, "Service Unavailable");
 		return CPM_RPT_ERROR;
 	}
-	snprintf(tid, sizeof(tid), "r%s", unique);
-	snprintf(rid, sizeof(rid), "%s@%s", unique, cpm_cfg.domain);
-	memset(&rq, 0, sizeof(rq));
-	rq.type = dr ? MM4_DELIVERY_REPORT_REQ : MM4_READ_REPLY_REPORT_REQ;
-	rq.version = cpm_cfg.map.mms_version;
-	rq.transaction_id = cm_str_z(tid);
-	rq.message_id = cm_str_z(row.mms_message_id);
-	rq.to = cm_str_z(row.sender);
-	rq.from = cm_str_z(row.recipient);
-	rq.date = when;
-	if (dr)
-		rq.mm_status = cm_str_z(token);
-	else
-		rq.read_status = cm_str_z(token);
-	/* a report only the originator R/S asked for stays with it */
-	rq.forward_to_ua = dr ? ((row.dispositions & CORR_WANT_DR) ? 1 : 0) : -1;
-	rq.ack_request = 1;
-	rq.originator_system = cm_str_z(cpm_cfg.system_address);
-	rq.rfc822_message_id = cm_str_z(rid);
-	cm_buf_init(&mail);
-	if (mm4_write_report_req(&mail, &rq) < 0 || mail.failed) {
-		cm_buf_free(&mail);
-		sip_reply(msg, 500, "Server Internal Error");
-		return CPM_RPT_ERROR;
-	}
-	/* to the originator's MMSE: its address domain, else its system's.
-	 * An originator without a domain (Mbuni's "+num/TYPE=PLMN") keeps
-	 * its To header as received; the envelope gets the system's domain,
-	 * else the peer's address, so RCPT TO is a complete address */
-	at = strrchr(row.sender, '@');
-	if (at) {
-		snprintf(rcpt, sizeof(rcpt), "%s", row.sender);
-	} else if ((at = strrchr(row.orig_system, '@')) && at[1]) {
-		snprintf(rcpt, sizeof(rcpt), "%s%s", row.sender, at);
-	} else if (row.peer[0]) {
-		snprintf(rcpt, sizeof(rcpt), "%s@[%s%s]", row.sender,
-				strchr(row.peer, ':') ? "IPv6:" : "", row.peer);
-		at = NULL;
-	} else {
-		rcpt[0] = '\0';
-	}
-	if (!rcpt[0] || workers_push_mail(at ? at + 1 : "", row.peer,
-				cpm_cfg.system_address, rcpt, mail.s, mail.len,
-				mm4_type_name(rq.type)) < 0) {
-		cm_buf_free(&mail);
-		sip_reply(msg, 503, "Service Unavailable");
-		return CPM_RPT_ERROR;
-	}
-	cm_buf_free(&mail);
-	stats_inc(CPM_ST_REPORTS_OUT);
 	if (bit)
 		store_mark_done(&row, bit);
 	LM_INFO("IMDN %s for imdn.Message-ID %s -> %s %s (X-Mms-Message-ID %s) "
 			"to %s\n", imdn_status_name(ir.doc.status), imdn_id,
-			mm4_type_name(rq.type), token, row.mms_message_id, row.sender);
+			mm4_type_name(dr ? MM4_DELIVERY_REPORT_REQ
+				: MM4_READ_REPLY_REPORT_REQ), token, row.mms_message_id,
+			row.sender);
 	sip_reply(msg, 200, "OK");
 	return CPM_RPT_DONE;
 }
@@ -542,4 +633,69 @@ void report_failed_now(const map_result *mr, const char *e164)
 	if (send_imdn(&r, e164, IMDN_KIND_DELIVERY, IMDN_ST_FAILED, time(NULL),
 				key, 0) < 0)
 		mm4_in_outcome(key, 0, "Error-network-problem", "");
+}
+
+/* ---- MMS -> CPM messages that expire unreported (listener timer) ---- */
+
+/* rows handled per query, queries per round: a backlog drains over
+ * rounds instead of filling the listener's memory and the worker queue */
+#define EXPIRED_BATCH 200
+#define EXPIRED_ROUNDS 5
+/* a report that could not be queued is tried again while the row lasts,
+ * for this long at most */
+#define EXPIRED_RETRY_S 3600
+
+typedef struct expired_round {
+	time_t now;
+	int queued, blocked;
+} expired_round;
+
+static void expired_one(corr_row *r, void *arg)
+{
+	expired_round *er = arg;
+	int ret = 1;
+
+	if (!(r->reports_done & CORR_DONE_DELIVERY)
+			&& (r->dispositions & (CORR_WANT_DR | CORR_WANT_RS_DR))) {
+		ret = er->blocked ? -2 : queue_mm4_report(r, 1,
+				MAP_MM_STATUS_EXPIRED, r->mm_expiry);
+		LM_INFO("X-Mms-Message-ID %s to %s expired with no delivery report:"
+				" %s " MAP_MM_STATUS_EXPIRED " to %s %s\n", r->mms_message_id,
+				r->recipient, mm4_type_name(MM4_DELIVERY_REPORT_REQ),
+				r->sender, ret == 0 ? "queued" : "not queued");
+	}
+	if (ret == -2 && er->now - r->mm_expiry < EXPIRED_RETRY_S) {
+		/* the queue is full: the rest waits for the next round, and the
+		 * row is kept that long */
+		er->blocked = 1;
+		if (r->expires <= er->now + 60) {
+			r->expires = er->now + 120;
+			store_update_expiry(r);
+		}
+		return;
+	}
+	if (ret == 0) {
+		r->reports_done |= CORR_DONE_DELIVERY;
+		er->queued++;
+	}
+	r->mm_expiry = 0;
+	store_update_expiry(r);
+}
+
+void report_expired(time_t now)
+{
+	expired_round er;
+	int i, n;
+
+	if (!store_enabled() || !cpm_cfg.expired_reports)
+		return;
+	memset(&er, 0, sizeof(er));
+	er.now = now;
+	for (i = 0; i < EXPIRED_ROUNDS && !er.blocked; i++) {
+		n = store_foreach_expired(now, EXPIRED_BATCH, expired_one, &er);
+		if (n < EXPIRED_BATCH)
+			break;
+	}
+	if (er.queued)
+		LM_INFO("%d Expired delivery reports queued\n", er.queued);
 }

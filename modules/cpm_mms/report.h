@@ -7,6 +7,8 @@
 #ifndef CPM_MMS_REPORT_H
 #define CPM_MMS_REPORT_H
 
+#include <time.h>
+
 #include "core/parser/msg_parser.h"
 #include "mapping.h"
 #include "mm4.h"
@@ -17,8 +19,17 @@
 #define CPM_RPT_UNKNOWN -2      /* no such message: answered 404 */
 #define CPM_RPT_ERROR -3        /* answered 500 */
 
-/* MM4 worker: remember a CPM -> MMS message whose sender asked for IMDNs */
-void report_store_forward(const map_result *mr, const char *e164);
+/* MM4 worker: remember a CPM -> MMS message (REQ tid) for its reports */
+void report_store_forward(const map_result *mr, const char *e164,
+		const char *tid);
+/* listener: the peer's RES for REQ tid of our mms_id carried its own
+ * X-Mms-Message-ID alias: its reports may use it */
+void report_res_alias(const char *mms_id, const char *tid, cm_str alias);
+/* listener, every second: aliases whose rows were not written yet */
+void report_alias_retry(time_t now);
+/* listener timer: MM4_delivery_report.REQ Expired for the MMS -> CPM
+ * messages that expired with no delivery report sent (expired_reports) */
+void report_expired(time_t now);
 /* MM4 worker: a message already answered (202) could not be sent: a
  * negative-delivery IMDN when the sender asked for one (Table 6b) */
 void report_failed_now(const map_result *mr, const char *e164);

@@ -310,7 +310,8 @@ static void rpc_config(rpc_t *rpc, void *c)
 			"dns_cache_size", cpm_cfg.dns_cache_size,
 			"dns_negative_ttl", cpm_cfg.dns_negative_ttl,
 			"dns_max_ttl", cpm_cfg.dns_max_ttl);
-	rpc->struct_add(h, "sdd", "db_table", cpm_cfg.db_table,
+	rpc->struct_add(h, "sddd", "db_table", cpm_cfg.db_table,
+			"expired_reports", cpm_cfg.expired_reports,
 			"max_inbound", inbound_max(),
 			"mm4_max_commands", cpm_cfg.mm4_max_commands);
 	rpc->struct_add(h, "sss",

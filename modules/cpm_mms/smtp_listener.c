@@ -213,6 +213,7 @@ static int handle_forward_res(mm4_msg *m, char *text, int textsize)
 	cm_str stext = mm4_get(m, "X-Mms-Status-Text");
 	char base[PENDING_TID_MAX];
 	char reason[PENDING_REASON_MAX];
+	char ours[PENDING_MID_MAX], tid_z[PENDING_TID_MAX + 16];
 	map_sip_status st;
 	pending_entry *e;
 	int n, known;
@@ -222,13 +223,18 @@ static int handle_forward_res(mm4_msg *m, char *text, int textsize)
 				tid.len ? "X-Mms-Request-Status-Code" : "X-Mms-Transaction-ID");
 		return 250;
 	}
-	if (pending_split_tid(tid.s, tid.len, base, sizeof(base), &n) < 0) {
+	if (pending_split_tid(tid.s, tid.len, base, sizeof(base), &n) < 0
+			|| cm_str_copy(tid_z, sizeof(tid_z), tid) < 0) {
 		stats_inc(CPM_ST_RES_UNMATCHED);
 		LM_NOTICE("MM4_forward.RES for unknown transaction '%.*s': ignored\n",
 				tid.len, tid.s);
 		return 250;
 	}
 	map_res_status_to_sip(status, stext, &st);
+	/* a peer that gives the MM its own id (Mbuni) may report with it */
+	if (st.code < 300 && pending_message_id(base, ours, sizeof(ours)) == 0)
+		report_res_alias(ours, tid_z,
+				mm4_get_unquoted(m, "X-Mms-Message-ID"));
 	if (st.code < 300)
 		stats_inc(CPM_ST_RES_OK);
 	else if (st.code == 480 || st.code == 503)
@@ -590,7 +596,7 @@ void listener_loop(void)
 {
 	struct epoll_event ev, events[LISTENER_MAX_EVENTS];
 	int ep, n, i;
-	long long last_idle_check = 0, last_purge = 0, now;
+	long long last_idle_check = 0, last_purge = 0, last_expired = 0, now;
 
 	signal(SIGPIPE, SIG_IGN);
 	cpm_mem_use_pkg();
@@ -630,10 +636,19 @@ void listener_loop(void)
 			last_idle_check = now;
 			conn_idle_scan(ep, now);
 			inbound_expire(time(NULL));
+			report_alias_retry(time(NULL));
 		}
-		if (store_enabled() && now - last_purge >= 60000) {
-			last_purge = now;
-			store_purge(time(NULL));
+		/* Expired reports before the purge deletes their rows */
+		if (store_enabled() && (now - last_expired >= 10000
+					|| now - last_purge >= 60000)) {
+			last_expired = now;
+			store_batch_begin();
+			report_expired(time(NULL));
+			if (now - last_purge >= 60000) {
+				last_purge = now;
+				store_purge(time(NULL));
+			}
+			store_batch_end();
 		}
 	}
 }

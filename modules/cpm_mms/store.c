@@ -58,8 +58,11 @@ static str col_datetime = str_init("datetime");
 static str col_dispositions = str_init("dispositions");
 static str col_reports_done = str_init("reports_done");
 static str col_expires = str_init("expires");
+static str col_peer_mid = str_init("peer_message_id");
+static str col_tid = str_init("transaction_id");
+static str col_mm_expiry = str_init("mm_expiry");
 
-#define CORR_NCOLS 13
+#define CORR_NCOLS 16
 
 static int store_is_sqlite(void)
 {
@@ -279,6 +282,9 @@ int store_put(const corr_row *r)
 	k[n] = &col_dispositions; val_int(&v[n++], r->dispositions);
 	k[n] = &col_reports_done; val_int(&v[n++], r->reports_done);
 	k[n] = &col_expires; val_int(&v[n++], r->expires);
+	k[n] = &col_peer_mid; val_str(&v[n++], r->peer_message_id);
+	k[n] = &col_tid; val_str(&v[n++], r->transaction_id);
+	k[n] = &col_mm_expiry; val_int(&v[n++], r->mm_expiry);
 	write_prepare();
 	ret = corr_dbf.insert(corr_db, k, v, n);
 	write_end();
@@ -321,12 +327,45 @@ static int int_val(db_val_t *v)
 	return VAL_INT(v);
 }
 
-/* query by one string column (+ direction), newest first; rows are
- * filtered by recipient when given. */
-static int store_get(str *col, const char *value, int direction,
-		const char *recipient, corr_row *out)
+/* the columns a lookup reads, in the order row_from() takes them */
+static str *corr_cols[CORR_NCOLS + 1] = {
+	&col_mms_id, &col_imdn_id, &col_sender, &col_recipient, &col_orig_system,
+	&col_peer, &col_record_route, &col_datetime, &col_dispositions,
+	&col_reports_done, &col_expires, &col_direction, &col_recipient_uri,
+	&col_peer_mid, &col_tid, &col_mm_expiry, &col_id
+};
+#define CORR_SELECT "mms_message_id, imdn_message_id, sender, recipient," \
+	" orig_system, peer, record_route, datetime, dispositions, reports_done," \
+	" expires, direction, recipient_uri, peer_message_id, transaction_id," \
+	" mm_expiry, id"
+
+static void row_from(db_val_t *rv, corr_row *r)
 {
-	db_key_t k[2], c[CORR_NCOLS + 1];
+	memset(r, 0, sizeof(*r));
+	copy_val(r->mms_message_id, sizeof(r->mms_message_id), &rv[0]);
+	copy_val(r->imdn_message_id, sizeof(r->imdn_message_id), &rv[1]);
+	copy_val(r->sender, sizeof(r->sender), &rv[2]);
+	copy_val(r->recipient, sizeof(r->recipient), &rv[3]);
+	copy_val(r->orig_system, sizeof(r->orig_system), &rv[4]);
+	copy_val(r->peer, sizeof(r->peer), &rv[5]);
+	copy_val(r->record_route, sizeof(r->record_route), &rv[6]);
+	copy_val(r->datetime, sizeof(r->datetime), &rv[7]);
+	r->dispositions = int_val(&rv[8]);
+	r->reports_done = int_val(&rv[9]);
+	r->expires = int_val(&rv[10]);
+	r->direction = int_val(&rv[11]);
+	copy_val(r->recipient_uri, sizeof(r->recipient_uri), &rv[12]);
+	copy_val(r->peer_message_id, sizeof(r->peer_message_id), &rv[13]);
+	copy_val(r->transaction_id, sizeof(r->transaction_id), &rv[14]);
+	r->mm_expiry = int_val(&rv[15]);
+}
+
+/* query by one string column (+ direction), newest first; rows are
+ * filtered by recipient, and by transaction id, when given. */
+static int store_get(str *col, const char *value, int direction,
+		const char *recipient, const char *tid, corr_row *out)
+{
+	db_key_t k[2];
 	db_val_t v[2];
 	db_op_t ops[2] = { OP_EQ, OP_EQ };
 	db1_res_t *res = NULL;
@@ -338,35 +377,18 @@ static int store_get(str *col, const char *value, int direction,
 	val_str(&v[0], value);
 	k[1] = &col_direction;
 	val_int(&v[1], direction);
-	c[0] = &col_mms_id; c[1] = &col_imdn_id; c[2] = &col_sender;
-	c[3] = &col_recipient; c[4] = &col_orig_system; c[5] = &col_peer;
-	c[6] = &col_record_route; c[7] = &col_datetime; c[8] = &col_dispositions;
-	c[9] = &col_reports_done; c[10] = &col_expires; c[11] = &col_direction;
-	c[12] = &col_recipient_uri;
-	c[13] = &col_id;
-	if (corr_dbf.query(corr_db, k, ops, v, c, 2, 14, &col_id, &res) < 0) {
+	if (corr_dbf.query(corr_db, k, ops, v, (db_key_t *)corr_cols, 2,
+				CORR_NCOLS + 1, &col_id, &res) < 0) {
 		LM_ERR("correlation lookup failed\n");
 		return -1;
 	}
 	for (i = RES_ROW_N(res) - 1; i >= 0 && !found; i--) {
-		db_val_t *rv = ROW_VALUES(&RES_ROWS(res)[i]);
 		corr_row r;
 
-		memset(&r, 0, sizeof(r));
-		copy_val(r.mms_message_id, sizeof(r.mms_message_id), &rv[0]);
-		copy_val(r.imdn_message_id, sizeof(r.imdn_message_id), &rv[1]);
-		copy_val(r.sender, sizeof(r.sender), &rv[2]);
-		copy_val(r.recipient, sizeof(r.recipient), &rv[3]);
-		copy_val(r.orig_system, sizeof(r.orig_system), &rv[4]);
-		copy_val(r.peer, sizeof(r.peer), &rv[5]);
-		copy_val(r.record_route, sizeof(r.record_route), &rv[6]);
-		copy_val(r.datetime, sizeof(r.datetime), &rv[7]);
-		r.dispositions = int_val(&rv[8]);
-		r.reports_done = int_val(&rv[9]);
-		r.expires = int_val(&rv[10]);
-		r.direction = int_val(&rv[11]);
-		copy_val(r.recipient_uri, sizeof(r.recipient_uri), &rv[12]);
+		row_from(ROW_VALUES(&RES_ROWS(res)[i]), &r);
 		if (recipient && recipient[0] && strcmp(r.recipient, recipient) != 0)
+			continue;
+		if (tid && strcmp(r.transaction_id, tid) != 0)
 			continue;
 		*out = r;
 		found = 1;
@@ -379,21 +401,28 @@ int store_get_by_mms(const char *mms_message_id, const char *recipient,
 		corr_row *out)
 {
 	return store_get(&col_mms_id, mms_message_id, CORR_CPM_TO_MMS, recipient,
-			out);
+			NULL, out);
+}
+
+int store_get_by_peer_id(const char *peer_message_id, const char *recipient,
+		corr_row *out)
+{
+	return store_get(&col_peer_mid, peer_message_id, CORR_CPM_TO_MMS,
+			recipient, NULL, out);
 }
 
 int store_get_by_imdn(const char *imdn_message_id, corr_row *out)
 {
 	return store_get(&col_imdn_id, imdn_message_id, CORR_MMS_TO_CPM, NULL,
-			out);
+			NULL, out);
 }
 
 int store_mark_done(const corr_row *r, int bit)
 {
-	db_key_t k[3], uk[1];
-	db_val_t v[3], uv[1];
+	db_key_t k[3], uk[2];
+	db_val_t v[3], uv[2];
 	db_op_t ops[3] = { OP_EQ, OP_EQ, OP_EQ };
-	int ret;
+	int ret, nu = 1;
 
 	if (store_conn() < 0)
 		return -1;
@@ -406,8 +435,130 @@ int store_mark_done(const corr_row *r, int bit)
 	val_str(&v[2], r->recipient);
 	uk[0] = &col_reports_done;
 	val_int(&uv[0], r->reports_done | bit);
+	/* a delivery report went out: no Expired one is due any more */
+	if (r->direction == CORR_MMS_TO_CPM && (bit & CORR_DONE_DELIVERY)) {
+		uk[1] = &col_mm_expiry;
+		val_int(&uv[1], 0);
+		nu = 2;
+	}
+	write_prepare();
+	ret = corr_dbf.update(corr_db, k, ops, v, uk, uv, 3, nu);
+	write_end();
+	if (ret < 0) {
+		LM_ERR("cannot update correlation for %s\n", r->mms_message_id);
+		return -1;
+	}
+	return 0;
+}
+
+int store_set_alias(const char *mms_message_id, const char *tid,
+		const char *peer_message_id)
+{
+	db_key_t k[3], uk[1];
+	db_val_t v[3], uv[1];
+	db_op_t ops[3] = { OP_EQ, OP_EQ, OP_EQ };
+	corr_row r;
+	int ret;
+
+	ret = store_get(&col_mms_id, mms_message_id, CORR_CPM_TO_MMS, NULL, tid,
+			&r);
+	if (ret <= 0)
+		return ret;
+	k[0] = &col_direction;
+	val_int(&v[0], CORR_CPM_TO_MMS);
+	k[1] = &col_mms_id;
+	val_str(&v[1], mms_message_id);
+	k[2] = &col_tid;
+	val_str(&v[2], tid);
+	uk[0] = &col_peer_mid;
+	val_str(&uv[0], peer_message_id);
 	write_prepare();
 	ret = corr_dbf.update(corr_db, k, ops, v, uk, uv, 3, 1);
+	write_end();
+	if (ret < 0) {
+		LM_ERR("cannot record the peer's id for %s\n", mms_message_id);
+		return -1;
+	}
+	return 1;
+}
+
+int store_foreach_expired(time_t now, int max,
+		void (*cb)(corr_row *r, void *arg), void *arg)
+{
+	db_key_t k[3];
+	db_val_t v[3];
+	db_op_t ops[3] = { OP_EQ, OP_GT, OP_LEQ };
+	db1_res_t *res = NULL;
+	char q[512];
+	str qs;
+	int i, n, ret;
+
+	if (store_conn() < 0)
+		return -1;
+	if (store_is_sqlite()) {
+		/* SQLite: a bounded batch, the rest in the next round (a backlog
+		 * after a long stop would not fit in pkg memory at once) */
+		n = snprintf(q, sizeof(q), "SELECT " CORR_SELECT " FROM %s WHERE"
+				" direction = %d AND mm_expiry > 0 AND mm_expiry <= %lld"
+				" ORDER BY mm_expiry LIMIT %d", cpm_cfg.db_table,
+				CORR_MMS_TO_CPM, (long long)now, max);
+		if (n < 0 || n >= (int)sizeof(q))
+			return -1;
+		qs.s = q;
+		qs.len = n;
+		ret = corr_dbf.raw_query(corr_db, &qs, &res);
+	} else {
+		k[0] = &col_direction;
+		val_int(&v[0], CORR_MMS_TO_CPM);
+		k[1] = &col_mm_expiry;
+		val_int(&v[1], 0);
+		k[2] = &col_mm_expiry;
+		val_int(&v[2], (int)now);
+		ret = corr_dbf.query(corr_db, k, ops, v, (db_key_t *)corr_cols, 3,
+				CORR_NCOLS + 1, &col_mm_expiry, &res);
+	}
+	if (ret < 0 || !res) {
+		LM_ERR("cannot read the correlation rows due for Expired reports\n");
+		if (res)
+			corr_dbf.free_result(corr_db, res);
+		return -1;
+	}
+	n = RES_ROW_N(res);
+	for (i = 0; i < n && i < max; i++) {
+		corr_row r;
+
+		if (ROW_N(&RES_ROWS(res)[i]) < CORR_NCOLS)
+			continue;
+		row_from(ROW_VALUES(&RES_ROWS(res)[i]), &r);
+		cb(&r, arg);
+	}
+	corr_dbf.free_result(corr_db, res);
+	return i;
+}
+
+int store_update_expiry(const corr_row *r)
+{
+	db_key_t k[3], uk[3];
+	db_val_t v[3], uv[3];
+	db_op_t ops[3] = { OP_EQ, OP_EQ, OP_EQ };
+	int ret;
+
+	if (store_conn() < 0)
+		return -1;
+	k[0] = &col_direction;
+	val_int(&v[0], r->direction);
+	k[1] = &col_imdn_id;
+	val_str(&v[1], r->imdn_message_id);
+	k[2] = &col_recipient;
+	val_str(&v[2], r->recipient);
+	uk[0] = &col_reports_done;
+	val_int(&uv[0], r->reports_done);
+	uk[1] = &col_mm_expiry;
+	val_int(&uv[1], r->mm_expiry);
+	uk[2] = &col_expires;
+	val_int(&uv[2], r->expires);
+	write_prepare();
+	ret = corr_dbf.update(corr_db, k, ops, v, uk, uv, 3, 3);
 	write_end();
 	if (ret < 0) {
 		LM_ERR("cannot update correlation for %s\n", r->mms_message_id);

@@ -567,7 +567,7 @@ static void complete_forward_req(out_mail *o)
 		stats_inc(CPM_ST_MM4_REQ_SENT);
 		for (i = 0; i < mr->nrcpt; i++)
 			if (w->group[i] == o->req)
-				report_store_forward(mr, mr->rcpt_e164[i]);
+				report_store_forward(mr, mr->rcpt_e164[i], o->req_tid);
 		LM_INFO("MM4_forward.REQ %s (X-Mms-Message-ID %s, imdn %.*s) "
 				"to %s via %s\n", o->req_tid, mr->message_id,
 				mr->imdn_message_id.len, mr->imdn_message_id.s,

@@ -32,6 +32,11 @@ Server mode (default)
         {"close_after": true}             close the connection right after
                                           the 250 to the end of DATA (an MMSC
                                           with a short idle limit)
+        {"res_message_id": "\"id@peer\""} the MM4_forward.RES carries this
+                                          X-Mms-Message-ID (verbatim) instead
+                                          of the REQ's: an MMSC that assigns
+                                          its own id (send-report --message-id
+                                          then reports with it)
         {"smtp": "mail", "code": 421}     reject MAIL FROM; for this stage the
                                           key is the *originator's* number
                                           (MAIL FROM), since no recipient is
@@ -793,6 +798,8 @@ class PeerHandler:
             return None
         if res_type == "MM4_forward.RES":
             status = beh.get("status", "Ok")
+            if beh.get("res_message_id"):
+                mid = str(beh["res_message_id"])
         else:
             status = beh.get("report_status", "Ok")
         sender = "system-user@%s" % self.args.domain

@@ -232,9 +232,12 @@ STATUS_TABLE='
 '
 # the MAIL-stage reject is keyed by the originator (see mm4_peer.py)
 MAIL_REJECT_FROM=+4719999421
+# the X-Mms-Message-ID the peer's RES gives messages to +47883000201
+PEER_OWN_MID='"peer-own-201@mms.peer.test"'
 
 write_behaviour() {
-	STATUS_TABLE="$STATUS_TABLE" MAIL_REJECT_FROM=$MAIL_REJECT_FROM "$PY" - "$OUT/behaviour.json" <<'EOF'
+	STATUS_TABLE="$STATUS_TABLE" MAIL_REJECT_FROM=$MAIL_REJECT_FROM PEER_OWN_MID=$PEER_OWN_MID \
+		"$PY" - "$OUT/behaviour.json" <<'EOF'
 import json, os, sys
 beh = {}
 for line in os.environ["STATUS_TABLE"].strip().splitlines():
@@ -255,6 +258,9 @@ beh["+4710000047"] = {"no_res": True}
 beh["+4710000048"] = {"status": "Ok", "data_delay": 1.5}
 # sessions that go on: an MMSC that closes every connection after a mail
 beh["+4710000049"] = {"status": "Ok", "close_after": True}
+# an MMSC that gives the MM its own X-Mms-Message-ID in the RES (Mbuni);
+# +47883... reaches the peer by a static route
+beh["+47883000201"] = {"status": "Ok", "res_message_id": os.environ["PEER_OWN_MID"]}
 json.dump(beh, open(sys.argv[1], "w"), indent=1, sort_keys=True)
 EOF
 }
@@ -1060,6 +1066,7 @@ stats_snapshot() {   # stats_snapshot NAME -> $RUN/NAME.json
 }
 
 sql() { sqlite3 -cmd '.timeout 5000' "$DB" "$@"; }
+unq_sh() { local v=${1#\"}; echo "${v%\"}"; }   # an X-Mms id without its quotes
 
 # -- issue 14: group MMS -> CPM: every local recipient's MESSAGE carries the
 # other To/Cc recipients as CPIM cc; +4730000303 is in the envelope only
@@ -1387,6 +1394,28 @@ report_in_cases() {
 	else
 		dep_fail "report Rejected, IMDN-Record-Route -> IMDN failed via IMDN-Route" "$WHY"
 	fi
+	# the peer's RES named the MM by its own id; its report uses that id
+	iid=rep5-$MODE-$now_rnd
+	local alias_name="report with the peer's own X-Mms-Message-ID (from its MM4_forward.RES) -> IMDN delivered"
+	if cpm_msg +47883000201 "$iid" "positive-delivery"; then
+		if [ "$(unq_sh "$MMS_MID")" = "$(unq_sh "$PEER_OWN_MID")" ]; then
+			dep_fail "$alias_name" "the REQ already had the peer's id"
+		else
+			# the row is written once the worker's SMTP session ends;
+			# a peer reports much later than this
+			sleep 1.5
+			mm4_case "$alias_name" \
+				--imdn --ruri-re "$rr" --var "IID=$iid" \
+				--expr 'X["message-id"] == IID and X["status"] == "delivered"' \
+				--expr 'X["kind"] == "delivery-notification"' \
+				--expr 'X["recipient-uri"] == "sip:+47883000201@iwf.test;user=phone"' \
+				-- send-report --type dr --to $MM4 --message-id "$PEER_OWN_MID" \
+				--from "+47883000201/TYPE=PLMN@$PEER_DOMAIN" \
+				--to-hdr "+4798765432/TYPE=PLMN@$IWF_DOMAIN" --status Retrieved
+		fi
+	else
+		dep_fail "$alias_name" "$WHY"
+	fi
 	mm4_case "report for an unknown X-Mms-Message-ID -> Error-message-not-found, no IMDN" \
 		--imdn --ruri-re "$rr" --messages 0 --res Error-message-not-found \
 		-- send-report --type dr --to $MM4 --message-id "\"no-such-message-$now_rnd@$IWF_DOMAIN\"" \
@@ -1540,6 +1569,26 @@ mm4_section() {   # mm4_section ENUM_SERVER
 		(1, 'e2e-fresh-$MODE@x', 'e2e-fresh-$MODE', $((t_ins + 3600)));" ||
 		note "sqlite3 INSERT failed"
 
+	# --- Expired reports (issue 14), checked with the purge below: c gets
+	# its IMDN in time, b none; b expires after c, so the round that sends
+	# b's Expired has seen c's expiry too
+	local exp_c_mid="\"exp-c-$MODE-$RANDOM@$PEER_DOMAIN\"" exp_b_mid="\"exp-b-$MODE-$RANDOM@$PEER_DOMAIN\""
+	local exp_mark exp_b_sent=0 exp_c_sent=0
+	exp_mark=$(peer_mark)
+	if mm4_case "expiry: MMS->CPM DR requested, X-Mms-Expiry in 10 s, IMDN in time" \
+		--ruri-re '^tel:\+4730000073$' --print 'C["imdn.message-id"]' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000073)" --message-id "$exp_c_mid" \
+		--dr Yes --expiry-in 10; then
+		exp_c_sent=1
+		imdn_case "expiry: IMDN delivered before X-Mms-Expiry -> MM4_delivery_report.REQ Retrieved" 200 \
+			MM4_delivery_report.REQ "$exp_c_mid" "FROM_URI=tel:+4730000073" "TO_URI=tel:+4730000100" \
+			"ORIG_ID=$CASE_OUT" STATUS=delivered -- 'H["x-mms-mm-status-code"] == "Retrieved"'
+	fi
+	mm4_case "expiry: MMS->CPM DR requested, X-Mms-Expiry in 15 s, no IMDN" \
+		--ruri-re '^tel:\+4730000074$' \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000074)" --message-id "$exp_b_mid" \
+		--dr Yes --expiry-in 15 && exp_b_sent=1
+
 	t4_cases
 	plan_mm4_cases
 	recipients_mm4_cases
@@ -1578,6 +1627,47 @@ mm4_section() {   # mm4_section ENUM_SERVER
 		else
 			notok "$name" "after $(($(date +%s) - t_ins)) s: expired rows left '$left', fresh rows '$fresh' (want 0 and 1)"
 		fi
+	fi
+
+	# --- Expired reports: within 10 s of the expiry (+ margin)
+	name="[$MODE] expiry: no IMDN by X-Mms-Expiry -> one MM4_delivery_report.REQ Expired to the originator"
+	if ! want_case "$name"; then
+		:
+	elif [ "$exp_b_sent" != 1 ]; then
+		dep_fail "${name#\[$MODE\] }" "see the case it depends on"
+	elif why=$("$PY" "$HELPER" peer-wait --log "$PEER_LOG" --mark "$exp_mark" --event rx_report \
+		--var "MID=$exp_b_mid" --where 'unq(H.get("x-mms-message-id")) == unq(MID)' \
+		--count 1 --exact --timeout 60 --settle 2 -- 'not e["failures"]' \
+		'e["message_type"] == "MM4_delivery_report.REQ"' \
+		'H["x-mms-mm-status-code"] == "Expired"' \
+		'addrs(H["to"]) == ["+4730000100/TYPE=PLMN@mms.peer.test"]' \
+		'[x.strip("<>") for x in e["rcpt_tos"]] == ["+4730000100/TYPE=PLMN@mms.peer.test"]' \
+		'addrs(H["from"]) == ["+4730000074/TYPE=PLMN@mms.iwf.test"]' \
+		'H.get("x-mms-forward-to-originator-ua") == "Yes"' \
+		'any(x.get("event") == "res" and x.get("seq") == e["seq"] and x.get("sent") for x in ALL)' \
+		2>&1); then
+		# and marked in its row: no second one in a later round
+		rows=$(sql "SELECT reports_done || ':' || mm_expiry FROM cpm_mms_corr WHERE mms_message_id = '$(unq_sh "$exp_b_mid")';" 2>&1)
+		if [ "$rows" = "1:0" ]; then
+			ok "$name"
+		else
+			notok "$name" "row reports_done:mm_expiry '$rows', expected '1:0'"
+		fi
+	else
+		notok "$name" "$(tail -c 1500 <<<"$why" | tr '\n' ' ')"
+	fi
+	name="[$MODE] expiry: IMDN came first -> no Expired report"
+	if ! want_case "$name"; then
+		:
+	elif [ "$exp_c_sent" != 1 ] || [ "$exp_b_sent" != 1 ]; then
+		dep_fail "${name#\[$MODE\] }" "see the cases it depends on"
+	elif why=$("$PY" "$HELPER" peer-wait --log "$PEER_LOG" --mark "$exp_mark" --event rx_report \
+		--var "MID=$exp_c_mid" --where 'unq(H.get("x-mms-message-id")) == unq(MID)' \
+		--count 1 --exact --timeout 1 --settle 0.5 -- \
+		'H["x-mms-mm-status-code"] == "Retrieved"' 2>&1); then
+		ok "$name"
+	else
+		notok "$name" "$(tail -c 1500 <<<"$why" | tr '\n' ' ')"
 	fi
 
 	# --- counters: what the harness did since the restart

@@ -1037,6 +1037,32 @@ static void test_tables_round_trip(void **state)
 			"Read");
 }
 
+/* Table 7, expiry row: when the IWF's own Expired report is due */
+static void test_expired_due(void **state)
+{
+	const long long now = 1714558500, row_end = now + 604800;
+
+	/* asked for, X-Mms-Expiry in an hour: then */
+	assert_int_equal(map_expired_report_due(1, 1, now, 3600, row_end),
+			now + 3600);
+	/* no X-Mms-Expiry: the end of the correlation row */
+	assert_int_equal(map_expired_report_due(1, 1, now, -1, row_end), row_end);
+	/* an X-Mms-Expiry after the row's end: the row's end */
+	assert_int_equal(map_expired_report_due(1, 1, now, 604801, row_end),
+			row_end);
+	/* expiring now (0 s) is still due, and due is never 0 */
+	assert_int_equal(map_expired_report_due(1, 1, now, 0, row_end), now);
+	assert_int_equal(map_expired_report_due(1, 1, 0, 0, 5), 1);
+	/* not asked for, switched off, or no row: never */
+	assert_int_equal(map_expired_report_due(0, 1, now, 3600, row_end), 0);
+	assert_int_equal(map_expired_report_due(1, 0, now, 3600, row_end), 0);
+	assert_int_equal(map_expired_report_due(1, 1, now, 3600, 0), 0);
+	assert_string_equal(MAP_MM_STATUS_EXPIRED, "Expired");
+	/* the token is one Table 6 reads back as a failure */
+	assert_int_equal(map_mm_status_to_imdn(S(MAP_MM_STATUS_EXPIRED), NEG),
+			IMDN_ST_FAILED);
+}
+
 /* ---- MM4_delivery_report.REQ / MM4_read_reply_report.REQ ---- */
 
 #define T_DR ((time_t)1714558600) /* 2024-05-01T10:16:40Z */
@@ -1306,6 +1332,7 @@ int main(void)
 		cmocka_unit_test(test_table8),
 		cmocka_unit_test(test_table7_9),
 		cmocka_unit_test(test_tables_round_trip),
+		cmocka_unit_test(test_expired_due),
 		cmocka_unit_test(test_write_dr),
 		cmocka_unit_test(test_write_rr),
 		cmocka_unit_test(test_write_report_errors),
