@@ -32,6 +32,7 @@ static const sip_phrase_row sip_phrases[] = {
 	{202, "Accepted"},
 	{400, "Bad Request"},
 	{401, "Unauthorized"},
+	{402, "Payment Required"},
 	{403, "Forbidden"},
 	{404, "Not Found"},
 	{405, "Method Not Allowed"},
@@ -152,6 +153,12 @@ static const res_status_row t3_res_status[] = {
 	{"Error-permanent-sending-address-unresolved", 0, 404, 0},
 	{"Error-permanent-content-not-accepted", 0, 415, 413},
 	{"Error-permanent-message-format-corrupt", 0, 400, 0},
+	/* MMS_ENC 1.3 (234, 235): the sender's account / the peer's policy */
+	{"Error-permanent-lack-of-prepaid", 0, 402, 0},
+	{"Error-permanent-address-hiding-not-supported", 0, 403, 0},
+	/* some recipients reached: accepted; the RES names none, so each
+	 * recipient's outcome is only known from its delivery report */
+	{"Error-transient-partial-success", 0, 202, 0},
 	/* Table 3, classes */
 	{"Error-transient-", 1, 480, 0},
 	{"Error-permanent-", 1, 500, 0},
@@ -277,6 +284,54 @@ map_local_failure map_smtp_code(int smtp_code)
 		if (smtp_code >= t3b_smtp[i].lo && smtp_code <= t3b_smtp[i].hi)
 			return t3b_smtp[i].lf;
 	return MAP_LF_SMTP_PERM; /* not a valid SMTP code: a permanent error */
+}
+
+/* RFC 3463 enhanced status code "class.subject.detail" at the start of
+ * the reply text: 0 and the three numbers, or -1 */
+static int smtp_enhanced(cm_str text, int *cls, int *subj, int *det)
+{
+	int v[3], i, k, p = 0, digits;
+
+	text = cm_str_trim(text);
+	for (k = 0; k < 3; k++) {
+		if (k > 0) {
+			if (p >= text.len || text.s[p] != '.')
+				return -1;
+			p++;
+		}
+		v[k] = 0;
+		digits = 0;
+		/* class is one digit, subject and detail one to three */
+		for (i = p; i < text.len && text.s[i] >= '0' && text.s[i] <= '9'
+				&& digits < (k == 0 ? 1 : 3); i++, digits++)
+			v[k] = v[k] * 10 + (text.s[i] - '0');
+		if (digits == 0)
+			return -1;
+		p = i;
+	}
+	if (p < text.len && text.s[p] != ' ' && text.s[p] != '\t')
+		return -1;
+	*cls = v[0];
+	*subj = v[1];
+	*det = v[2];
+	return 0;
+}
+
+map_local_failure map_smtp_reply(int smtp_code, cm_str text)
+{
+	int cls, subj, det;
+
+	/* the enhanced code counts only when its class agrees with the
+	 * reply's (RFC 3463 2); 4.x.x stays temporary whatever it says */
+	if (smtp_code >= 500 && smtp_code <= 599
+			&& smtp_enhanced(text, &cls, &subj, &det) == 0 && cls == 5) {
+		if (subj == 7)
+			return MAP_LF_SMTP_POLICY;
+		/* X.1.7 / X.1.8 are the sender's address, not the recipient's */
+		if (subj == 1 && det != 7 && det != 8)
+			return MAP_LF_SMTP_RCPT_UNKNOWN;
+	}
+	return map_smtp_code(smtp_code);
 }
 
 int map_sip_rank(int code)

@@ -116,6 +116,10 @@ void map_local_failure_to_sip(map_local_failure lf, int timeout_mode,
 		map_sip_status *out);
 /* SMTP reply code (MAIL/RCPT/DATA stage) -> local failure */
 map_local_failure map_smtp_code(int smtp_code);
+/* the same with the reply text (after the 3-digit code): an RFC 3463
+ * enhanced code 5.7.x there -> MAP_LF_SMTP_POLICY, 5.1.x (not the sender
+ * rows 5.1.7/5.1.8) -> MAP_LF_SMTP_RCPT_UNKNOWN; else map_smtp_code() */
+map_local_failure map_smtp_reply(int smtp_code, cm_str text);
 /* for combining several RES of one MESSAGE: the answer with the higher
  * rank wins (2xx lowest; 6xx > 5xx > 4xx; within a class the first) */
 int map_sip_rank(int code);

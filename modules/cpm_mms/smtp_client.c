@@ -200,6 +200,23 @@ static void outcome_set(smtp_outcome *out, int code, const char *text)
 		out->text[--len] = '\0';
 }
 
+/* a reply's outcome: when the server offered ENHANCEDSTATUSCODES
+ * libesmtp took the RFC 3463 code off the text into enh_*; it goes back
+ * in front, so the text always starts with it when the server gave one
+ * (map_smtp_reply() reads it there) */
+static void outcome_status(smtp_outcome *out, const smtp_status_t *st)
+{
+	char buf[sizeof(out->text)];
+
+	if (st->enh_class >= 2 && st->enh_class <= 5) {
+		snprintf(buf, sizeof(buf), "%d.%d.%d %s", st->enh_class,
+				st->enh_subject, st->enh_detail, st->text ? st->text : "");
+		outcome_set(out, st->code, buf);
+	} else {
+		outcome_set(out, st->code, st->text);
+	}
+}
+
 static void host_port(const mm4_host *h, char *buf, int size)
 {
 	if (strchr(h->ip, ':'))
@@ -220,23 +237,23 @@ static int message_outcome(smtp_message_t m, smtp_recipient_t *r, int nrcpt,
 	 * pipelined behind a lone RCPT) */
 	st = smtp_reverse_path_status(m);
 	if (st && st->code >= 400) {
-		outcome_set(out, st->code, st->text);
+		outcome_status(out, st);
 		return 0;
 	}
 	for (i = 0; i < nrcpt; i++) {
 		st = r[i] ? smtp_recipient_status(r[i]) : NULL;
 		if (st && st->code >= 400) {
-			outcome_set(out, st->code, st->text);
+			outcome_status(out, st);
 			return 0;
 		}
 	}
 	st = smtp_message_transfer_status(m);
 	if (st && st->code >= 200 && st->code < 300) {
-		outcome_set(out, st->code, st->text);
+		outcome_status(out, st);
 		return 1;
 	}
 	if (st && st->code >= 400)
-		outcome_set(out, st->code, st->text);
+		outcome_status(out, st);
 	else
 		outcome_set(out, 0, "connection lost");
 	return 0;

@@ -21,7 +21,7 @@ static const struct {
 	{"messages_in", "MESSAGEs taken by cpm_mms_forward()"},
 	{"local_rejects", "MESSAGEs refused before any MM4 work"},
 	{"mm4_req_sent", "MM4_forward.REQs accepted by a peer MMSC"},
-	{"res_ok", "MM4_forward.RES with status Ok"},
+	{"res_ok", "MM4_forward.RES with a 2xx status"},
 	{"res_transient", "MM4_forward.RES with a temporary error"},
 	{"res_permanent", "MM4_forward.RES with a permanent error"},
 	{"res_unmatched", "MM4_forward.RES matching no waiting MESSAGE"},

@@ -578,7 +578,8 @@ static void complete_forward_req(out_mail *o)
 	LM_NOTICE("MM4_forward.REQ %s to %s failed: %d %s (%s)\n", o->req_tid,
 			o->domain, out->code, out->text,
 			out->host[0] ? out->host : "no host");
-	if (!record_failure(w->j->tid, o->req, map_smtp_code(out->code),
+	if (!record_failure(w->j->tid, o->req,
+				map_smtp_reply(out->code, cm_str_z(out->text)),
 				"SMTP failed")) {
 		/* answered 202 meanwhile: tell the sender it failed */
 		for (i = 0; i < mr->nrcpt; i++)

@@ -5,7 +5,7 @@
     /usr/bin/python3 test/e2e/gen_enum_data.py > test/e2e/enum.data
 
 Numbers (suffix e164.arpa), see run.sh for what each case expects:
-  +4712345678, +47100000NN (NN=01..50)  -> mms.peer.test (MX 10 mmsc.peer.test
+  +4712345678, +47100000NN (NN=01..60)  -> mms.peer.test (MX 10 mmsc.peer.test
                                            = 127.0.0.2, the MM4 peer)
   +4790000001  -> mms.dead.test (MX mx.dead.test = 127.0.0.3, nobody listens)
   +4790000002  -> mms.failover.test (MX 10 -> 127.0.0.3 dead, MX 20 -> 127.0.0.2)
@@ -111,7 +111,7 @@ w("$TTL %d" % TTL)
 w()
 
 # ---- numbers routed to the peer ----
-peer_numbers = ["+4712345678"] + ["+47100000%02d" % n for n in range(1, 51)]
+peer_numbers = ["+4712345678"] + ["+47100000%02d" % n for n in range(1, 61)]
 for num in peer_numbers:
     naptr_entry(num, [(10, 10, "u", "E2U+mms:mailto", mms_regexp(PEER_DOMAIN))])
 

@@ -203,13 +203,13 @@ STATUS_TABLE='
 12|{"status":"Error-transient-sending-address-unresolved"}|480|RES Error-transient-sending-address-unresolved -> 480
 13|{"status":"Error-transient-network-problem"}|503|RES Error-transient-network-problem -> 503
 14|{"status":"Error-transient-message-not-found"}|480|RES Error-transient-message-not-found -> 480
-15|{"status":"Error-transient-partial-success"}|480|RES Error-transient-partial-success -> 480
+15|{"status":"Error-transient-partial-success"}|202|RES Error-transient-partial-success -> 202
 16|{"status":"Error-permanent-failure"}|500|RES Error-permanent-failure -> 500
 17|{"status":"Error-permanent-service-denied"}|403|RES Error-permanent-service-denied -> 403
 18|{"status":"Error-permanent-sending-address-unresolved"}|404|RES Error-permanent-sending-address-unresolved -> 404
 19|{"status":"Error-permanent-content-not-accepted"}|415|RES Error-permanent-content-not-accepted -> 415
 20|{"status":"Error-permanent-message-format-corrupt"}|400|RES Error-permanent-message-format-corrupt -> 400
-21|{"status":"Error-permanent-lack-of-prepaid"}|500|RES Error-permanent-lack-of-prepaid -> 500
+21|{"status":"Error-permanent-lack-of-prepaid"}|402|RES Error-permanent-lack-of-prepaid -> 402
 22|{"status":"Error-permanent-message-not-found"}|500|RES Error-permanent-message-not-found -> 500
 23|{"status":"Error-no-such-token"}|500|RES unknown status token -> 500
 24|{"status":"ok"}|200|RES status matched case-insensitively (ok) -> 200
@@ -229,6 +229,13 @@ STATUS_TABLE='
 38|{"status":"Ok"}|503|SMTP 421 at MAIL FROM -> 503
 39|{"smtp":"data","code":451}|503|SMTP 451 after DATA -> 503
 40|{"smtp":"rcpt","code":452}|503|SMTP 452 at RCPT -> 503
+51|{"status":"Error-permanent-address-hiding-not-supported"}|403|RES Error-permanent-address-hiding-not-supported -> 403
+52|{"smtp":"rcpt","code":550,"text":"5.1.1 No such user"}|404|SMTP 550 5.1.1 at RCPT -> 404
+53|{"smtp":"rcpt","code":550,"text":"5.7.1 Relaying denied"}|403|SMTP 550 5.7.1 at RCPT -> 403
+54|{"smtp":"data","code":550,"text":"5.1.1 No such user"}|404|SMTP 550 5.1.1 after DATA -> 404
+55|{"smtp":"data","code":550,"text":"5.7.1 Message refused by policy"}|403|SMTP 550 5.7.1 after DATA -> 403
+56|{"smtp":"rcpt","code":554,"text":"5.1.1 Unknown recipient"}|404|SMTP 554 5.1.1 at RCPT -> 404 (enhanced code decides)
+57|{"smtp":"rcpt","code":550,"text":"5.2.2 Mailbox full"}|404|SMTP 550 5.2.2 at RCPT -> 404 (other enhanced codes: reply code decides)
 '
 # the MAIL-stage reject is keyed by the originator (see mm4_peer.py)
 MAIL_REJECT_FROM=+4719999421

@@ -1123,8 +1123,10 @@ static void test_t3_res_status(void **state)
 			"Temporarily Unavailable"},
 		{"Error-transient-message-not-found", "", 480,
 			"Temporarily Unavailable"},
-		{"Error-transient-partial-success", "", 480,
-			"Temporarily Unavailable"},
+		/* some recipients reached: accepted, no error reason */
+		{"Error-transient-partial-success", "", 202, "Accepted"},
+		{"error-transient-partial-success", "2 of 3 recipients", 202,
+			"Accepted"},
 		{"Error-transient-network-problem", "", 503, "Service Unavailable"},
 		{"ERROR-TRANSIENT-NETWORK-PROBLEM", "", 503, "Service Unavailable"},
 		{"Error-permanent-service-denied", "", 403, "Forbidden"},
@@ -1139,7 +1141,11 @@ static void test_t3_res_status(void **state)
 			"Server Internal Error"},
 		{"Error-permanent-reply-charging-not-supported", "", 500,
 			"Server Internal Error"},
-		{"Error-permanent-lack-of-prepaid", "", 500, "Server Internal Error"},
+		{"Error-permanent-lack-of-prepaid", "", 402, "Payment Required"},
+		{"ERROR-PERMANENT-LACK-OF-PREPAID", "no credit", 402,
+			"Payment Required"},
+		{"Error-permanent-address-hiding-not-supported", "", 403,
+			"Forbidden"},
 		/* unknown */
 		{"Error-something-new", "", 500, "Server Internal Error"},
 		{"Okay", "", 500, "Server Internal Error"},
@@ -1254,6 +1260,69 @@ static void test_t3b_smtp_codes(void **state)
 	assert_int_equal(st.code, 413);
 	map_local_failure_to_sip(map_smtp_code(554), MAP_TIMEOUT_202, &st);
 	assert_int_equal(st.code, 403);
+}
+
+/* Table 3b: RFC 3463 enhanced codes in the reply text */
+static void test_t3b_smtp_enhanced(void **state)
+{
+	static const struct {
+		int smtp;
+		const char *text;
+		map_local_failure lf;
+	} cases[] = {
+		{550, "5.1.1 No such user", MAP_LF_SMTP_RCPT_UNKNOWN},
+		{550, "5.7.1 Relaying denied", MAP_LF_SMTP_POLICY},
+		{554, "5.1.1 Unknown recipient", MAP_LF_SMTP_RCPT_UNKNOWN},
+		{554, "5.1.10 Recipient has null MX", MAP_LF_SMTP_RCPT_UNKNOWN},
+		{552, "5.7.1 Message content rejected", MAP_LF_SMTP_POLICY},
+		{553, "5.7.26 DMARC policy", MAP_LF_SMTP_POLICY},
+		{551, "  5.1.6 moved", MAP_LF_SMTP_RCPT_UNKNOWN},
+		{500, "5.7.0", MAP_LF_SMTP_POLICY},
+		{550, "5.1.2\tbad system", MAP_LF_SMTP_RCPT_UNKNOWN},
+		/* the sender's address rows: the reply code decides */
+		{554, "5.1.8 Bad sender domain", MAP_LF_SMTP_POLICY},
+		{553, "5.1.7 Bad sender syntax", MAP_LF_SMTP_RCPT_UNKNOWN},
+		/* other enhanced codes: as the reply code */
+		{550, "5.2.2 Mailbox full", MAP_LF_SMTP_RCPT_UNKNOWN},
+		{554, "5.3.4 Too big", MAP_LF_SMTP_POLICY},
+		{552, "5.2.2 Mailbox full", MAP_LF_SMTP_SIZE},
+		/* 4xx stays temporary, also with 4.7.x / 4.1.x */
+		{450, "4.7.1 Greylisted", MAP_LF_SMTP_TEMP},
+		{451, "4.1.1 try later", MAP_LF_SMTP_TEMP},
+		/* class disagreeing with the reply: ignored */
+		{550, "4.7.1 odd", MAP_LF_SMTP_RCPT_UNKNOWN},
+		{451, "5.7.1 odd", MAP_LF_SMTP_TEMP},
+		{250, "2.1.5 Ok", MAP_LF_NO_HOST},
+		/* not an enhanced code */
+		{554, "No such user 5.1.1", MAP_LF_SMTP_POLICY},
+		{554, "5.1", MAP_LF_SMTP_POLICY},
+		{554, "5.1.", MAP_LF_SMTP_POLICY},
+		{554, "5..1", MAP_LF_SMTP_POLICY},
+		{554, "55.1.1 x", MAP_LF_SMTP_POLICY},
+		{554, "5.1111.1 x", MAP_LF_SMTP_POLICY},
+		{554, "5.1.1111 x", MAP_LF_SMTP_POLICY},
+		{554, "5.1.1x", MAP_LF_SMTP_POLICY},
+		{554, "", MAP_LF_SMTP_POLICY},
+		{550, "", MAP_LF_SMTP_RCPT_UNKNOWN},
+		/* no reply: the connection failed */
+		{0, "5.7.1 local text", MAP_LF_NO_HOST},
+	};
+	map_sip_status st;
+	cm_str none = {NULL, 0};
+	int i;
+
+	for (i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++)
+		if (map_smtp_reply(cases[i].smtp, S(cases[i].text)) != cases[i].lf)
+			fail_msg("smtp %d '%s': %d", cases[i].smtp, cases[i].text,
+					map_smtp_reply(cases[i].smtp, S(cases[i].text)));
+	assert_int_equal(map_smtp_reply(550, none), MAP_LF_SMTP_RCPT_UNKNOWN);
+	/* end to end: 550 5.7.1 -> 403, 554 5.1.1 -> 404 */
+	map_local_failure_to_sip(map_smtp_reply(550, S("5.7.1 denied")),
+			MAP_TIMEOUT_202, &st);
+	assert_int_equal(st.code, 403);
+	map_local_failure_to_sip(map_smtp_reply(554, S("5.1.1 unknown")),
+			MAP_TIMEOUT_202, &st);
+	assert_int_equal(st.code, 404);
 }
 
 static void test_sip_rank(void **state)
@@ -1660,6 +1729,7 @@ int main(void)
 		cmocka_unit_test(test_t3_res_status),
 		cmocka_unit_test(test_t3b_local),
 		cmocka_unit_test(test_t3b_smtp_codes),
+		cmocka_unit_test(test_t3b_smtp_enhanced),
 		cmocka_unit_test(test_sip_rank),
 		cmocka_unit_test(test_t5_sip_to_res),
 		cmocka_unit_test(test_iso8601),
