@@ -94,6 +94,7 @@ static int p_dedup_time = 600;
 static int p_max_cpm_size = 60000;
 static int p_max_inflated_size = 1048576;
 static int p_max_forward_counter = 20;
+static int p_mm4_ack_default = 0;
 static int p_max_inbound = 50000;
 static char *p_db_url = "";
 static char *p_db_table = "cpm_mms_corr";
@@ -168,6 +169,7 @@ static param_export_t params[] = {
 	{"max_cpm_size", PARAM_INT, &p_max_cpm_size},
 	{"max_inflated_size", PARAM_INT, &p_max_inflated_size},
 	{"max_forward_counter", PARAM_INT, &p_max_forward_counter},
+	{"mm4_ack_default", PARAM_INT, &p_mm4_ack_default},
 	{"max_inbound", PARAM_INT, &p_max_inbound},
 	{"db_url", PARAM_STRING, &p_db_url},
 	{"db_table", PARAM_STRING, &p_db_table},
@@ -444,6 +446,11 @@ static int cfg_check(void)
 	cpm_cfg.map_in.max_body_size = p_max_cpm_size;
 	cpm_cfg.max_inflated_size = p_max_inflated_size;
 	cpm_cfg.map_in.max_forward_counter = p_max_forward_counter;
+	if (p_mm4_ack_default != 0 && p_mm4_ack_default != 1) {
+		LM_ERR("mm4_ack_default must be 0 or 1\n");
+		return -1;
+	}
+	cpm_cfg.map_in.ack_default = p_mm4_ack_default;
 	if (p_corr_expire < 60) {
 		LM_ERR("corr_expire must be at least 60 s\n");
 		return -1;

@@ -1186,7 +1186,6 @@ static const struct t4_fixed {
 	const char *text_type;       /* the one part type sent decoded */
 	const char *default_type;    /* no Content-Type (RFC 2045 5.2) */
 	const char *default_charset; /* of every text toward CPM (charset.h) */
-	int ack_default;             /* X-Mms-Ack-Request absent */
 	const char *mandatory[3];    /* missing -> Error-message-format-corrupt */
 } t4 = {
 	"Hide",
@@ -1199,7 +1198,6 @@ static const struct t4_fixed {
 	"text/plain",
 	"text/plain",
 	"utf-8",
-	1,
 	{"X-Mms-Transaction-ID", "X-Mms-Message-ID", "From"},
 };
 
@@ -1266,6 +1264,16 @@ static int t4_in(cm_str v, const char *const *toks, int n)
 		if (cm_str_ieqz(v, toks[i]))
 			return 1;
 	return 0;
+}
+
+int map_ack_requested(cm_str value, int ack_default)
+{
+	if (t4_in(value, t4_yes, ARRAY_LEN(t4_yes)))
+		return 1;
+	if (t4_in(value, t4_no, ARRAY_LEN(t4_no)))
+		return 0;
+	/* absent (TS 23.140: optional, no RES asked for) or not a boolean */
+	return ack_default ? 1 : 0;
 }
 
 /* 1 if any of the headers says Yes */
@@ -2295,7 +2303,6 @@ int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
 	memset(&p, 0, sizeof(p));
 	out->expires = -1;
 	out->max_forwards = map_max_forwards(0);
-	out->ack_request = t4.ack_default;
 	if (!m || !cfg)
 		return t4_fail(out, T4_UNSPECIFIED, "internal error");
 	if (m->type != MM4_FORWARD_REQ)
@@ -2385,8 +2392,8 @@ int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
 	if (cm_str_ieqz(cm_str_trim(mm4_get(m, "X-Mms-Message-Class")),
 				t4.auto_class))
 		out->dispositions = 0;
-	if (t4_in(mm4_get(m, "X-Mms-Ack-Request"), t4_no, ARRAY_LEN(t4_no)))
-		out->ack_request = 0;
+	out->ack_request = map_ack_requested(mm4_get(m, "X-Mms-Ack-Request"),
+			cfg->ack_default);
 
 	/* row Subject: RFC 3862 CPIM headers are UTF-8 */
 	rc = t4_subject(mm4_get(m, "Subject"), out->subject, sizeof(out->subject),

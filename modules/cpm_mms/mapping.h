@@ -156,7 +156,12 @@ typedef struct mm4_in_config {
 	cm_str iwf_uri;          /* imdn.IMDN-Record-Route, e.g. <sip:iwf@dom> */
 	int max_body_size;       /* CPIM payload limit (pager mode), 0 = none */
 	int max_forward_counter; /* X-Mms-Forward-Counter above it = loop */
+	int ack_default;         /* X-Mms-Ack-Request absent: 1 = RES anyway */
 } mm4_in_config;
+
+/* Table 4, row X-Mms-Ack-Request (any REQ from MMS): Yes/1 -> 1, No/0 ->
+ * 0, absent or another value -> ack_default (TS 23.140: absent = no RES) */
+int map_ack_requested(cm_str value, int ack_default);
 
 /* one SIP MESSAGE to build, for one local recipient of the REQ */
 typedef struct cpm_out {
@@ -176,7 +181,7 @@ typedef struct cpm_out {
 	char contribution_id[40];
 	cm_str body;             /* whole message/cpim body, cm_malloc'd */
 	/* what the REQ asked for, for the RES and later reports */
-	int ack_request;         /* X-Mms-Ack-Request: Yes (default yes) */
+	int ack_request;         /* map_ack_requested() */
 	int delivery_report;     /* X-Mms-Delivery-Report: Yes */
 	int read_reply;          /* X-Mms-Read-Reply / X-Mms-Read-Report: Yes */
 	int rs_delivery_report;  /* X-Mms-Originator-R/S-Delivery-Report: Yes

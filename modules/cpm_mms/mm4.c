@@ -16,6 +16,7 @@
 
 #include "mm4.h"
 #include "charset.h"
+#include "cpim.h"
 
 /* RFC 5322 2.1.1: 78 is the soft limit, 998 the hard one; stay below the
  * hard one with a margin so a fold never lands past it */
@@ -788,15 +789,198 @@ static int cte_identity(cm_str cte)
 		   || cm_str_ieqz(cte, "binary");
 }
 
+/* the part's header block without its Content-Transfer-Encoding field
+ * (continuation lines included) */
+static void add_headers_but_cte(cm_buf *b, cm_str h)
+{
+	static const char name[] = "Content-Transfer-Encoding";
+	const char *nl;
+	int p = 0, e, skip = 0;
+
+	while (p < h.len) {
+		nl = memchr(h.s + p, '\n', h.len - p);
+		e = nl ? (int)(nl - h.s) + 1 : h.len;
+		if (!is_wsp(h.s[p]))
+			skip = e - p > (int)sizeof(name) - 1
+				   && h.s[p + sizeof(name) - 1] == ':'
+				   && cm_str_iprefix(mk_str(h.s + p, e - p), name);
+		if (!skip)
+			cm_buf_add(b, h.s + p, e - p);
+		p = e;
+	}
+	if (h.len > 0 && h.s[h.len - 1] != '\n')
+		cm_buf_add(b, "\r\n", 2);
+}
+
+/* value of a field in a part's raw header block (first line only) */
+static cm_str part_header(cm_str h, const char *name)
+{
+	int n = (int)strlen(name), p = 0, e, v;
+	const char *nl;
+
+	while (p < h.len) {
+		nl = memchr(h.s + p, '\n', h.len - p);
+		e = nl ? (int)(nl - h.s) : h.len;
+		if (e - p > n && h.s[p + n] == ':'
+				&& cm_str_iprefix(mk_str(h.s + p, e - p), name)) {
+			v = p + n + 1;
+			return cm_str_trim(mk_str(h.s + v, e - v));
+		}
+		p = e + 1;
+	}
+	return mk_str(NULL, 0);
+}
+
+/* 8-bit leaf part: the same bytes in a 7-bit encoding (text
+ * quoted-printable, anything else base64) */
+static void downgrade_leaf(cm_buf *out, const mime_part *pt, cm_str cte)
+{
+	cm_str type = mime_ct_type(pt->content_type);
+	cm_buf dec;
+	int text = type.len == 0 || cm_str_iprefix(type, "text/");
+
+	add_headers_but_cte(out, pt->headers);
+	if (cm_str_ieqz(cte, "base64")) {
+		/* 8-bit bytes are not base64: dropped (RFC 2045 6.8) */
+		cm_buf_adds(out, "Content-Transfer-Encoding: base64\r\n\r\n");
+		add_base64_rewrap(out, pt->body.s, pt->body.len);
+		return;
+	}
+	if (cm_str_ieqz(cte, "quoted-printable")) {
+		cm_buf_adds(out, "Content-Transfer-Encoding: quoted-printable"
+				"\r\n\r\n");
+		cm_buf_init(&dec);
+		qp_decode(&dec, pt->body.s, pt->body.len);
+		if (dec.failed)
+			out->failed = 1;
+		else
+			mm4_qp_encode(out, (unsigned char *)dec.s, dec.len);
+		cm_buf_free(&dec);
+		end_with_crlf(out);
+		return;
+	}
+	if (text) {
+		cm_buf_adds(out, "Content-Transfer-Encoding: quoted-printable"
+				"\r\n\r\n");
+		mm4_qp_encode(out, (const unsigned char *)pt->body.s, pt->body.len);
+		end_with_crlf(out);
+		return;
+	}
+	cm_buf_adds(out, "Content-Transfer-Encoding: base64\r\n\r\n");
+	mm4_base64_encode(out, (const unsigned char *)pt->body.s, pt->body.len,
+			76);
+	end_with_crlf(out);
+}
+
+#define MM4_MP_DEPTH 8
+#define MM4_MP_PARTS 64
+
+/*
+ * An 8-bit multipart made 7-bit (the RFC 6152 3 downgrade, done always:
+ * the mail is written before the SMTP session shows whether the peer
+ * offers 8BITMIME): rewritten part by part, each 8-bit leaf part
+ * re-encoded (downgrade_leaf), nested multiparts the same way; 7-bit
+ * parts as received, preamble and epilogue dropped. -1 when it cannot be
+ * made 7-bit: 8-bit bytes in a part's header block, an 8-bit message/ part
+ * (RFC 2046 5.2.1: no encoding but 7bit/8bit/binary), a multipart that
+ * does not split, too deep or with an encoded body.
+ */
+static int downgrade_mp(cm_buf *out, cm_str body, cm_str bnd, int depth)
+{
+	mime_part *parts;
+	cm_str type, cte, nb;
+	int i, n, rc = 0;
+
+	if (depth >= MM4_MP_DEPTH || bnd.len <= 0)
+		return -1;
+	parts = cm_malloc(MM4_MP_PARTS * sizeof(*parts));
+	if (!parts) {
+		out->failed = 1;
+		return -1;
+	}
+	n = mime_split(body, bnd, parts, MM4_MP_PARTS);
+	if (n <= 0)
+		rc = -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		cm_buf_adds(out, "--");
+		cm_buf_addstr(out, bnd);
+		cm_buf_adds(out, "\r\n");
+		type = mime_ct_type(parts[i].content_type);
+		cte = part_header(parts[i].headers, "Content-Transfer-Encoding");
+		if (scan_body(parts[i].headers.s, parts[i].headers.len) & SCAN_8BIT) {
+			rc = -1;
+		} else if (!(scan_body(parts[i].body.s, parts[i].body.len)
+						& SCAN_8BIT)) {
+			cm_buf_addstr(out, parts[i].headers);
+			cm_buf_adds(out, "\r\n");
+			cm_buf_addstr(out, parts[i].body);
+			cm_buf_adds(out, "\r\n");
+		} else if (cm_str_iprefix(type, "multipart/")) {
+			nb = mime_ct_param(parts[i].content_type, "boundary");
+			if (!cte_identity(cte) || nb.len <= 0) {
+				rc = -1;
+			} else {
+				cm_buf_addstr(out, parts[i].headers);
+				cm_buf_adds(out, "\r\n");
+				rc = downgrade_mp(out, parts[i].body, nb, depth + 1);
+			}
+		} else if (cm_str_iprefix(type, "message/")
+				|| !(cte_identity(cte) || cm_str_ieqz(cte, "base64")
+						|| cm_str_ieqz(cte, "quoted-printable"))) {
+			rc = -1;
+		} else {
+			downgrade_leaf(out, &parts[i], cte);
+		}
+	}
+	if (rc == 0) {
+		cm_buf_adds(out, "--");
+		cm_buf_addstr(out, bnd);
+		cm_buf_adds(out, "--\r\n");
+	}
+	cm_free(parts);
+	return out->failed ? -1 : rc;
+}
+
+/* the 8-bit multipart ct/body made 7-bit into out; 0 or -1 */
+static int downgrade_body(cm_buf *out, cm_str ct, cm_str body)
+{
+	cm_str bnd = mime_ct_param(ct, "boundary");
+	cm_buf tmp, crlf;
+	int rc;
+
+	if (!media_is(ct, "multipart/"))
+		return -1; /* message/rfc822: RFC 2046 5.2.1 */
+	/* split as received, so a leaf is re-encoded from its own bytes (CR
+	 * and LF in binary data included); the 7-bit parts get CRLF after */
+	cm_buf_init(&tmp);
+	cm_buf_init(&crlf);
+	rc = downgrade_mp(&tmp, body, bnd, 0);
+	if (rc < 0 && !tmp.failed) {
+		/* a delimiter after a bare CR: found once the lines are CRLF */
+		tmp.len = 0;
+		add_crlf_normalised(&crlf, body.s, body.len);
+		rc = crlf.failed ? -1
+			 : downgrade_mp(&tmp, mk_str(crlf.s, crlf.len), bnd, 0);
+	}
+	if (rc == 0)
+		add_crlf_normalised(out, tmp.s, tmp.len);
+	cm_buf_free(&tmp);
+	cm_buf_free(&crlf);
+	return rc == 0 && !out->failed ? 0 : -1;
+}
+
 /*
  * Multipart (and message/rfc822) must not be base64/QP encoded (RFC 2045
- * 6.4), so it is passed through; if its lines cannot go through SMTP as
- * they are (longer than 998, NUL) it cannot be sent and the caller answers
- * 415. An unknown received encoding cannot be relabelled either.
+ * 6.4), so it is passed through, its 8-bit parts re-encoded
+ * (downgrade_body); if its lines cannot go through SMTP as they are
+ * (longer than 998, NUL), or its 8-bit content cannot be made 7-bit, it
+ * cannot be sent and the caller answers 415. An unknown received encoding
+ * cannot be relabelled either.
  */
 int mm4_check_content(cm_str ct, cm_str cte, cm_str body)
 {
-	int f;
+	cm_buf tmp;
+	int f, rc;
 
 	if (body.len < 0 || (body.len > 0 && !body.s))
 		return -1;
@@ -808,7 +992,12 @@ int mm4_check_content(cm_str ct, cm_str cte, cm_str body)
 			return -1;
 		if (media_is(ct, "multipart/") && !ct_has_param(ct, "boundary"))
 			return -1;
-		return 0;
+		if (!(f & SCAN_8BIT))
+			return 0;
+		cm_buf_init(&tmp);
+		rc = downgrade_body(&tmp, ct, body);
+		cm_buf_free(&tmp);
+		return rc;
 	}
 	if (cm_str_ieqz(cte, "base64") || cm_str_ieqz(cte, "quoted-printable"))
 		return 0;
@@ -831,8 +1020,11 @@ static int encode_body(cm_buf *out, cm_str ct, cm_str cte, cm_str body,
 	cte = cm_str_trim(cte);
 	f = scan_body(body.s, body.len);
 	if (media_is(ct, "multipart/") || media_is(ct, "message/rfc822")) {
+		/* always 7-bit: no BODY=8BITMIME needed (smtp_client.c) */
+		*ctename = "7bit";
+		if (f & SCAN_8BIT)
+			return downgrade_body(out, ct, body);
 		add_crlf_normalised(out, body.s, body.len);
-		*ctename = (f & SCAN_8BIT) ? "8bit" : "7bit";
 		return out->failed ? -1 : 0;
 	}
 	if (cm_str_ieqz(cte, "base64")) {

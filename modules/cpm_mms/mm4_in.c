@@ -89,9 +89,8 @@ static int is_system_address(cm_str addr)
 
 int mm4_in_ack_requested(const mm4_msg *m)
 {
-	cm_str v = cm_str_trim(mm4_get(m, "X-Mms-Ack-Request"));
-
-	return !(cm_str_ieqz(v, "No") || cm_str_ieqz(v, "0"));
+	return map_ack_requested(mm4_get(m, "X-Mms-Ack-Request"),
+			cpm_cfg.map_in.ack_default);
 }
 
 /* the address inside <...> if any, trimmed */

@@ -314,6 +314,7 @@ static void rpc_config(rpc_t *rpc, void *c)
 			"expired_reports", cpm_cfg.expired_reports,
 			"max_inbound", inbound_max(),
 			"mm4_max_commands", cpm_cfg.mm4_max_commands);
+	rpc->struct_add(h, "d", "mm4_ack_default", cpm_cfg.map_in.ack_default);
 	rpc->struct_add(h, "sss",
 			"intl_prefix", cpm_cfg.intl_prefix[0] ? cpm_cfg.intl_prefix : "-",
 			"national_prefix", cpm_cfg.national_prefix[0]

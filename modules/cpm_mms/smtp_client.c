@@ -274,6 +274,9 @@ static int session_add(session_ctx *c, int i)
 	 * round trip (once set, the session keeps it) */
 	if (mail->nrcpt > 1)
 		smtp_option_require_all_recipients(c->s, 1);
+	/* no smtp_8bitmime_set_body(): mm4.c writes every mail 7-bit (8-bit
+	 * parts re-encoded), and libesmtp would make 8BITMIME required for
+	 * the whole session, quitting it at a peer that does not offer it */
 	c->m[i] = smtp_add_message(c->s);
 	if (!c->m[i] || !smtp_set_reverse_path(c->m[i], mail->mail_from)
 			|| !smtp_set_messagecb(c->m[i], mail_read_cb, &c->src[i]))

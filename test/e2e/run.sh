@@ -1243,6 +1243,10 @@ t4_cases() {
 	mm4_case "MMS->CPM X-Mms-Ack-Request: No -> MESSAGE, no RES" \
 		--ruri-re '^tel:\+4730000016$' --res none --settle 1.0 \
 		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000016)" --ack No
+	# TS 23.140: the header is optional, absent = no RES (mm4_ack_default 0)
+	mm4_case "MMS->CPM no X-Mms-Ack-Request -> MESSAGE, no RES" \
+		--ruri-re '^tel:\+4730000061$' --res none --settle 1.0 \
+		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000061)" --ack none
 	mm4_case "MMS->CPM forward counter above the limit (loop) -> Error-service-denied" \
 		--ruri-re '^tel:\+4730000017$' --messages 0 --res Error-service-denied \
 		-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000017)" --forward-counter 25

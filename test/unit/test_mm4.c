@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "mm4.h"
+#include "cpim.h"
 
 static mm4_msg M;
 
@@ -1022,9 +1023,11 @@ static void test_write_multipart(void **state)
 			   "Hyv\xc3\xa4\r--b1--\n");
 	p = write_parse(&r, &b);
 	assert_str(mm4_get(&M, "Content-Type"), "multipart/mixed; boundary=\"b1\"");
-	assert_str(mm4_get(&M, "Content-Transfer-Encoding"), "8bit");
-	assert_str(M.body, "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-					   "Hyv\xc3\xa4\r\n--b1--\r\n");
+	/* the 8-bit part re-encoded: the mail is 7-bit (no 8BITMIME) */
+	assert_str(mm4_get(&M, "Content-Transfer-Encoding"), "7bit");
+	assert_str(M.body, "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n"
+					   "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+					   "Hyv=C3=A4\r\n--b1--\r\n");
 	free(p);
 	cm_buf_free(&b);
 
@@ -1049,6 +1052,191 @@ static void test_write_multipart(void **state)
 	assert_int_equal(mm4_write_forward_req(&b, &r), -1);
 	assert_int_equal(b.len, 0);
 	cm_buf_free(&b);
+}
+
+/* every byte 7-bit: the mail needs no BODY=8BITMIME */
+static void assert_7bit(const char *s, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			fail_msg("8-bit byte 0x%02x at %d", (unsigned char)s[i], i);
+}
+
+/* part i of the written multipart, decoded per its encoding */
+static void part_decoded(cm_str body, const char *bnd, int i, cm_buf *out,
+		char *cte, int ctesize)
+{
+	mime_part parts[8];
+	cm_str h, v = {NULL, 0};
+	const char *q;
+	int n;
+
+	n = mime_split(body, S(bnd), parts, 8);
+	assert_true(i < n);
+	h = parts[i].headers;
+	for (q = h.s; q && q + 27 <= h.s + h.len; q++)
+		if (memcmp(q, "Content-Transfer-Encoding: ", 27) == 0)
+			break;
+	if (q && q + 27 <= h.s + h.len) {
+		v.s = (char *)q + 27;
+		for (v.len = 0; v.s[v.len] != '\r'; v.len++)
+			;
+	}
+	snprintf(cte, ctesize, "%.*s", v.len, v.s ? v.s : "");
+	cm_buf_init(out);
+	if (strcmp(cte, "quoted-printable") == 0)
+		assert_int_equal(mm4_qp_decode(out, parts[i].body.s,
+						parts[i].body.len), 0);
+	else if (strcmp(cte, "base64") == 0)
+		assert_int_equal(mm4_base64_decode(out, parts[i].body.s,
+						parts[i].body.len), 0);
+	else
+		cm_buf_add(out, parts[i].body.s, parts[i].body.len);
+}
+
+/* Table 1 row body: 8-bit MIME parts CPM -> MMS are sent re-encoded */
+static void test_write_multipart_7bit(void **state)
+{
+	static const char text[] = "Gr\xc3\xbc\xc3\x9f dich \xe2\x9c\x93\r\n"
+			"zweite Zeile";
+	unsigned char bin[300];
+	mm4_forward_req r;
+	cm_buf b, body, d;
+	char cte[40];
+	char *p;
+	int i;
+
+	/* 8-bit, no NUL (a NUL in a multipart is refused before, 415) */
+	for (i = 0; i < 300; i++)
+		bin[i] = (unsigned char)(0x80 | (i * 7));
+	cm_buf_init(&body);
+	cm_buf_adds(&body, "preamble\r\n--outer\r\n"
+			"Content-Type: text/plain; charset=utf-8\r\n"
+			"Content-Transfer-Encoding: 8bit\r\n\r\n");
+	cm_buf_adds(&body, text);
+	cm_buf_adds(&body, "\r\n--outer\r\n"
+			"Content-Type: image/jpeg\r\n"
+			"content-transfer-encoding:\r\n binary\r\n"
+			"Content-Disposition: attachment; filename=\"a.jpg\"\r\n\r\n");
+	cm_buf_add(&body, (char *)bin, 300);
+	cm_buf_adds(&body, "\r\n--outer\r\n"
+			"Content-Type: text/plain\r\n\r\n"
+			"plain ascii\r\n--outer\r\n"
+			"Content-Type: multipart/alternative; boundary=inner\r\n\r\n"
+			"--inner\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+			"<p>\xc3\xa6</p>\r\n--inner--\r\n"
+			"--outer--\r\nepilogue\r\n");
+	assert_false(body.failed);
+
+	fill_req(&r);
+	r.content_type = S("multipart/mixed; boundary=outer");
+	r.body = (cm_str){body.s, body.len};
+	assert_int_equal(mm4_check_content(r.content_type, S(""), r.body), 0);
+	p = write_parse(&r, &b);
+	assert_7bit(b.s, b.len);
+	assert_str(mm4_get(&M, "Content-Transfer-Encoding"), "7bit");
+	/* each part decodes to what was sent; its other headers kept */
+	part_decoded(M.body, "outer", 0, &d, cte, sizeof(cte));
+	assert_string_equal(cte, "quoted-printable");
+	assert_int_equal(d.len, (int)strlen(text));
+	assert_memory_equal(d.s, text, d.len);
+	cm_buf_free(&d);
+	part_decoded(M.body, "outer", 1, &d, cte, sizeof(cte));
+	assert_string_equal(cte, "base64");
+	assert_int_equal(d.len, 300);
+	assert_memory_equal(d.s, bin, 300);
+	assert_non_null(strstr(b.s, "Content-Disposition: attachment; "
+			"filename=\"a.jpg\"\r\n"));
+	assert_null(strstr(b.s, "binary"));
+	cm_buf_free(&d);
+	/* a 7-bit part as it was */
+	part_decoded(M.body, "outer", 2, &d, cte, sizeof(cte));
+	assert_string_equal(cte, "");
+	assert_int_equal(d.len, 11);
+	assert_memory_equal(d.s, "plain ascii", 11);
+	cm_buf_free(&d);
+	/* nested: its 8-bit part re-encoded too */
+	assert_non_null(strstr(b.s, "--inner\r\nContent-Type: text/html; "
+			"charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable"
+			"\r\n\r\n<p>=C3=A6</p>\r\n--inner--\r\n"));
+	free(p);
+	cm_buf_free(&b);
+
+	/* 8-bit only in a part already labelled quoted-printable */
+	r.body = S("--outer\r\nContent-Type: text/plain\r\n"
+			"Content-Transfer-Encoding: Quoted-Printable\r\n\r\n"
+			"caf\xc3\xa9 =3D\r\n--outer--\r\n");
+	p = write_parse(&r, &b);
+	assert_7bit(b.s, b.len);
+	assert_non_null(strstr(b.s, "\r\n\r\ncaf=C3=A9 =3D\r\n--outer--"));
+	free(p);
+	cm_buf_free(&b);
+
+	/* what cannot be made 7-bit: 415 (check and writer agree) */
+	{
+		static const struct {
+			const char *ct, *body;
+		} bad[] = {
+			/* raw 8-bit in a part header */
+			{"multipart/mixed; boundary=o", "--o\r\nContent-Type: image/png;"
+				" name=\"\xc3\xa6.png\"\r\n\r\n\xff\r\n--o--\r\n"},
+			{"multipart/mixed; boundary=o", "--o\r\nContent-Type: text/plain;"
+				" name=\"\xc3\xa6.txt\"\r\n\r\nascii\r\n--o--\r\n"},
+			/* an 8-bit message/ part or top level (RFC 2046 5.2.1) */
+			{"multipart/mixed; boundary=o", "--o\r\nContent-Type: "
+				"message/rfc822\r\n\r\nSubject: x\r\n\r\n\xc3\xa6\r\n"
+				"--o--\r\n"},
+			{"message/rfc822", "Subject: x\r\n\r\n\xc3\xa6\r\n"},
+			/* no delimiter found, unknown part encoding */
+			{"multipart/mixed; boundary=o", "\xc3\xa6 no parts\r\n"},
+			{"multipart/mixed; boundary=o", "--o\r\nContent-Transfer-Encoding:"
+				" x-uue\r\n\r\n\xc3\xa6\r\n--o--\r\n"},
+		};
+		for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
+			r.content_type = S(bad[i].ct);
+			r.body = S(bad[i].body);
+			if (mm4_check_content(r.content_type, S(""), r.body) != -1)
+				fail_msg("bad %d passed the check", i);
+			cm_buf_init(&b);
+			assert_int_equal(mm4_write_forward_req(&b, &r), -1);
+			cm_buf_free(&b);
+		}
+	}
+	/* 7-bit message/rfc822 is still carried */
+	r.content_type = S("message/rfc822");
+	r.body = S("Subject: x\r\n\r\nascii\r\n");
+	p = write_parse(&r, &b);
+	assert_str(mm4_get(&M, "Content-Transfer-Encoding"), "7bit");
+	free(p);
+	cm_buf_free(&b);
+	cm_buf_free(&body);
+}
+
+/* single parts were 7-bit already: 8-bit text QP, other 8-bit base64 */
+static void test_write_single_7bit(void **state)
+{
+	static const char *const types[] = {"text/plain; charset=utf-8",
+		"text/html", "", "image/gif", "application/octet-stream",
+		"audio/amr"};
+	static const char *const ctes[] = {"", "8bit", "binary", "7bit"};
+	mm4_forward_req r;
+	cm_buf b;
+	int i, k;
+
+	for (i = 0; i < (int)(sizeof(types) / sizeof(types[0])); i++) {
+		for (k = 0; k < (int)(sizeof(ctes) / sizeof(ctes[0])); k++) {
+			fill_req(&r);
+			r.content_type = S(types[i]);
+			r.content_transfer_encoding = S(ctes[k]);
+			r.body = S("\xff\xfe 8-bit \xc3\xa6\r\nline\r\n");
+			cm_buf_init(&b);
+			assert_int_equal(mm4_write_forward_req(&b, &r), 0);
+			assert_7bit(b.s, b.len);
+			cm_buf_free(&b);
+		}
+	}
 }
 
 static void test_check_content(void **state)
@@ -1317,6 +1505,8 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_write_bodies),
 		cmocka_unit_test(test_write_multipart),
+		cmocka_unit_test(test_write_multipart_7bit),
+		cmocka_unit_test(test_write_single_7bit),
 		cmocka_unit_test(test_check_content),
 		cmocka_unit_test(test_write_forward_req_errors),
 		cmocka_unit_test(test_write_forward_req_bcc),

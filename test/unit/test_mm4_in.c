@@ -679,6 +679,43 @@ static void test_expiry(void **state)
 			"message expired");
 }
 
+/* ---- row X-Mms-Ack-Request with mm4_ack_default 1 ---- */
+
+static void ack_case(const mm4_in_config *c, const char *hdr, int want)
+{
+	char *mail = cat(BASE, hdr), *full = cat(mail, TEXT_BODY);
+	cpm_out o;
+
+	assert_int_equal(run_cfg(full, c, &o), 0);
+	if (o.ack_request != want)
+		fail_msg("'%s': ack %d, want %d", hdr, o.ack_request, want);
+	cpm_out_free(&o);
+	free(mail);
+	free(full);
+}
+
+static void test_ack_default(void **state)
+{
+	mm4_in_config c = cfg();
+
+	c.ack_default = 1;
+	ack_case(&c, "", 1);
+	ack_case(&c, "X-Mms-Ack-Request: other\r\n", 1);
+	ack_case(&c, "X-Mms-Ack-Request: No\r\n", 0);
+	ack_case(&c, "X-Mms-Ack-Request: 0\r\n", 0);
+	ack_case(&c, "X-Mms-Ack-Request: Yes\r\n", 1);
+	c.ack_default = 0;
+	ack_case(&c, "", 0);
+	ack_case(&c, "X-Mms-Ack-Request: YES\r\n", 1);
+	/* the pure row the listener uses for every REQ type */
+	assert_int_equal(map_ack_requested(S(""), 0), 0);
+	assert_int_equal(map_ack_requested(S(""), 1), 1);
+	assert_int_equal(map_ack_requested((cm_str){NULL, 0}, 0), 0);
+	assert_int_equal(map_ack_requested(S(" No "), 1), 0);
+	assert_int_equal(map_ack_requested(S("1"), 0), 1);
+	assert_int_equal(map_ack_requested(S("Yess"), 0), 0);
+}
+
 /* ---- row X-Mms-Priority ---- */
 
 static void test_priority(void **state)
@@ -764,24 +801,30 @@ static void reports_case(const char *hdrs, int dn, int dr, int rs, int rr,
 
 static void test_reports(void **state)
 {
-	reports_case("", 0, 0, 0, 0, 1);
-	reports_case("X-Mms-Delivery-Report: Yes\r\n", DN_DEL, 1, 0, 0, 1);
+	reports_case("", 0, 0, 0, 0, 0);
+	reports_case("X-Mms-Delivery-Report: Yes\r\n", DN_DEL, 1, 0, 0, 0);
 	reports_case("X-Mms-Delivery-Report: No\r\nX-Mms-Read-Reply: No\r\n", 0,
-			0, 0, 0, 1);
+			0, 0, 0, 0);
 	reports_case("X-Mms-Originator-R/S-Delivery-Report: Yes\r\n", DN_DEL, 0,
-			1, 0, 1);
-	reports_case("X-Mms-Read-Reply: yes\r\n", CPIM_DN_DISPLAY, 0, 0, 1, 1);
+			1, 0, 0);
+	reports_case("X-Mms-Read-Reply: yes\r\n", CPIM_DN_DISPLAY, 0, 0, 1, 0);
 	/* what real MMSCs send */
-	reports_case("X-Mms-Read-Report: Yes\r\n", CPIM_DN_DISPLAY, 0, 0, 1, 1);
+	reports_case("X-Mms-Read-Report: Yes\r\n", CPIM_DN_DISPLAY, 0, 0, 1, 0);
 	reports_case("X-Mms-Delivery-Report: 1\r\nX-Mms-Read-Report: Yes\r\n",
-			DN_DEL | CPIM_DN_DISPLAY, 1, 0, 1, 1);
+			DN_DEL | CPIM_DN_DISPLAY, 1, 0, 1, 0);
 	reports_case("X-Mms-Ack-Request: No\r\n", 0, 0, 0, 0, 0);
 	reports_case("X-Mms-Ack-Request: Yes\r\n", 0, 0, 0, 0, 1);
 	/* machine-generated: no IMDN requested, the REQ flags kept */
 	reports_case("X-Mms-Message-Class: auto\r\nX-Mms-Delivery-Report: Yes\r\n"
-			"X-Mms-Read-Reply: Yes\r\n", 0, 1, 0, 1, 1);
+			"X-Mms-Read-Reply: Yes\r\n", 0, 1, 0, 1, 0);
 	reports_case("X-Mms-Message-Class: Personal\r\n"
-			"X-Mms-Delivery-Report: Yes\r\n", DN_DEL, 1, 0, 0, 1);
+			"X-Mms-Delivery-Report: Yes\r\n", DN_DEL, 1, 0, 0, 0);
+	/* TS 23.140: no header = no RES asked for (mm4_ack_default 0) */
+	reports_case("X-Mms-Ack-Request: 1\r\n", 0, 0, 0, 0, 1);
+	reports_case("X-Mms-Ack-Request:  yes \r\n", 0, 0, 0, 0, 1);
+	reports_case("X-Mms-Ack-Request: 0\r\n", 0, 0, 0, 0, 0);
+	reports_case("X-Mms-Ack-Request: maybe\r\n", 0, 0, 0, 0, 0);
+	reports_case("X-Mms-Ack-Request:\r\n", 0, 0, 0, 0, 0);
 }
 
 static void test_record_route(void **state)
@@ -1661,6 +1704,7 @@ int main(void)
 		cmocka_unit_test(test_priority),
 		cmocka_unit_test(test_forward_counter),
 		cmocka_unit_test(test_reports),
+		cmocka_unit_test(test_ack_default),
 		cmocka_unit_test(test_record_route),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_conversation_id),
