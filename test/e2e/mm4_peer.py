@@ -718,6 +718,11 @@ class PeerHandler:
             info, msg = analyse(data, envelope.mail_from, envelope.rcpt_tos,
                                 self.args.iwf_domain)
             rec.update(info)
+            # RFC 6152 3: 8-bit data only with BODY=8BITMIME (offered here)
+            opts = [o.upper() for o in (envelope.mail_options or [])]
+            if any(c > 127 for c in data) and "BODY=8BITMIME" not in opts:
+                rec.setdefault("failures", []).append(
+                    "8-bit data without BODY=8BITMIME (RFC 6152 3)")
             if len(data) <= 262144:
                 rec["raw"] = safe_text(data, 262144)
         except Exception as e:  # noqa: BLE001

@@ -578,6 +578,18 @@ table1_cases() {
 		'[p["mime_type"] for p in m["parts"]] == ["text/plain", "image/png"]' \
 		'text(m["parts"][0].get("text")) == "Hi with a picture"' \
 		"m[\"parts\"][1][\"sha256\"] == \"$img_sha\""
+	# 8-bit parts made 7-bit (quoted-printable / base64), no BODY=8BITMIME;
+	# the peer's own check flags 8-bit data without it
+	msg_case "T1 multipart with 8-bit parts -> 7-bit mail (QP text, base64 binary), no BODY=8BITMIME" 200 \
+		'PAYLOAD_CT=multipart/mixed; boundary="e2e-b8"' \
+		"BODY=--e2e-b8\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nGrüße ✓ æøå\n--e2e-b8\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: 8bit\n\nbin é\n--e2e-b8--" -- \
+		'm["mime_type"] == "multipart/mixed"' \
+		'[p["mime_type"] for p in m["parts"]] == ["text/plain", "application/octet-stream"]' \
+		'text(m["parts"][0].get("text")) == "Grüße ✓ æøå"' \
+		'm["parts"][0]["cte"].lower() == "quoted-printable"' \
+		'm["parts"][1]["cte"].lower() == "base64"' \
+		'not any("BODY=" in o.upper() for o in m["mail_options"])' \
+		'not m["failures"]'
 	msg_case "T1 tel: Request-URI" 200 \
 		'RURI=tel:+4712345678' 'TO_URI=tel:+4712345678'
 	msg_case "T1 visual separators in tel URIs are normalised" 200 \
