@@ -50,7 +50,7 @@ KAM_WARN := -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializ
 CFLAGS ?= -O2 -g
 PURE_SRC := cm_str.c cpim.c mm4.c e164.c mapping.c smtp_server.c imdn.c charset.c \
 	content_coding.c
-GLUE_SRC := cpm_mms_mod.c forward.c workers.c pending.c enum_resolve.c smtp_client.c \
+GLUE_SRC := cpm_mms_mod.c settings.c cpm_util.c pv.c forward.c workers.c pending.c enum_resolve.c smtp_client.c \
 	smtp_listener.c resume.c stats.c peers.c rpc.c inbound.c mm4_in.c \
 	store.c report.c enum_cache.c sip_body.c
 MOD_SRC := $(addprefix $(MOD_DIR)/,$(PURE_SRC) $(GLUE_SRC))

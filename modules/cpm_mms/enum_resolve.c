@@ -16,7 +16,7 @@
 #include "core/dprint.h"
 #include "core/mem/mem.h"
 
-#include "cpm_mms.h"
+#include "settings.h"
 #include "enum_resolve.h"
 #include "enum_cache.h"
 #include "stats.h"
@@ -106,16 +106,16 @@ int enum_resolve_init(void)
 {
 	ldns_rdf *ns;
 
-	if (!cpm_cfg.enum_server_host[0])
+	if (!cpm_fixed.enum_server_host[0])
 		return 0;
 	enum_ldns = ldns_resolver_new();
 	if (!enum_ldns)
 		return -1;
-	ns = ldns_rdf_new_frm_str(strchr(cpm_cfg.enum_server_host, ':')
+	ns = ldns_rdf_new_frm_str(strchr(cpm_fixed.enum_server_host, ':')
 			? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A,
-			cpm_cfg.enum_server_host);
+			cpm_fixed.enum_server_host);
 	if (!ns || ldns_resolver_push_nameserver(enum_ldns, ns) != LDNS_STATUS_OK) {
-		LM_ERR("bad enum_server address '%s'\n", cpm_cfg.enum_server_host);
+		LM_ERR("bad enum_server address '%s'\n", cpm_fixed.enum_server_host);
 		if (ns)
 			ldns_rdf_deep_free(ns);
 		ldns_resolver_deep_free(enum_ldns);
@@ -124,7 +124,7 @@ int enum_resolve_init(void)
 	}
 	ldns_rdf_deep_free(ns);
 	ldns_resolver_set_port(enum_ldns,
-			cpm_cfg.enum_server_port ? cpm_cfg.enum_server_port : 53);
+			cpm_fixed.enum_server_port ? cpm_fixed.enum_server_port : 53);
 	ldns_resolver_set_recursive(enum_ldns, true);
 	ldns_resolver_set_retry(enum_ldns, 2);
 	ldns_resolver_set_fallback(enum_ldns, true);
@@ -427,9 +427,9 @@ static void cache_store(int type, const char *name, dq_status st,
 
 	if (st == DQ_TEMP)
 		return; /* a failure may be over in a second: ask again */
-	ttl = (st == DQ_OK) ? q_ttl : (unsigned int)cpm_cfg.dns_negative_ttl;
-	if (ttl > (unsigned int)cpm_cfg.dns_max_ttl)
-		ttl = cpm_cfg.dns_max_ttl;
+	ttl = (st == DQ_OK) ? q_ttl : (unsigned int)cpm_get(dns_negative_ttl);
+	if (ttl > (unsigned int)cpm_get(dns_max_ttl))
+		ttl = cpm_get(dns_max_ttl);
 	enum_cache_put(type, name, st, ttl, blob, len);
 }
 
@@ -492,7 +492,7 @@ static dq_status q_naptr(const char *name, dq_naptrs *q)
 	}
 	q_queries++;
 	stats_inc(CPM_ST_DNS_QUERIES);
-	q_ttl = cpm_cfg.dns_max_ttl;
+	q_ttl = cpm_get(dns_max_ttl);
 	st = enum_ldns ? ldns_naptr(name, q) : kam_naptr(name, q);
 	for (i = 0; i < q->n; i++) {
 		const naptr_rr *n = &q->rr[i];
@@ -540,7 +540,7 @@ static dq_status q_mx(const char *name, dq_mx *mx, int *n)
 	}
 	q_queries++;
 	stats_inc(CPM_ST_DNS_QUERIES);
-	q_ttl = cpm_cfg.dns_max_ttl;
+	q_ttl = cpm_get(dns_max_ttl);
 	st = enum_ldns ? ldns_mx(name, mx, n) : kam_mx(name, mx, n);
 	for (i = 0; i < *n; i++) {
 		cm_str h = cm_str_z(mx[i].host);
@@ -579,7 +579,7 @@ static dq_status q_addrs(const char *name, char ips[][64], int *n, int max)
 	}
 	q_queries++;
 	stats_inc(CPM_ST_DNS_QUERIES);
-	q_ttl = cpm_cfg.dns_max_ttl;
+	q_ttl = cpm_get(dns_max_ttl);
 	s4 = enum_ldns ? ldns_addr(name, 0, ips, n, max)
 		: kam_addr(name, 0, ips, n, max);
 	if (s4 == DQ_NXDOMAIN) {
@@ -634,7 +634,7 @@ static int resolve_hosts_of(mm4_dest *d, const char *domain)
 	char lit[1][64];
 
 	if (domain_literal_ip(cm_str_z(domain), lit[0], sizeof(lit[0]))) {
-		dest_add_hosts(d, domain, cpm_cfg.mm4_port, lit, 1);
+		dest_add_hosts(d, domain, cpm_get(mm4_port), lit, 1);
 		trace_add(d, " host %s (address literal %s);", lit[0], domain);
 		return 0;
 	}
@@ -657,7 +657,7 @@ static int resolve_hosts_of(mm4_dest *d, const char *domain)
 			trace_add(d, " A %s: %s;", mx[i].host, dq_name(st));
 			if (st == DQ_TEMP)
 				temp = 1;
-			dest_add_hosts(d, mx[i].host, cpm_cfg.mm4_port, ips, n);
+			dest_add_hosts(d, mx[i].host, cpm_get(mm4_port), ips, n);
 		}
 		for (i = 0; i < d->nhosts; i++)
 			trace_add(d, " host %s (%s);", d->hosts[i].ip, d->hosts[i].name);
@@ -666,7 +666,7 @@ static int resolve_hosts_of(mm4_dest *d, const char *domain)
 		trace_add(d, " A %s: %s;", domain, dq_name(st));
 		if (st == DQ_TEMP)
 			temp = 1;
-		dest_add_hosts(d, domain, cpm_cfg.mm4_port, ips, n);
+		dest_add_hosts(d, domain, cpm_get(mm4_port), ips, n);
 		for (i = 0; i < d->nhosts; i++)
 			trace_add(d, " host %s (%s);", d->hosts[i].ip, d->hosts[i].name);
 	}
@@ -690,10 +690,10 @@ static int resolve_static(mm4_dest *d)
 	dq_status st;
 	int i, n = 0, ret;
 
-	i = static_route_match(cpm_cfg.routes, cpm_cfg.nroutes, d->e164);
+	i = static_route_match(cpm_fixed.routes, cpm_fixed.nroutes, d->e164);
 	if (i < 0)
 		return -1;
-	r = &cpm_cfg.routes[i];
+	r = &cpm_fixed.routes[i];
 	d->via_static = 1;
 	d->nhosts = 0;
 	snprintf(d->domain, sizeof(d->domain), "%s", r->domain);
@@ -708,7 +708,7 @@ static int resolve_static(mm4_dest *d)
 	} else if (r->via_nomx) {
 		st = q_addrs(r->via, ips, &n, MM4_DEST_MAX_HOSTS);
 		trace_add(d, " A %s: %s;", r->via, dq_name(st));
-		dest_add_hosts(d, r->via, cpm_cfg.mm4_port, ips, n);
+		dest_add_hosts(d, r->via, cpm_get(mm4_port), ips, n);
 		ret = d->nhosts > 0 ? 0 : -1;
 	} else {
 		ret = resolve_hosts_of(d, r->via);
@@ -756,7 +756,7 @@ static int resolve_number(const char *aus, mm4_dest *d,
 	dq_status st;
 	cm_str mailbox, domain;
 
-	if (enum_domain(aus, cm_str_z(cpm_cfg.enum_suffix), name,
+	if (enum_domain(aus, cm_str_z(cpm_fixed.enum_suffix), name,
 				sizeof(name)) < 0)
 		return MAP_LF_NOT_E164;
 	q = pkg_malloc(sizeof(*q));
@@ -840,7 +840,7 @@ int enum_resolve(const char *e164, mm4_dest *d)
 	strcpy(chain[0], e164);
 	ret = resolve_number(e164, d, chain, 1);
 	if (ret != 0 && ret != MAP_LF_NOT_E164 && ret != MAP_LF_INTERNAL
-			&& cpm_cfg.nroutes > 0) {
+			&& cpm_fixed.nroutes > 0) {
 		if (resolve_static(d) == 0)
 			ret = 0;
 	}

@@ -18,7 +18,8 @@
 #include "core/data_lump_rpl.h"
 #include "core/dprint.h"
 
-#include "cpm_mms.h"
+#include "settings.h"
+#include "cpm_util.h"
 #include "forward.h"
 #include "pending.h"
 #include "workers.h"
@@ -84,6 +85,7 @@ int cpm_forward(struct sip_msg *msg, str *recipient)
 static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 {
 	cpm_request rq;
+	map_config mcfg;
 	map_result *mr;
 	char unique[33];
 	char secret[17];
@@ -122,7 +124,7 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 	rq.date = sip_first_hdr(msg, HDR_DATE_T);
 	rq.expires = int_hdr(msg, HDR_EXPIRES_T);
 	rq.max_forwards = int_hdr(msg, HDR_MAXFORWARDS_T);
-	if (sip_body_get(msg, cpm_cfg.max_inflated_size, &fwd_body) < 0) {
+	if (sip_body_get(msg, cpm_get(max_inflated_size), &fwd_body) < 0) {
 		set_last(fwd_body.sip_code, fwd_body.sip_reason);
 		if (fwd_body.sip_code == 415)
 			sip_body_accept_encoding(msg);
@@ -141,7 +143,8 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 	now = time(NULL);
 	/* per process: a 6.8 KB pkg block per MESSAGE was a q_malloc walk */
 	mr = &fwd_map;
-	if (map_cpm_to_mm4(&rq, &cpm_cfg.map, cm_str_z(unique), now, mr) < 0) {
+	settings_map_out(&mcfg);
+	if (map_cpm_to_mm4(&rq, &mcfg, cm_str_z(unique), now, mr) < 0) {
 		set_last(mr->sip_code, mr->sip_reason);
 		LM_NOTICE("MESSAGE Call-ID %.*s to %.*s not forwarded to MMS: %d %s\n",
 				msg->callid ? msg->callid->body.len : 0,
@@ -174,7 +177,7 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 		}
 	}
 	/* tm's own timer must never answer before ours */
-	cpm_tmb.set_fr(msg, 0, cpm_cfg.res_timeout_ms + 5000);
+	cpm_tmb.set_fr(msg, 0, (cpm_get(res_timeout) * 1000) + 5000);
 	if (cpm_tmb.t_suspend(msg, &t_hash, &t_label) < 0) {
 		LM_ERR("cannot suspend the transaction\n");
 		set_last(500, "Server Internal Error");
@@ -184,7 +187,7 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 	snprintf(cpm_last_fwd.transaction_id, sizeof(cpm_last_fwd.transaction_id),
 			"%s", tid);
 	if (pending_add(tid, t_hash, t_label, mr->rcpt_e164[0], mr->message_id,
-				cpm_cfg.res_timeout_ms) < 0) {
+				(cpm_get(res_timeout) * 1000)) < 0) {
 		cpm_tmb.t_cancel_suspend(t_hash, t_label);
 		set_last(503, "Service Unavailable");
 		return CPM_FWD_OVERLOAD;

@@ -15,11 +15,11 @@
 
 #include "mapping.h"
 #include "inbound.h"
-#include "cpm_mms.h"
+#include "settings.h"
 
 static int cpm_dedup_half(void)
 {
-	return cpm_cfg.dedup_time / 2;
+	return cpm_get(dedup_time) / 2;
 }
 
 #define INBOUND_BUCKETS 1024

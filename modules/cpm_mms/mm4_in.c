@@ -25,7 +25,8 @@
 #include "core/parser/parse_uri.h"
 #include "modules/tm/tm_load.h"
 
-#include "cpm_mms.h"
+#include "settings.h"
+#include "cpm_util.h"
 #include "mm4_in.h"
 #include "inbound.h"
 #include "workers.h"
@@ -58,9 +59,9 @@ static int domain_is_local(cm_str d)
 {
 	const char *p, *e;
 
-	if (cm_str_ieqz(d, cpm_cfg.domain))
+	if (cm_str_ieqz(d, cpm_fixed.domain))
 		return 1;
-	for (p = cpm_cfg.local_domains; p && *p; p = e) {
+	for (p = cpm_fixed.local_domains; p && *p; p = e) {
 		while (*p == ',' || *p == ' ' || *p == ';')
 			p++;
 		for (e = p; *e && *e != ',' && *e != ' ' && *e != ';'; e++)
@@ -84,13 +85,13 @@ int mm4_in_rcpt_is_local(cm_str addr)
 
 static int is_system_address(cm_str addr)
 {
-	return cm_str_ieqz(addr, cpm_cfg.system_address);
+	return cm_str_ieqz(addr, cpm_fixed.system_address);
 }
 
 int mm4_in_ack_requested(const mm4_msg *m)
 {
 	return map_ack_requested(mm4_get(m, "X-Mms-Ack-Request"),
-			cpm_cfg.map_in.ack_default);
+			cpm_get(mm4_ack_default));
 }
 
 /* the address inside <...> if any, trimmed */
@@ -150,16 +151,16 @@ void mm4_in_send_res(const inbound_res *r)
 		return;
 	if (cpm_random_hex(unique, 16) < 0)
 		return;
-	snprintf(rid, sizeof(rid), "%s@%s", unique, cpm_cfg.domain);
+	snprintf(rid, sizeof(rid), "%s@%s", unique, cpm_fixed.domain);
 	memset(&res, 0, sizeof(res));
 	res.type = r->res_type ? r->res_type : MM4_FORWARD_RES;
-	res.version = cpm_cfg.map.mms_version;
+	res.version = cpm_fixed.map.mms_version;
 	res.transaction_id = cm_str_z(r->tid);
 	res.message_id = cm_str_z(r->message_id);
 	res.raw_ids = 1;
 	res.status = cm_str_z(r->status[0] ? r->status : "Error-unspecified");
 	res.status_text = cm_str_z(r->status_text);
-	res.sender = cm_str_z(cpm_cfg.system_address);
+	res.sender = cm_str_z(cpm_fixed.system_address);
 	res.to = cm_str_z(r->orig_system);
 	res.rfc822_message_id = cm_str_z(rid);
 	res.date = time(NULL);
@@ -172,7 +173,7 @@ void mm4_in_send_res(const inbound_res *r)
 	at = strrchr(r->orig_system, '@');
 	for (i = 0; i < (r->copies > 0 ? r->copies : 1) && i < 8; i++) {
 		if (workers_push_mail(at ? at + 1 : "", r->peer_ip,
-					cpm_cfg.system_address, r->orig_system, b.s, b.len,
+					cpm_fixed.system_address, r->orig_system, b.s, b.len,
 					mm4_type_name(res.type)) < 0)
 			LM_ERR("MM4_forward.RES %s (%s) to %s not queued\n", r->tid,
 					r->status, r->orig_system);
@@ -269,8 +270,8 @@ static int run_event_route(mm4_in_ctx *ctx)
 	str evname = str_init(MM4_IN_EVENT);
 	int backup_rt, dropped = 0;
 
-	if (mm4_in_event_rt < 0 && (!cpm_cfg.event_callback
-				|| !cpm_cfg.event_callback[0]))
+	if (mm4_in_event_rt < 0 && (!cpm_fixed.event_callback
+				|| !cpm_fixed.event_callback[0]))
 		return 1;
 	if (faked_msg_get_new(&tmsg) < 0) {
 		LM_ERR("no faked message for the event route\n");
@@ -285,8 +286,8 @@ static int run_event_route(mm4_in_ctx *ctx)
 	} else {
 		str cb;
 
-		cb.s = cpm_cfg.event_callback;
-		cb.len = strlen(cpm_cfg.event_callback);
+		cb.s = cpm_fixed.event_callback;
+		cb.len = strlen(cpm_fixed.event_callback);
 		keng = sr_kemi_eng_get();
 		if (keng && sr_kemi_ctx_route(keng, &ra, &tmsg, EVENT_ROUTE, &cb,
 					&evname) < 0)
@@ -395,10 +396,10 @@ static int forward_row(mm4_msg *m, cm_str rcpt, const cpm_out *o,
 	r.dispositions = (o->delivery_report ? CORR_WANT_DR : 0)
 		| (o->read_reply ? CORR_WANT_RR : 0)
 		| (o->rs_delivery_report ? CORR_WANT_RS_DR : 0);
-	r.expires = time(NULL) + cpm_cfg.corr_expire;
+	r.expires = time(NULL) + cpm_get(corr_expire);
 	/* no delivery report by then: Expired (TS 23.140 8.4.x) */
 	r.mm_expiry = (int)map_expired_report_due(o->delivery_report
-			|| o->rs_delivery_report, cpm_cfg.expired_reports, time(NULL),
+			|| o->rs_delivery_report, cpm_get(expired_reports), time(NULL),
 			o->expires, r.expires);
 	*out = r;
 	return 0;
@@ -413,6 +414,7 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 	static cpm_out out;
 	cpm_out *o = &out;
 	mm4_in_ctx ctx;
+	mm4_in_config mcfg;
 	char unique[33];
 	cm_buf hdrs;
 	char from[320], to[280];
@@ -421,8 +423,9 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 	int ret, has_row;
 
 	memset(o, 0, sizeof(*o));
+	settings_map_in(&mcfg);
 	if (cpm_random_hex(unique, 16) < 0
-			|| map_mm4_to_cpm(m, rcpt, &cpm_cfg.map_in, cm_str_z(unique),
+			|| map_mm4_to_cpm(m, rcpt, &mcfg, cm_str_z(unique),
 					time(NULL), o) < 0) {
 		LM_NOTICE("MM4_forward.REQ from %s for %.*s refused: %s %s\n", peer,
 				rcpt.len, rcpt.s, o->res_status ? o->res_status : "-",
@@ -440,7 +443,7 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 	snprintf(ctx.target, sizeof(ctx.target), "%.*s",
 			(int)sizeof(o->ruri) - 1, o->ruri);
 	snprintf(ctx.dst, sizeof(ctx.dst), "%s",
-			cpm_cfg.cpm_route ? cpm_cfg.cpm_route : "");
+			cpm_fixed.cpm_route ? cpm_fixed.cpm_route : "");
 	if (!run_event_route(&ctx)) {
 		LM_NOTICE("MM4_forward.REQ for %s dropped by " MM4_IN_EVENT "\n",
 				o->ruri);
@@ -552,7 +555,7 @@ int mm4_in_forward_req(mm4_msg *m, cm_str *rcpts, int nrcpt,
 		return 554;
 	}
 	snprintf(key, sizeof(key), "%.*s|%.*s", osys.len, osys.s, tid.len, tid.s);
-	st = inbound_begin(key, &info, nlocal, cpm_cfg.dedup_time, &res);
+	st = inbound_begin(key, &info, nlocal, cpm_get(dedup_time), &res);
 	switch (st) {
 	case INBOUND_DONE:
 		stats_inc(CPM_ST_MM4_DUPLICATES);

@@ -18,7 +18,8 @@
 #include "core/mem/mem.h"
 #include "core/dprint.h"
 
-#include "cpm_mms.h"
+#include "settings.h"
+#include "cpm_util.h"
 #include "report.h"
 #include "store.h"
 #include "imdn.h"
@@ -115,7 +116,7 @@ static int corr_from_forward(const map_result *mr, const char *e164,
 	cm_str_copy(r.datetime, sizeof(r.datetime), mr->cpim.datetime);
 	r.dispositions = (r.sender[0] && r.imdn_message_id[0])
 		? mr->dispositions : 0;
-	r.expires = time(NULL) + cpm_cfg.corr_expire;
+	r.expires = time(NULL) + cpm_get(corr_expire);
 	*out = r;
 	return 0;
 }
@@ -288,7 +289,7 @@ static int send_imdn(const corr_row *row, const char *recipient_e164,
 	snprintf(from, sizeof(from), "<%s>", rcpt_uri);
 	snprintf(to, sizeof(to), "<%s>", row->sender);
 	ret = hdrs.failed ? -1 : mm4_in_send_message(target,
-			cpm_cfg.cpm_route ? cpm_cfg.cpm_route : "", from, to,
+			cpm_fixed.cpm_route ? cpm_fixed.cpm_route : "", from, to,
 			(cm_str){hdrs.s, hdrs.len}, (cm_str){body.s, body.len}, key, 0,
 			row, corr_bit);
 	LM_INFO("IMDN %s %s for imdn.Message-ID %s (X-Mms-Message-ID %s) to %s: "
@@ -319,7 +320,7 @@ int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
 		return 554;
 	}
 	snprintf(key, sizeof(key), "%.*s|%.*s", osys.len, osys.s, tid.len, tid.s);
-	switch (inbound_begin(key, &info, 1, cpm_cfg.dedup_time, &res)) {
+	switch (inbound_begin(key, &info, 1, cpm_get(dedup_time), &res)) {
 	case INBOUND_DONE:
 		mm4_in_send_res(&res);
 		return 250;
@@ -408,7 +409,7 @@ void report_late_failure(mm4_msg *m, cm_str status)
 	if (snprintf(key, sizeof(key), "late|%s|%.40s", mms_id, row.recipient)
 			>= (int)sizeof(key))
 		return;
-	if (inbound_begin(key, &info, 1, cpm_cfg.dedup_time, &res) != INBOUND_NEW)
+	if (inbound_begin(key, &info, 1, cpm_get(dedup_time), &res) != INBOUND_NEW)
 		return;
 	LM_INFO("late %.*s for %s: negative-delivery IMDN\n", status.len, status.s,
 			mms_id);
@@ -443,7 +444,7 @@ static int read_imdn(struct sip_msg *msg, sip_body *b, imdn_request *ir)
 			|| msg->first_line.u.request.method_value != METHOD_MESSAGE
 			|| parse_headers(msg, HDR_EOH_F, 0) < 0)
 		return -1;
-	if (sip_body_get(msg, cpm_cfg.max_inflated_size, b) < 0)
+	if (sip_body_get(msg, cpm_get(max_inflated_size), b) < 0)
 		return -1;
 	return imdn_from_sip_body(b->content_type, b->content, ir);
 }
@@ -490,10 +491,10 @@ static int queue_mm4_report(const corr_row *row, int dr, const char *token,
 	if (cpm_random_hex(unique, 16) < 0)
 		return -1;
 	snprintf(tid, sizeof(tid), "r%s", unique);
-	snprintf(rid, sizeof(rid), "%s@%s", unique, cpm_cfg.domain);
+	snprintf(rid, sizeof(rid), "%s@%s", unique, cpm_fixed.domain);
 	memset(&rq, 0, sizeof(rq));
 	rq.type = dr ? MM4_DELIVERY_REPORT_REQ : MM4_READ_REPLY_REPORT_REQ;
-	rq.version = cpm_cfg.map.mms_version;
+	rq.version = cpm_fixed.map.mms_version;
 	rq.transaction_id = cm_str_z(tid);
 	rq.message_id = cm_str_z(row->mms_message_id);
 	rq.to = cm_str_z(row->sender);
@@ -506,7 +507,7 @@ static int queue_mm4_report(const corr_row *row, int dr, const char *token,
 	/* a report only the originator R/S asked for stays with it */
 	rq.forward_to_ua = dr ? ((row->dispositions & CORR_WANT_DR) ? 1 : 0) : -1;
 	rq.ack_request = 1;
-	rq.originator_system = cm_str_z(cpm_cfg.system_address);
+	rq.originator_system = cm_str_z(cpm_fixed.system_address);
 	rq.rfc822_message_id = cm_str_z(rid);
 	/* to the originator's MMSE: its address domain, else its system's.
 	 * An originator without a domain (Mbuni's "+num/TYPE=PLMN") keeps
@@ -530,7 +531,7 @@ static int queue_mm4_report(const corr_row *row, int dr, const char *token,
 		return -1;
 	}
 	if (workers_push_mail(at ? at + 1 : "", row->peer,
-				cpm_cfg.system_address, rcpt, mail.s, mail.len,
+				cpm_fixed.system_address, rcpt, mail.s, mail.len,
 				mm4_type_name(rq.type)) < 0) {
 		cm_buf_free(&mail);
 		return -2;
@@ -625,7 +626,7 @@ void report_failed_now(const map_result *mr, const char *e164)
 	if (snprintf(key, sizeof(key), "late|%s|%.40s", r.mms_message_id, e164)
 			>= (int)sizeof(key))
 		return;
-	if (inbound_begin(key, &info, 1, cpm_cfg.dedup_time, &res) != INBOUND_NEW)
+	if (inbound_begin(key, &info, 1, cpm_get(dedup_time), &res) != INBOUND_NEW)
 		return;
 	LM_INFO("%s to %s failed after the MESSAGE was answered: "
 			"negative-delivery IMDN\n", r.mms_message_id, e164);
@@ -687,7 +688,7 @@ void report_expired(time_t now)
 	expired_round er;
 	int i, n;
 
-	if (!store_enabled() || !cpm_cfg.expired_reports)
+	if (!store_enabled() || !cpm_get(expired_reports))
 		return;
 	memset(&er, 0, sizeof(er));
 	er.now = now;

@@ -15,7 +15,8 @@
 #include "core/data_lump_rpl.h"
 #include "core/dprint.h"
 
-#include "cpm_mms.h"
+#include "settings.h"
+#include "cpm_util.h"
 #include "resume.h"
 
 static struct action *resume_action = NULL;

@@ -11,7 +11,7 @@
 #include "core/mem/mem.h"
 #include "core/dprint.h"
 
-#include "cpm_mms.h"
+#include "settings.h"
 #include "rpc.h"
 #include "stats.h"
 #include "pending.h"
@@ -158,13 +158,13 @@ static void rpc_enum(rpc_t *rpc, void *c)
 	if (rpc->add(c, "{", &h) < 0)
 		goto done;
 	rpc->struct_add(h, "ss", "number", e164, "resolver",
-			cpm_cfg.enum_server_host[0] ? cpm_cfg.enum_server
+			cpm_fixed.enum_server_host[0] ? cpm_fixed.enum_server
 				: "system (Kamailio DNS layer)");
 	if (ret == 0) {
 		rpc->struct_add(h, "sssd", "result", "ok", "mailbox", d->mailbox,
 				"domain", d->domain, "static_route", d->via_static);
 	} else {
-		map_local_failure_to_sip(ret, cpm_cfg.timeout_mode, &st);
+		map_local_failure_to_sip(ret, settings_timeout_mode(), &st);
 		rpc->struct_add(h, "sds", "result", "failed", "sip_code", st.code,
 				"sip_reason", st.reason);
 	}
@@ -235,13 +235,14 @@ done:
 }
 
 static const char *rpc_config_doc[2] = {
-	"Effective cpm_mms parameters.", 0
+	"cpm_mms settings fixed at start-up (strings, lists; the numbers: "
+	"cfg.get cpm_mms).", 0
 };
 
 /* the DB URL without its credentials */
 static void db_url_masked(char *out, int size)
 {
-	const char *u = cpm_cfg.db_url, *at, *sch;
+	const char *u = cpm_fixed.db_url, *at, *sch;
 
 	if (!u || !u[0]) {
 		snprintf(out, size, "-");
@@ -255,6 +256,11 @@ static void db_url_masked(char *out, int size)
 		snprintf(out, size, "%s", u);
 }
 
+static const char *or_dash(const char *s)
+{
+	return s && s[0] ? s : "-";
+}
+
 static void rpc_config(rpc_t *rpc, void *c)
 {
 	void *h, *arr;
@@ -265,74 +271,40 @@ static void rpc_config(rpc_t *rpc, void *c)
 
 	if (rpc->add(c, "{", &h) < 0)
 		return;
-	rpc->struct_add(h, "ssssssd",
-			"domain", cpm_cfg.domain,
-			"system_address", cpm_cfg.system_address,
-			"hostname", cpm_cfg.hostname,
-			"mm4_listen", cpm_cfg.mm4_listen,
-			"enum_suffix", cpm_cfg.enum_suffix,
-			"enum_server", cpm_cfg.enum_server[0] ? cpm_cfg.enum_server : "-",
-			"mm4_port", cpm_cfg.mm4_port);
-	rpc->struct_add(h, "dsdddddddddddddds",
-			"res_timeout", cpm_cfg.res_timeout_ms / 1000,
-			"timeout_reply",
-			cpm_cfg.timeout_mode == MAP_TIMEOUT_504 ? "504" : "202",
-			"mm4_workers", cpm_cfg.mm4_workers,
-			"mm4_batch", cpm_cfg.mm4_batch,
-			"mm4_batch_wait", cpm_cfg.mm4_batch_wait,
-			"max_pending", cpm_cfg.max_pending,
-			"smtp_timeout", cpm_cfg.smtp_timeout,
-			"smtp_session_idle", cpm_cfg.smtp_session_idle,
-			"max_message_size", cpm_cfg.max_message_size,
-			"mm4_max_size", cpm_cfg.mm4_max_size,
-			"mm4_max_connections", cpm_cfg.mm4_max_connections,
-			"mm4_idle_timeout", cpm_cfg.mm4_idle_timeout,
-			"mm4_peer_connections", cpm_cfg.mm4_peer_connections,
-			"mm4_session_timeout", cpm_cfg.mm4_session_timeout,
-			"cpim_recipients", cpm_cfg.map.use_cpim_recipients,
-			"max_recipients", cpm_cfg.map.max_recipients,
-			"mms_version", cpm_cfg.map.mms_version.s);
-	rpc->struct_add(h, "sssssdddddssddd",
-			"local_domains", cpm_cfg.local_domains[0]
-				? cpm_cfg.local_domains : "-",
-			"cpm_route", cpm_cfg.cpm_route ? cpm_cfg.cpm_route : "-",
-			"cpm_domain", cpm_cfg.map_in.cpm_domain.s,
-			"uri_form", cpm_cfg.map_in.uri_form == MAP_URI_TEL ? "tel" : "sip",
-			"iwf_uri", cpm_cfg.map_in.iwf_uri.s,
-			"max_cpm_size", cpm_cfg.map_in.max_body_size,
-			"max_inflated_size", cpm_cfg.max_inflated_size,
-			"max_forward_counter", cpm_cfg.map_in.max_forward_counter,
-			"dedup_time", cpm_cfg.dedup_time,
-			"corr_expire", cpm_cfg.corr_expire,
-			"db_url", (db_url_masked(dburl, sizeof(dburl)), dburl),
-			"event_callback", cpm_cfg.event_callback[0]
-				? cpm_cfg.event_callback : "-",
-			"dns_cache_size", cpm_cfg.dns_cache_size,
-			"dns_negative_ttl", cpm_cfg.dns_negative_ttl,
-			"dns_max_ttl", cpm_cfg.dns_max_ttl);
-	rpc->struct_add(h, "sddd", "db_table", cpm_cfg.db_table,
-			"expired_reports", cpm_cfg.expired_reports,
-			"max_inbound", inbound_max(),
-			"mm4_max_commands", cpm_cfg.mm4_max_commands);
-	rpc->struct_add(h, "d", "mm4_ack_default", cpm_cfg.map_in.ack_default);
-	rpc->struct_add(h, "sss",
-			"intl_prefix", cpm_cfg.intl_prefix[0] ? cpm_cfg.intl_prefix : "-",
-			"national_prefix", cpm_cfg.national_prefix[0]
-				? cpm_cfg.national_prefix : "-",
-			"country_code", cpm_cfg.country_code[0]
-				? cpm_cfg.country_code : "-");
+	db_url_masked(dburl, sizeof(dburl));
+	rpc->struct_add(h, "ssssssssss",
+			"domain", cpm_fixed.domain,
+			"system_address", cpm_fixed.system_address,
+			"hostname", cpm_fixed.hostname,
+			"mm4_listen", cpm_fixed.mm4_listen,
+			"enum_suffix", cpm_fixed.enum_suffix,
+			"enum_server", or_dash(cpm_fixed.enum_server),
+			"mms_version", cpm_fixed.mms_version,
+			"local_domains", or_dash(cpm_fixed.local_domains),
+			"cpm_route", or_dash(cpm_fixed.cpm_route),
+			"cpm_domain", cpm_fixed.cpm_domain);
+	rpc->struct_add(h, "ssssssssd",
+			"uri_form", cpm_fixed.map_in.uri_form == MAP_URI_TEL ? "tel" : "sip",
+			"iwf_uri", cpm_fixed.iwf_uri,
+			"db_url", dburl,
+			"db_table", cpm_fixed.db_table,
+			"event_callback", or_dash(cpm_fixed.event_callback),
+			"intl_prefix", or_dash(cpm_fixed.intl_prefix),
+			"national_prefix", or_dash(cpm_fixed.national_prefix),
+			"country_code", or_dash(cpm_fixed.country_code),
+			"max_recipients", MAP_MAX_RCPT);
 	if (rpc->struct_add(h, "[", "static_route", &arr) >= 0) {
-		for (i = 0; i < cpm_cfg.nroutes; i++) {
+		for (i = 0; i < cpm_fixed.nroutes; i++) {
 			/* in the new form, as the route is read */
-			if (static_route_format(&cpm_cfg.routes[i], route,
+			if (static_route_format(&cpm_fixed.routes[i], route,
 						sizeof(route)) >= 0)
 				rpc->array_add(arr, "s", route);
 		}
 	}
 	if (rpc->struct_add(h, "[", "mm4_peers", &arr) >= 0) {
-		for (i = 0; i < cpm_cfg.npeers; i++) {
+		for (i = 0; i < cpm_fixed.npeers; i++) {
 			char ip[64];
-			const cpm_peer_net *n = &cpm_cfg.peers[i];
+			const cpm_peer_net *n = &cpm_fixed.peers[i];
 
 			inet_ntop(n->family, n->addr, ip, sizeof(ip));
 			snprintf(buf, sizeof(buf), "%s/%d", ip, n->bits);

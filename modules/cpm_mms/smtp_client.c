@@ -20,7 +20,7 @@
 
 #include "core/dprint.h"
 
-#include "cpm_mms.h"
+#include "settings.h"
 #include "smtp_client.h"
 
 typedef struct mail_src {
@@ -179,7 +179,7 @@ static int lowest_free_fd(void)
 
 static void set_timeouts(smtp_session_t s)
 {
-	long ms = (long)cpm_cfg.smtp_timeout * 1000;
+	long ms = (long)cpm_get(smtp_timeout) * 1000;
 
 	smtp_set_timeout(s, Timeout_GREETING | Timeout_OVERRIDE_RFC2822_MINIMUM, ms);
 	smtp_set_timeout(s, Timeout_ENVELOPE | Timeout_OVERRIDE_RFC2822_MINIMUM, ms);
@@ -369,7 +369,7 @@ static int send_session(const mm4_host *h, smtp_mail **todo, int n,
 	c->more_arg = more_arg;
 	c->s = smtp_create_session();
 	ok = c->s && smtp_set_server(c->s, hostport)
-			&& smtp_set_hostname(c->s, cpm_cfg.hostname);
+			&& smtp_set_hostname(c->s, cpm_fixed.hostname);
 	for (i = 0; ok && i < n; i++)
 		ok = session_add(c, i) == 0;
 	if (!ok) {

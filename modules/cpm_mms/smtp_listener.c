@@ -23,7 +23,8 @@
 #include "core/dprint.h"
 #include "core/cfg/cfg_struct.h"
 
-#include "cpm_mms.h"
+#include "settings.h"
+#include "cpm_util.h"
 #include "smtp_listener.h"
 #include "smtp_server.h"
 #include "mm4.h"
@@ -62,55 +63,6 @@ static mm4_conn *conn_list = NULL; /* for the idle scan */
 static mm4_conn *round_conns[LISTENER_MAX_EVENTS];
 static int round_nconns = 0;
 
-int listener_parse_peers(const char *list)
-{
-	char item[128];
-	const char *p = list, *e;
-	int len;
-
-	cpm_cfg.npeers = 0;
-	while (p && *p) {
-		cpm_peer_net *n;
-		char *slash;
-		int maxbits;
-
-		while (*p == ' ' || *p == ',' || *p == ';')
-			p++;
-		if (!*p)
-			break;
-		for (e = p; *e && *e != ',' && *e != ';' && *e != ' '; e++)
-			;
-		len = e - p;
-		if (len >= (int)sizeof(item) || cpm_cfg.npeers >= CPM_MMS_MAX_PEER_NETS)
-			return -1;
-		memcpy(item, p, len);
-		item[len] = '\0';
-		p = e;
-		n = &cpm_cfg.peers[cpm_cfg.npeers];
-		memset(n, 0, sizeof(*n));
-		slash = strchr(item, '/');
-		if (slash)
-			*slash++ = '\0';
-		if (inet_pton(AF_INET, item, n->addr) == 1) {
-			n->family = AF_INET;
-			maxbits = 32;
-		} else if (inet_pton(AF_INET6, item, n->addr) == 1) {
-			n->family = AF_INET6;
-			maxbits = 128;
-		} else {
-			LM_ERR("mm4_peers: bad address '%s'\n", item);
-			return -1;
-		}
-		n->bits = slash ? atoi(slash) : maxbits;
-		if (n->bits < 0 || n->bits > maxbits) {
-			LM_ERR("mm4_peers: bad prefix length in '%s'\n", item);
-			return -1;
-		}
-		cpm_cfg.npeers++;
-	}
-	return 0;
-}
-
 static int net_match(const cpm_peer_net *n, const unsigned char *a)
 {
 	int full = n->bits / 8, rest = n->bits % 8;
@@ -146,8 +98,8 @@ static int peer_allowed(const struct sockaddr_storage *ss)
 			fam = AF_INET6;
 		}
 	}
-	for (i = 0; i < cpm_cfg.npeers; i++) {
-		if (cpm_cfg.peers[i].family == fam && net_match(&cpm_cfg.peers[i], a))
+	for (i = 0; i < cpm_fixed.npeers; i++) {
+		if (cpm_fixed.peers[i].family == fam && net_match(&cpm_fixed.peers[i], a))
 			return 1;
 	}
 	return 0;
@@ -275,7 +227,7 @@ static int on_rcpt(void *ctx, cm_str forward_path, char *text, int textsize)
 	/* mail for our own domains (and our system address) only: no
 	 * relaying */
 	if (!mm4_in_rcpt_is_local(forward_path)
-			&& !cm_str_ieqz(forward_path, cpm_cfg.system_address)) {
+			&& !cm_str_ieqz(forward_path, cpm_fixed.system_address)) {
 		LM_NOTICE("MM4 from %s: recipient %.*s is not ours: refused\n",
 				c->peer, forward_path.len, forward_path.s);
 		stats_inc(CPM_ST_MM4_REFUSED);
@@ -436,14 +388,14 @@ static void conn_accept(int ep)
 			conn_refuse(fd, "554 5.7.1 not an MM4 peer\r\n");
 			continue;
 		}
-		if (peer_conns(addr) >= cpm_cfg.mm4_peer_connections) {
+		if (peer_conns(addr) >= cpm_get(mm4_peer_connections)) {
 			stats_inc(CPM_ST_MM4_REFUSED);
 			LM_WARN("MM4 connection from %s refused: %d connections from it\n",
-					addr, cpm_cfg.mm4_peer_connections);
+					addr, cpm_get(mm4_peer_connections));
 			conn_refuse(fd, "421 4.7.0 too many connections from you\r\n");
 			continue;
 		}
-		if (nconns >= cpm_cfg.mm4_max_connections) {
+		if (nconns >= cpm_get(mm4_max_connections)) {
 			stats_inc(CPM_ST_MM4_REFUSED);
 			LM_WARN("MM4 connection from %s refused: %d connections\n",
 					addr, nconns);
@@ -465,13 +417,13 @@ static void conn_accept(int ep)
 		snprintf(c->peer, sizeof(c->peer), "%s", addr);
 		c->last_ms = c->start_ms = pending_now_ms();
 		smtpd_limits_default(&lim);
-		lim.max_msg_size = cpm_cfg.mm4_max_size;
+		lim.max_msg_size = cpm_get(mm4_max_size);
 		/* one REQ delivers to at most this many recipients: refuse the
 		 * rest at RCPT (452) so the peer sends them again */
 		lim.max_rcpt = INBOUND_MAX_RCPT;
 		/* peers keep sessions open for thousands of mails */
-		lim.max_cmds = cpm_cfg.mm4_max_commands;
-		smtpd_init(&c->smtp, &lim, &listener_cb, c, cpm_cfg.hostname);
+		lim.max_cmds = cpm_get(mm4_max_commands);
+		smtpd_init(&c->smtp, &lim, &listener_cb, c, cpm_fixed.hostname);
 		cm_buf_init(&c->out);
 		smtpd_greeting(&c->smtp, &c->out);
 		ev.events = EPOLLIN;
@@ -555,12 +507,12 @@ static void conn_idle_scan(int ep, long long now)
 	for (c = conn_list; c; c = next) {
 		next = c->next;
 		/* idle, or trickling bytes to hold the slot (slowloris) */
-		if (now - c->last_ms < (long long)cpm_cfg.mm4_idle_timeout * 1000
+		if (now - c->last_ms < (long long)cpm_get(mm4_idle_timeout) * 1000
 				&& now - c->start_ms
-					< (long long)cpm_cfg.mm4_session_timeout * 1000)
+					< (long long)cpm_get(mm4_session_timeout) * 1000)
 			continue;
 		LM_NOTICE("MM4 connection from %s %s: closed\n", c->peer,
-				now - c->last_ms >= (long long)cpm_cfg.mm4_idle_timeout * 1000
+				now - c->last_ms >= (long long)cpm_get(mm4_idle_timeout) * 1000
 					? "idle too long" : "session too long");
 		smtpd_timeout(&c->smtp, &c->out);
 		conn_flush(ep, c);
@@ -579,7 +531,7 @@ static void expire_pending(void)
 			/* no worker took it: it will not be sent */
 			map_local_failure_to_sip(MAP_LF_OVERLOAD, 0, &st);
 		} else {
-			map_local_failure_to_sip(MAP_LF_TIMEOUT, cpm_cfg.timeout_mode, &st);
+			map_local_failure_to_sip(MAP_LF_TIMEOUT, settings_timeout_mode(), &st);
 		}
 		if (e->nres == 0 || map_sip_rank(st.code) > map_sip_rank(e->code)) {
 			e->code = st.code;

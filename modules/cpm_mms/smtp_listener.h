@@ -15,7 +15,5 @@ int listener_bind(const char *hostport);
 void listener_close(void);
 /* main loop of the listener process; never returns */
 void listener_loop(void);
-/* parse "a.b.c.d/bits, ..." into cpm_cfg.peers; 0 / -1 */
-int listener_parse_peers(const char *list);
 
 #endif

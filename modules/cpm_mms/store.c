@@ -19,7 +19,7 @@
 #include "core/dprint.h"
 #include "core/str.h"
 
-#include "cpm_mms.h"
+#include "settings.h"
 #include "store.h"
 
 static db_func_t corr_dbf;
@@ -66,7 +66,7 @@ static str col_mm_expiry = str_init("mm_expiry");
 
 static int store_is_sqlite(void)
 {
-	return strncasecmp(cpm_cfg.db_url, "sqlite:", 7) == 0
+	return strncasecmp(cpm_fixed.db_url, "sqlite:", 7) == 0
 			&& corr_dbf.raw_query;
 }
 
@@ -74,15 +74,15 @@ int store_init(void)
 {
 	str url;
 
-	if (!cpm_cfg.db_url || !cpm_cfg.db_url[0]) {
+	if (!cpm_fixed.db_url || !cpm_fixed.db_url[0]) {
 		LM_NOTICE("no db_url: delivery/read reports are not correlated\n");
 		return 0;
 	}
-	url.s = cpm_cfg.db_url;
+	url.s = cpm_fixed.db_url;
 	url.len = strlen(url.s);
 	if (db_bind_mod(&url, &corr_dbf) < 0) {
 		LM_ERR("cannot bind the DB module for '%s' (load it first)\n",
-				cpm_cfg.db_url);
+				cpm_fixed.db_url);
 		return -1;
 	}
 	if (!DB_CAPABILITY(corr_dbf, DB_CAP_QUERY | DB_CAP_INSERT | DB_CAP_DELETE
@@ -208,7 +208,7 @@ static int store_conn(void)
 	now = time(NULL);
 	if (corr_failures && now < corr_retry_at)
 		return -1;
-	url.s = cpm_cfg.db_url;
+	url.s = cpm_fixed.db_url;
 	url.len = strlen(url.s);
 	corr_db = corr_dbf.init(&url);
 	if (!corr_db) {
@@ -216,14 +216,14 @@ static int store_conn(void)
 		if (!corr_failures++)
 			LM_ERR("cannot connect to %s: report correlation rows are not"
 					" stored or found; retrying every %d s\n",
-					cpm_cfg.db_url, STORE_RETRY_S);
+					cpm_fixed.db_url, STORE_RETRY_S);
 		corr_retry_at = now + STORE_RETRY_S;
 		return -1;
 	}
-	corr_table.s = cpm_cfg.db_table;
+	corr_table.s = cpm_fixed.db_table;
 	corr_table.len = strlen(corr_table.s);
 	if (corr_dbf.use_table(corr_db, &corr_table) < 0) {
-		LM_ERR("cannot use table %s\n", cpm_cfg.db_table);
+		LM_ERR("cannot use table %s\n", cpm_fixed.db_table);
 		corr_dbf.close(corr_db);
 		corr_db = NULL;
 		corr_failures++;
@@ -233,7 +233,7 @@ static int store_conn(void)
 	store_sqlite_setup();
 	if (corr_failures)
 		LM_NOTICE("connected to %s after %d failed attempts\n",
-				cpm_cfg.db_url, corr_failures);
+				cpm_fixed.db_url, corr_failures);
 	corr_failures = 0;
 	corr_db_pid = getpid();
 	return 0;
@@ -500,7 +500,7 @@ int store_foreach_expired(time_t now, int max,
 		 * after a long stop would not fit in pkg memory at once) */
 		n = snprintf(q, sizeof(q), "SELECT " CORR_SELECT " FROM %s WHERE"
 				" direction = %d AND mm_expiry > 0 AND mm_expiry <= %lld"
-				" ORDER BY mm_expiry LIMIT %d", cpm_cfg.db_table,
+				" ORDER BY mm_expiry LIMIT %d", cpm_fixed.db_table,
 				CORR_MMS_TO_CPM, (long long)now, max);
 		if (n < 0 || n >= (int)sizeof(q))
 			return -1;

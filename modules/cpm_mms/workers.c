@@ -24,7 +24,8 @@
 #include "core/dprint.h"
 #include "core/cfg/cfg_struct.h"
 
-#include "cpm_mms.h"
+#include "settings.h"
+#include "cpm_util.h"
 #include "workers.h"
 #include "enum_resolve.h"
 #include "smtp_client.h"
@@ -342,7 +343,7 @@ static void prepare_mail(batch *b, mail_job *j)
 		/* the peer that sent us the request is the best guess left */
 		d->nhosts = 1;
 		snprintf(d->hosts[0].ip, sizeof(d->hosts[0].ip), "%s", j->fallback_ip);
-		d->hosts[0].port = cpm_cfg.mm4_port;
+		d->hosts[0].port = cpm_get(mm4_port);
 		snprintf(d->hosts[0].name, sizeof(d->hosts[0].name), "%s (peer)",
 				j->fallback_ip);
 		ret = 0;
@@ -421,7 +422,7 @@ static int record_failure(const char *tid, int n, map_local_failure lf,
 {
 	map_sip_status st;
 
-	map_local_failure_to_sip(lf, cpm_cfg.timeout_mode, &st);
+	map_local_failure_to_sip(lf, settings_timeout_mode(), &st);
 	return record_outcome(tid, n, st.code, st.reason, why);
 }
 
@@ -443,6 +444,7 @@ static void finish_internal(const char *tid)
 static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 {
 	cpm_request rq;
+	map_config mcfg;
 	map_result *mr;
 	mm4_dest *dest;
 	out_mail *o;
@@ -451,7 +453,8 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 	w->j = j;
 	job_request(j, &rq);
 	mr = w->mr = &fwd_maps[w - b->fwd];
-	if (map_cpm_to_mm4(&rq, &cpm_cfg.map, cm_str_z(j->unique), j->now, mr) < 0) {
+	settings_map_out(&mcfg);
+	if (map_cpm_to_mm4(&rq, &mcfg, cm_str_z(j->unique), j->now, mr) < 0) {
 		/* validated by the SIP worker already: only a bug gets here */
 		pending_entry *e = pending_take(j->tid);
 		if (e) {
@@ -700,8 +703,8 @@ static int session_more(void *arg, smtp_mail **more, int max)
 	void *job;
 	int i, n = 0, other;
 
-	if (max > cpm_cfg.mm4_batch - f->nmails)
-		max = cpm_cfg.mm4_batch - f->nmails;
+	if (max > cpm_get(mm4_batch) - f->nmails)
+		max = cpm_get(mm4_batch) - f->nmails;
 	if (max <= 0)
 		return 0;
 	store_batch_begin();
@@ -709,7 +712,7 @@ static int session_more(void *arg, smtp_mail **more, int max)
 		if (b->mail[i].sent && !b->mail[i].done && b->mail[i].m.out.ok)
 			complete_one(&b->mail[i]);
 	store_batch_end();
-	until = pending_now_ms() + cpm_cfg.smtp_session_idle;
+	until = pending_now_ms() + cpm_get(smtp_session_idle);
 	for (;;) {
 		n += take_mails(b, f->first, &more[n], max - n, &other);
 		if (n >= max || other || !batch_has_room(b, *f->njobs))
@@ -751,7 +754,7 @@ static void batch_send(batch *b, void **jobs, int *njobs)
 	for (i = 0; i < b->nmail; i++) {
 		if (b->mail[i].sent)
 			continue;
-		n = take_mails(b, &b->mail[i], group, cpm_cfg.mm4_batch, &other);
+		n = take_mails(b, &b->mail[i], group, cpm_get(mm4_batch), &other);
 		LM_DBG("one SMTP session to %s for %d mail(s)\n", b->mail[i].domain,
 				n);
 		feed.b = b;
@@ -761,7 +764,7 @@ static void batch_send(batch *b, void **jobs, int *njobs)
 		feed.jobs = jobs;
 		feed.njobs = njobs;
 		smtp_send_batch(b->mail[i].hosts, b->mail[i].nhosts, group, n,
-				cpm_cfg.mm4_batch > 1 ? session_more : NULL, &feed);
+				cpm_get(mm4_batch) > 1 ? session_more : NULL, &feed);
 	}
 }
 
@@ -819,12 +822,12 @@ static void batch_wait(int last_batch)
 	long long until;
 	int q;
 
-	if (cpm_cfg.mm4_batch <= 1 || cpm_cfg.mm4_batch_wait <= 0)
+	if (cpm_get(mm4_batch) <= 1 || cpm_get(mm4_batch_wait) <= 0)
 		return;
 	if (last_batch <= 1 && queued_jobs() <= 0)
 		return;
-	until = pending_now_ms() + cpm_cfg.mm4_batch_wait;
-	while ((q = queued_jobs()) >= 0 && q < cpm_cfg.mm4_batch - 1
+	until = pending_now_ms() + cpm_get(mm4_batch_wait);
+	while ((q = queued_jobs()) >= 0 && q < cpm_get(mm4_batch) - 1
 			&& pending_now_ms() < until)
 		nanosleep(&slice, NULL);
 }
@@ -866,16 +869,16 @@ static int queue_take(void **jobs, int rank)
 	__atomic_add_fetch(busy_workers, 1, __ATOMIC_SEQ_CST);
 	batch_wait(last_batch);
 	last_batch = 1;
-	idle = cpm_cfg.mm4_workers
+	idle = cpm_get(mm4_workers)
 			- __atomic_load_n(busy_workers, __ATOMIC_SEQ_CST);
-	if (cpm_cfg.mm4_batch <= 1 || (queued = queued_jobs()) < 0)
+	if (cpm_get(mm4_batch) <= 1 || (queued = queued_jobs()) < 0)
 		return 1;
 	if (idle < 0)
 		idle = 0;
 	/* rounded down: a job the idle workers can take is left to them */
 	share = queued / (idle + 1);
-	if (share > cpm_cfg.mm4_batch - 1)
-		share = cpm_cfg.mm4_batch - 1;
+	if (share > cpm_get(mm4_batch) - 1)
+		share = cpm_get(mm4_batch) - 1;
 	if (share <= 0)
 		return 1;
 	/* whole pointers only: every write was one pointer */

@@ -6,7 +6,9 @@
 # name; each in its own section, and nothing the code lacks. Return codes
 # of forward.h and report.h must be in their functions' tables. Also checks the
 # documented default of every parameter against its C initialiser, and that
-# the section of the cpm_mms.config RPC command names every field it shows.
+# the section of the cpm_mms.config RPC command names every field it shows;
+# every variable of the cfg group (settings.c) is a parameter whose section
+# says how to change it at runtime, or that it is fixed at start-up.
 #
 # Usage: test/docs/check_docs.sh   (from anywhere; needs xmllint)
 # Last line: "N passed, M failed"; exit status 1 on any failure.
@@ -24,8 +26,8 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 
-for f in "$MOD/cpm_mms_mod.c" "$MOD/rpc.c" "$MOD/stats.c" "$MOD/forward.h" \
-		"$MOD/mm4_in.c" "$DOC"; do
+for f in "$MOD/cpm_mms_mod.c" "$MOD/settings.c" "$MOD/pv.c" "$MOD/rpc.c" \
+		"$MOD/stats.c" "$MOD/forward.h" "$MOD/mm4_in.c" "$DOC"; do
 	[ -r "$f" ] || { bad "missing file $f"; echo "$pass passed, $fail failed"; exit 1; }
 done
 command -v xmllint >/dev/null || { bad "xmllint not installed"; echo "$pass passed, $fail failed"; exit 1; }
@@ -49,13 +51,17 @@ code_rpcs=$(c_block "$MOD/rpc.c" "rpc_export_t cpm_mms_rpc_cmds[]" | c_names \
 code_stats=$( { c_block "$MOD/stats.c" "cpm_cnt_def[CPM_ST_COUNT]" | c_names;
 	grep -o 'counter_register([^,]*, *"cpm_mms", *"[A-Za-z0-9_]*"' "$MOD/stats.c" \
 		| sed 's/.*"cpm_mms", *"\([^"]*\)"$/\1/'; } | sort -u)
-code_pvs=$(awk '/^static int pv_parse_mm4_name\(/ && !/;/ { on = 1 } on && /^}/ { exit } on' \
-	"$MOD/cpm_mms_mod.c" | sed -n 's/^[[:space:]]*{"\([a-z_]*\)", MM4_PV_.*/\1/p' | sort -u)
+code_pvs=$(awk '/^int pv_parse_mm4_name\(/ && !/;/ { on = 1 } on && /^}/ { exit } on' \
+	"$MOD/pv.c" | sed -n 's/^[[:space:]]*{"\([a-z_]*\)", MM4_PV_.*/\1/p' | sort -u)
 code_kemi=$(c_block "$MOD/cpm_mms_mod.c" "sr_kemi_t sr_kemi_cpm_mms_exports[]" \
 	| sed -n 's/.*str_init("cpm_mms"), *str_init("\([^"]*\)").*/\1/p' | sort -u)
 code_event=$(sed -n 's/^#define MM4_IN_EVENT "\(.*\)"/\1/p' "$MOD/mm4_in.c")
+# the cfg group: "name READONLY" or "name ATOMIC" per variable
+code_cfgvars=$(c_block "$MOD/settings.c" "cfg_def_t cpm_mms_cfg_def[]" \
+	| sed -n 's/^[[:space:]]*{"\([a-z0-9_]*\)", *CFG_VAR_INT | CFG_\([A-Z]*\).*/\1 \2/p')
 
-for v in code_params code_cmds code_rpcs code_stats code_pvs code_kemi code_event; do
+for v in code_params code_cmds code_rpcs code_stats code_pvs code_kemi code_event \
+		code_cfgvars; do
 	if [ -z "${!v}" ]; then
 		bad "nothing extracted for $v: has the C source changed shape?"
 	fi
@@ -146,8 +152,15 @@ for n in $code_kemi; do
 done
 
 # ---- parameter types and defaults against the C initialisers ----
+# (a modparam of another type beside a typed one, such as timeout_reply's
+# quoted form, is an alias: the typed entry is the documented one)
+typed_params=$(c_block "$MOD/cpm_mms_mod.c" "param_export_t params[]" \
+	| sed -n 's/^[[:space:]]*{"\([^"]*\)", *PARAM_\(INT\|STRING\), *&.*/\1/p')
 while read -r name type var; do
 	[ -n "$name" ] || continue
+	case "$type" in *USE_FUNC*)
+		grep -qxF -- "$name" <<<"$typed_params" && continue ;;
+	esac
 	has_id "cpm_mms.p.$name" || continue
 	dtitle=$(title_of "cpm_mms.p.$name" "title")
 	dtype=$(sed -n 's/.*(\(int\|str\))$/\1/p' <<<"$dtitle")
@@ -159,9 +172,14 @@ while read -r name type var; do
 		|| bad "parameter $name: documented type '$dtype', code says $want"
 	def=$(xp "normalize-space(//section[@id='cpm_mms.p.$name']/para[starts-with(normalize-space(.), 'Default value is')])")
 	case "$var" in
-	'&p_'*)
-		var=${var#&}
-		init=$(sed -n "s/^static \(int \|char \*\)$var = \(.*\);/\2/p" "$MOD/cpm_mms_mod.c")
+	'&default_cpm_mms_cfg.'*|'&cpm_fixed.'*)
+		var=${var#*.}
+		# the designated initialiser ".name = value," in settings.c
+		init=$(awk -v v="$var" '/^(struct cfg_group_cpm_mms default_cpm_mms_cfg|cpm_fixed_settings cpm_fixed) = \{/ { on = 1; next }
+				on && /^};/ { on = 0 }
+				on { l = $0; sub(/^[[:space:]]*/, "", l)
+					if (index(l, "." v " = ") == 1) { sub(/^[^=]*= /, "", l); sub(/,$/, "", l); print l } }' \
+				"$MOD/settings.c")
 		if [ -z "$init" ]; then
 			bad "parameter $name: no initialiser of $var found"
 		elif [ "$init" = '""' ]; then
@@ -226,6 +244,30 @@ for n in $cfg_fields; do
 		bad "cpm_mms.config shows $n but section cpm_mms.r.config does not name it"
 	fi
 done
+
+# ---- the cfg group: each variable a parameter; its section says how it
+# changes at runtime (cfg.set cpm_mms NAME) or that it is fixed ----
+while read -r n mode; do
+	[ -n "$n" ] || continue
+	if ! grep -qxF -- "$n" <<<"$code_params"; then
+		bad "cfg variable $n is not a module parameter"
+		continue
+	fi
+	has_id "cpm_mms.p.$n" || continue
+	text=$(xp "normalize-space(//section[@id='cpm_mms.p.$n'])")
+	case "$mode" in
+	ATOMIC)
+		grep -qF "cfg.set cpm_mms $n " <<<"$text" && ok "cfg $n: runtime change documented" \
+			|| bad "cfg $n can change at runtime but its section has no 'cfg.set cpm_mms $n ...'" ;;
+	READONLY)
+		grep -qi "fixed at start-up" <<<"$text" && ok "cfg $n: read-only documented" \
+			|| bad "cfg $n is read-only but its section does not say 'fixed at start-up'" ;;
+	*) bad "cfg $n: unknown mode $mode" ;;
+	esac
+done <<<"$code_cfgvars"
+cfg_runtime_doc=$(xp "string(//section[@id='cpm_mms.runtime'])")
+[ -n "$cfg_runtime_doc" ] && ok "section cpm_mms.runtime present" \
+	|| bad "no section cpm_mms.runtime (settings at runtime)"
 
 # ---- event route ----
 ev=$(xp "string(//section[@id='cpm_mms.events'])")

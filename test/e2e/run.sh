@@ -1501,6 +1501,7 @@ mm4_section() {   # mm4_section ENUM_SERVER
 	DUPS=0
 	IMDN_SENT=0
 	: >"$RUN/sends.jsonl"
+	runtime_cfg_mm4_cases
 
 	# --- before a restart: one message each way that asks for reports
 	local rs_mid="\"rs-$MODE-$RANDOM@$PEER_DOMAIN\"" rs_iid="" rs_cpm_iid=rs-$MODE-$RANDOM rs_mms_mid=""
@@ -1738,11 +1739,11 @@ rpc_cases() {
 		grep -q "sip_code: 404" <<<"$out" && ok "$name" ||
 			notok "$name" "$(tr '\n' ' ' <<<"$out" | cut -c1-300)"
 	fi
-	name="[$MODE] RPC cpm_mms.config and cpm_mms.peers"
+	name="[$MODE] RPC cpm_mms.config, cfg.get cpm_mms and cpm_mms.peers"
 	if want_case "$name"; then
 		out=$(kamcmd -s "$CTL" cpm_mms.config 2>&1; kamcmd -s "$CTL" cpm_mms.peers 2>&1)
 		if grep -q "domain: $IWF_DOMAIN" <<<"$out" &&
-			grep -q "res_timeout: $RES_TIMEOUT" <<<"$out" &&
+			[ "$(kamcmd -s "$CTL" cfg.get cpm_mms res_timeout 2>&1)" = "$RES_TIMEOUT" ] &&
 			grep -q "address: $PEER_IP:$PEER_PORT" <<<"$out"; then
 			ok "$name"
 		else
@@ -1787,6 +1788,62 @@ rpc_cases() {
 		out=$(kamcmd -s "$CTL" cpm_mms.pending_drop s:no-such-tid 2>&1)
 		name="[$MODE] RPC cpm_mms.pending_drop of an unknown id -> 404"
 		grep -q "404" <<<"$out" && ok "$name" || notok "$name" "$out"
+	fi
+}
+
+# the cfg group at runtime: kamcmd cfg.set in the RPC process, used without a
+# restart by the SIP worker (res_timeout), the MM4 listener (timeout_reply at
+# the res_timeout expiry, max_cpm_size for a REQ); refusals the framework
+# makes (range, 202/504, read-only)
+cfg_get() { kamcmd -s "$CTL" cfg.get cpm_mms "$1" 2>&1; }
+cfg_set() { kamcmd -s "$CTL" cfg.set cpm_mms "$1" "$2" 2>&1; }
+runtime_cfg_cases() {
+	local name out v before
+	name="[$MODE] cfg: cfg.set refuses res_timeout 26, timeout_reply 203, mm4_workers (read-only)"
+	if want_case "$name"; then
+		before="$(cfg_get res_timeout) $(cfg_get timeout_reply) $(cfg_get mm4_workers)"
+		out=$(cfg_set res_timeout 26; cfg_set timeout_reply 203; cfg_set mm4_workers 2)
+		v="$(cfg_get res_timeout) $(cfg_get timeout_reply) $(cfg_get mm4_workers)"
+		if [ "$(grep -c "^error" <<<"$out")" = 3 ] && [ "$v" = "$before" ] &&
+			[ "$v" = "$RES_TIMEOUT 202 ${v##* }" ]; then
+			ok "$name"
+		else
+			notok "$name" "values '$v' after: $(tr '\n' ' ' <<<"$out" | head -c 400)"
+		fi
+	fi
+	name="[$MODE] cfg: cfg.set res_timeout 1, timeout_reply 504 at runtime: no RES -> 504 after 1 s"
+	if want_case "$name"; then
+		out=$(cfg_set res_timeout 1; cfg_set timeout_reply 504)
+		if [ -n "$out" ]; then
+			notok "$name" "cfg.set: $out"
+		else
+			msg_case "cfg: cfg.set res_timeout 1, timeout_reply 504 at runtime: no RES -> 504 after 1 s" \
+				504 RURI_USER=+4710000030 -- "elapsed >= 0.5" "elapsed < 3"
+		fi
+		cfg_set res_timeout "$RES_TIMEOUT" >/dev/null
+		cfg_set timeout_reply 202 >/dev/null
+		msg_case "cfg: res_timeout and timeout_reply set back: no RES -> 202 at res_timeout" \
+			202 RURI_USER=+4710000030 -- "elapsed >= $RES_TIMEOUT - 0.5"
+	fi
+}
+# (in mm4_section: needs the CPM UAS)
+runtime_cfg_mm4_cases() {
+	local name out cpm_size
+	name="[$MODE] cfg: cfg.set max_cpm_size 5 at runtime: MMS->CPM text REQ -> Error-content-not-accepted"
+	if want_case "$name"; then
+		cpm_size=$(cfg_get max_cpm_size)
+		out=$(cfg_set max_cpm_size 5)
+		if [ -n "$out" ]; then
+			notok "$name" "cfg.set: $out"
+		else
+			mm4_case "cfg: cfg.set max_cpm_size 5 at runtime: MMS->CPM text REQ -> Error-content-not-accepted" \
+				--ruri-re '^tel:\+4730000160$' --messages 0 --res Error-content-not-accepted \
+				-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000160)"
+		fi
+		cfg_set max_cpm_size "$cpm_size" >/dev/null
+		mm4_case "cfg: max_cpm_size set back: the same REQ -> MESSAGE, RES Ok" \
+			--ruri-re '^tel:\+4730000161$' \
+			-- send-req --to $MM4 --rcpt "$(rcpt_of +4730000161)"
 	fi
 }
 
@@ -1923,8 +1980,8 @@ batch_case() {
 	kam_alive || { notok "$name" "kamailio is not running"; return; }
 	new_case_id "$name"
 	local id=$CASE_ID workers mark spec n=0 pids=() rc fails="" bmails bmost
-	workers=$(kamcmd -s "$CTL" cpm_mms.config | sed -n 's/^[[:space:]]*mm4_workers: //p')
-	[ -n "$workers" ] || { notok "$name" "cpm_mms.config has no mm4_workers"; return; }
+	workers=$(kamcmd -s "$CTL" cfg.get cpm_mms mm4_workers)
+	[[ "$workers" =~ ^[0-9]+$ ]] || { notok "$name" "cfg.get cpm_mms mm4_workers: $workers"; return; }
 	mark=$(peer_mark)
 	# "COUNT:NUMBER:EXPECT": the slow ones first, one per worker, 100 ms apart
 	for spec in "$workers:+4710000048:200" "-" "4:+4712345678:200" \
@@ -2507,6 +2564,7 @@ run_mode() {   # run_mode NAME ENUM_SERVER
 	numbering_cases
 	forged_res_cases
 	rpc_cases
+	runtime_cfg_cases
 	client_gone_cases
 	load_case
 	batch_case
