@@ -235,8 +235,8 @@ done:
 }
 
 static const char *rpc_config_doc[2] = {
-	"cpm_mms settings fixed at start-up (strings, lists; the numbers: "
-	"cfg.get cpm_mms).", 0
+	"cpm_mms settings fixed at start-up (strings, lists) and timeout_reply; "
+	"the other numbers: cfg.get cpm_mms NAME.", 0
 };
 
 /* the DB URL without its credentials */
@@ -283,6 +283,8 @@ static void rpc_config(rpc_t *rpc, void *c)
 			"local_domains", or_dash(cpm_fixed.local_domains),
 			"cpm_route", or_dash(cpm_fixed.cpm_route),
 			"cpm_domain", cpm_fixed.cpm_domain);
+	/* cfg.get cannot read a variable with a check callback */
+	rpc->struct_add(h, "d", "timeout_reply", cpm_get(timeout_reply));
 	rpc->struct_add(h, "ssssssssd",
 			"uri_form", cpm_fixed.map_in.uri_form == MAP_URI_TEL ? "tel" : "sip",
 			"iwf_uri", cpm_fixed.iwf_uri,
