@@ -6,6 +6,7 @@
 #   make deps       install the Debian packages and the Kamailio source
 #   make test       deps + build + check-flags + unit + e2e tests
 #   make run        the IWF with kamailio.cfg.sample, demo MMS peer and ENUM
+#   make layers     the module's layering: pure units, no glue cycles
 #   make unit       unit tests of the pure layers under ASan/UBSan
 #   make fuzz       libFuzzer harnesses of the pure layers, FUZZ_SECONDS (60) each
 #   make fuzz-ci    the same for FUZZ_CI_SECONDS (20) each, for CI
@@ -50,8 +51,9 @@ KAM_WARN := -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializ
 CFLAGS ?= -O2 -g
 PURE_SRC := cm_str.c cpim.c mm4.c e164.c mapping.c smtp_server.c imdn.c charset.c \
 	content_coding.c
-GLUE_SRC := cpm_mms_mod.c settings.c cpm_util.c pv.c forward.c workers.c pending.c enum_resolve.c smtp_client.c \
-	smtp_listener.c resume.c stats.c peers.c rpc.c inbound.c mm4_in.c \
+GLUE_SRC := cpm_mms_mod.c settings.c cpm_util.c pv.c forward.c completion.c \
+	mm4_queue.c workers.c pending.c enum_resolve.c smtp_client.c \
+	smtp_listener.c stats.c peers.c rpc.c inbound.c mm4_in.c \
 	store.c report.c enum_cache.c sip_body.c
 MOD_SRC := $(addprefix $(MOD_DIR)/,$(PURE_SRC) $(GLUE_SRC))
 MOD_HDR := $(wildcard $(MOD_DIR)/*.h)
@@ -64,7 +66,7 @@ build/obj/%.o: $(MOD_DIR)/%.c $(MOD_HDR)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -pthread $(KAM_DEFS) -isystem $(KSRC)/src \
 		-I$(MOD_DIR) -c -o $@ $<
 
-.PHONY: all deps check-flags unit e2e interop valgrind test run clean distclean
+.PHONY: all deps check-flags layers unit e2e interop valgrind test run clean distclean
 
 all: $(MOD_SO)
 
@@ -106,6 +108,10 @@ unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; \
 		ASAN_OPTIONS=detect_leaks=1 $$t; done
 
+# pure units free of Kamailio, no dependency cycle among the glue units
+layers:
+	python3 test/layers/check_layers.py
+
 e2e: $(MOD_SO)
 	bash test/e2e/run.sh
 
@@ -122,6 +128,7 @@ valgrind: $(MOD_SO)
 test: deps
 	$(MAKE) all
 	$(MAKE) check-flags
+	$(MAKE) layers
 	$(MAKE) unit
 	$(MAKE) unit UNIT_CC=clang UNIT_BUILD=build/unit-clang
 	$(MAKE) fuzz-ci

@@ -33,7 +33,8 @@
 #include "pv.h"
 #include "forward.h"
 #include "pending.h"
-#include "resume.h"
+#include "completion.h"
+#include "mm4_queue.h"
 #include "workers.h"
 #include "smtp_listener.h"
 #include "stats.h"
@@ -149,8 +150,8 @@ static int mod_init(void)
 	cpm_mem_use_pkg();
 	if (settings_init() < 0 || cpm_util_load_tm() < 0)
 		return -1;
-	if (resume_init() < 0 || pending_init(cpm_get(max_pending)) < 0
-			|| workers_init() < 0 || stats_init() < 0 || peers_init() < 0
+	if (completion_init() < 0 || pending_init(cpm_get(max_pending)) < 0
+			|| mm4_queue_init() < 0 || stats_init() < 0 || peers_init() < 0
 			|| inbound_init(cpm_get(max_inbound)) < 0 || mm4_in_init() < 0
 			|| store_init() < 0 || enum_cache_init(cpm_get(dns_cache_size)) < 0)
 		return -1;
@@ -210,7 +211,7 @@ static int child_init(int rank)
 
 static void mod_destroy(void)
 {
-	workers_destroy();
+	mm4_queue_destroy();
 	pending_destroy();
 	peers_destroy();
 	inbound_destroy();

@@ -22,7 +22,7 @@
 #include "cpm_util.h"
 #include "forward.h"
 #include "pending.h"
-#include "workers.h"
+#include "mm4_queue.h"
 #include "stats.h"
 #include "sip_body.h"
 
@@ -192,7 +192,7 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 		set_last(503, "Service Unavailable");
 		return CPM_FWD_OVERLOAD;
 	}
-	if (workers_push(&rq, tid, unique, now) < 0) {
+	if (mm4_queue_forward(&rq, tid, unique, now) < 0) {
 		pending_free(pending_take(tid));
 		cpm_tmb.t_cancel_suspend(t_hash, t_label);
 		set_last(503, "Service Unavailable");

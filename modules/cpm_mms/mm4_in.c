@@ -29,7 +29,7 @@
 #include "cpm_util.h"
 #include "mm4_in.h"
 #include "inbound.h"
-#include "workers.h"
+#include "mm4_queue.h"
 #include "stats.h"
 #include "store.h"
 
@@ -172,7 +172,7 @@ void mm4_in_send_res(const inbound_res *r)
 	}
 	at = strrchr(r->orig_system, '@');
 	for (i = 0; i < (r->copies > 0 ? r->copies : 1) && i < 8; i++) {
-		if (workers_push_mail(at ? at + 1 : "", r->peer_ip,
+		if (mm4_queue_mail(at ? at + 1 : "", r->peer_ip,
 					cpm_fixed.system_address, r->orig_system, b.s, b.len,
 					mm4_type_name(res.type)) < 0)
 			LM_ERR("MM4_forward.RES %s (%s) to %s not queued\n", r->tid,

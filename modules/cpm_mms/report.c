@@ -25,7 +25,7 @@
 #include "imdn.h"
 #include "mm4_in.h"
 #include "inbound.h"
-#include "workers.h"
+#include "mm4_queue.h"
 #include "stats.h"
 #include "sip_body.h"
 
@@ -530,7 +530,7 @@ static int queue_mm4_report(const corr_row *row, int dr, const char *token,
 		cm_buf_free(&mail);
 		return -1;
 	}
-	if (workers_push_mail(at ? at + 1 : "", row->peer,
+	if (mm4_queue_mail(at ? at + 1 : "", row->peer,
 				cpm_fixed.system_address, rcpt, mail.s, mail.len,
 				mm4_type_name(rq.type)) < 0) {
 		cm_buf_free(&mail);

@@ -16,7 +16,7 @@
 #include "stats.h"
 #include "pending.h"
 #include "peers.h"
-#include "workers.h"
+#include "completion.h"
 #include "enum_resolve.h"
 #include "enum_cache.h"
 #include "inbound.h"
@@ -100,7 +100,6 @@ static void rpc_pending_drop(rpc_t *rpc, void *c)
 {
 	str tid;
 	char buf[PENDING_TID_MAX];
-	pending_entry *e;
 
 	if (rpc->scan(c, "S", &tid) < 1) {
 		rpc->fault(c, 400, "transaction id expected");
@@ -112,14 +111,11 @@ static void rpc_pending_drop(rpc_t *rpc, void *c)
 	}
 	memcpy(buf, tid.s, tid.len);
 	buf[tid.len] = '\0';
-	e = pending_take(buf);
-	if (!e) {
+	if (completion_answer(buf, 503, "Service Unavailable", "dropped by RPC")
+			< 0) {
 		rpc->fault(c, 404, "no such transaction");
 		return;
 	}
-	e->code = 503;
-	snprintf(e->reason, sizeof(e->reason), "Service Unavailable");
-	cpm_finish(e, "dropped by RPC");
 	rpc->rpl_printf(c, "dropped %s (answered 503)", buf);
 }
 

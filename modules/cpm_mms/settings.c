@@ -14,7 +14,6 @@
 #include "core/dprint.h"
 
 #include "settings.h"
-#include "smtp_client.h"
 
 #define POSITIVE 1, INT_MAX
 
@@ -71,7 +70,7 @@ cfg_def_t cpm_mms_cfg_def[] = {
 		"SIP answer when no RES came in time: 202 or 504"},
 	{"smtp_timeout", CFG_VAR_INT | CFG_ATOMIC, POSITIVE, 0, 0,
 		"Seconds each SMTP step toward a peer MMSC may take"},
-	{"mm4_batch", CFG_VAR_INT | CFG_ATOMIC, 1, SMTP_BATCH_MAX, 0, 0,
+	{"mm4_batch", CFG_VAR_INT | CFG_ATOMIC, 1, CPM_MMS_BATCH_MAX, 0, 0,
 		"Mails one SMTP session carries at most"},
 	{"mm4_batch_wait", CFG_VAR_INT | CFG_ATOMIC, 0, 1000, 0, 0,
 		"Milliseconds a worker waits to gather a batch under load"},

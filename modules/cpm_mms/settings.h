@@ -21,6 +21,8 @@
 
 #define CPM_MMS_MAX_STATIC_ROUTES 32
 #define CPM_MMS_MAX_PEER_NETS 32
+/* mails in one SMTP session, jobs in one worker batch (mm4_batch) */
+#define CPM_MMS_BATCH_MAX 32
 
 /* Every member is an int, in the order of cpm_mms_cfg_def[]: settings.c
  * checks the start-up values against the def's ranges by that order. */

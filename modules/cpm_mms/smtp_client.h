@@ -8,6 +8,7 @@
 #define CPM_MMS_SMTP_CLIENT_H
 
 #include "enum_resolve.h"
+#include "settings.h"
 
 typedef struct smtp_outcome {
 	int ok;            /* 1: the last host took the mail (250 after DATA) */
@@ -16,7 +17,7 @@ typedef struct smtp_outcome {
 	char host[160];    /* host:port that gave the outcome */
 } smtp_outcome;
 
-#define SMTP_BATCH_MAX 32
+#define SMTP_BATCH_MAX CPM_MMS_BATCH_MAX
 
 typedef struct smtp_mail {
 	const char *mail_from;

@@ -29,7 +29,7 @@
 #include "smtp_server.h"
 #include "mm4.h"
 #include "pending.h"
-#include "workers.h"
+#include "completion.h"
 #include "stats.h"
 #include "peers.h"
 #include "mm4_in.h"
@@ -158,63 +158,6 @@ void listener_close(void)
 
 /* ---- what a received MM4 mail does ---- */
 
-static int handle_forward_res(mm4_msg *m, char *text, int textsize)
-{
-	cm_str tid = mm4_get_unquoted(m, "X-Mms-Transaction-ID");
-	cm_str status = mm4_get(m, "X-Mms-Request-Status-Code");
-	cm_str stext = mm4_get(m, "X-Mms-Status-Text");
-	char base[PENDING_TID_MAX];
-	char reason[PENDING_REASON_MAX];
-	char ours[PENDING_MID_MAX], tid_z[PENDING_TID_MAX + 16];
-	map_sip_status st;
-	pending_entry *e;
-	int n, known;
-
-	if (tid.len == 0 || status.len == 0) {
-		LM_NOTICE("MM4_forward.RES without %s: ignored\n",
-				tid.len ? "X-Mms-Request-Status-Code" : "X-Mms-Transaction-ID");
-		return 250;
-	}
-	if (pending_split_tid(tid.s, tid.len, base, sizeof(base), &n) < 0
-			|| cm_str_copy(tid_z, sizeof(tid_z), tid) < 0) {
-		stats_inc(CPM_ST_RES_UNMATCHED);
-		LM_NOTICE("MM4_forward.RES for unknown transaction '%.*s': ignored\n",
-				tid.len, tid.s);
-		return 250;
-	}
-	map_res_status_to_sip(status, stext, &st);
-	/* a peer that gives the MM its own id (Mbuni) may report with it */
-	if (st.code < 300 && pending_message_id(base, ours, sizeof(ours)) == 0)
-		report_res_alias(ours, tid_z,
-				mm4_get_unquoted(m, "X-Mms-Message-ID"));
-	if (st.code < 300)
-		stats_inc(CPM_ST_RES_OK);
-	else if (st.code == 480 || st.code == 503)
-		stats_inc(CPM_ST_RES_TRANSIENT);
-	else
-		stats_inc(CPM_ST_RES_PERMANENT);
-	/* the peer's text, when safe, is more useful to the sender */
-	if (st.code >= 300 && stext.len > 0 && stext.len < PENDING_REASON_MAX
-			&& !cm_str_has_ctl(stext))
-		snprintf(reason, sizeof(reason), "%.*s", stext.len, stext.s);
-	else
-		snprintf(reason, sizeof(reason), "%s", st.reason);
-	e = pending_record(base, n, st.code, reason, &known);
-	if (e) {
-		LM_INFO("MM4_forward.RES %.*s: %.*s\n", tid.len, tid.s, status.len,
-				status.s);
-		cpm_finish(e, "MM4_forward.RES");
-	} else if (!known) {
-		stats_inc(CPM_ST_RES_UNMATCHED);
-		if (st.code >= 300)
-			report_late_failure(m, status);
-		LM_NOTICE("MM4_forward.RES %.*s (%.*s) matches no waiting MESSAGE"
-				" (late, duplicate or forged): ignored\n", tid.len, tid.s,
-				status.len, status.s);
-	}
-	return 250;
-}
-
 static int on_mail(void *ctx, cm_str reverse_path, char *text, int textsize)
 {
 	return 250;
@@ -255,7 +198,7 @@ static int on_message(void *ctx, cm_str reverse_path, cm_str *rcpts,
 	}
 	switch (m->type) {
 	case MM4_FORWARD_RES:
-		code = handle_forward_res(m, text, textsize);
+		code = completion_res(m);
 		break;
 	case MM4_FORWARD_REQ:
 		code = mm4_in_forward_req(m, rcpts, nrcpt, c->peer, text, textsize);
@@ -520,30 +463,6 @@ static void conn_idle_scan(int ep, long long now)
 	}
 }
 
-static void expire_pending(void)
-{
-	pending_entry *e, *next;
-	map_sip_status st;
-
-	for (e = pending_expire(pending_now_ms()); e; e = next) {
-		next = e->next;
-		if (e->state == PENDING_QUEUED) {
-			/* no worker took it: it will not be sent */
-			map_local_failure_to_sip(MAP_LF_OVERLOAD, 0, &st);
-		} else {
-			map_local_failure_to_sip(MAP_LF_TIMEOUT, settings_timeout_mode(), &st);
-		}
-		if (e->nres == 0 || map_sip_rank(st.code) > map_sip_rank(e->code)) {
-			e->code = st.code;
-			snprintf(e->reason, sizeof(e->reason), "%s", st.reason);
-		}
-		if (e->state != PENDING_QUEUED)
-			stats_inc(CPM_ST_TIMEOUTS);
-		cpm_finish(e, e->state == PENDING_QUEUED ? "no MM4 worker in time"
-				: "no MM4_forward.RES in time");
-	}
-}
-
 void listener_loop(void)
 {
 	struct epoll_event ev, events[LISTENER_MAX_EVENTS];
@@ -583,7 +502,7 @@ void listener_loop(void)
 		}
 		round_flush(ep);
 		now = pending_now_ms();
-		expire_pending();
+		completion_expire(now);
 		if (now - last_idle_check >= 1000) {
 			last_idle_check = now;
 			conn_idle_scan(ep, now);

@@ -1,18 +1,11 @@
 /*
- * cpm_mms - the queue from SIP workers to the MM4 worker processes, and
- * those processes.
+ * cpm_mms - the MM4 worker processes: take jobs from the queue
+ * (mm4_queue.c), map, resolve and send them over SMTP in batches, and
+ * complete each job with its outcome.
  *
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-/* The queue is a pipe of shm pointers: writes of one pointer are atomic,
- * the write end is non-blocking so a SIP worker never waits (a full queue
- * is an overload answer), and every MM4 worker polls the read end and
- * takes a batch of what is queued (queue_take). */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/ioctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,217 +20,14 @@
 #include "settings.h"
 #include "cpm_util.h"
 #include "workers.h"
+#include "mm4_queue.h"
 #include "enum_resolve.h"
 #include "smtp_client.h"
-#include "resume.h"
+#include "completion.h"
 #include "stats.h"
 #include "peers.h"
 #include "report.h"
 #include "store.h"
-
-enum {
-	JF_RURI = 0, JF_FROM, JF_PAI, JF_PRIVACY, JF_SUBJECT, JF_PRIORITY,
-	JF_DATE, JF_CTYPE, JF_BODY, JF_TO, JF_COUNT
-};
-
-#define JOB_FORWARD 1
-#define JOB_MAIL 2
-
-struct mm4_job {
-	int type;
-	char tid[PENDING_TID_MAX];
-	char unique[48];
-	time_t now;
-	int expires;
-	int max_forwards;
-	int off[JF_COUNT];
-	int len[JF_COUNT];
-	char data[];
-};
-
-/* a ready mail to deliver */
-typedef struct mail_job {
-	int type;
-	char domain[128];
-	char fallback_ip[64];
-	char mail_from[160];
-	char rcpt[160];
-	char what[64];
-	int len;
-	char data[];
-} mail_job;
-
-static int queue_fd[2] = { -1, -1 };
-/* MM4 workers busy with a batch (shm): sizes the next worker's share */
-static int *busy_workers = NULL;
-/* of those, waiting for one more job for an open SMTP session (shm) */
-static int *waiting_sessions = NULL;
-
-static int queue_write(void *j)
-{
-	ssize_t n;
-
-	do {
-		n = write(queue_fd[1], &j, sizeof(j));
-	} while (n < 0 && errno == EINTR);
-	if (n != sizeof(j)) {
-		LM_WARN("MM4 worker queue full (%s)\n",
-				n < 0 ? strerror(errno) : "short write");
-		return -1;
-	}
-	return 0;
-}
-
-int workers_init(void)
-{
-	int fl, i;
-
-	busy_workers = shm_malloc(2 * sizeof(*busy_workers));
-	if (!busy_workers) {
-		SHM_MEM_ERROR;
-		return -1;
-	}
-	busy_workers[0] = busy_workers[1] = 0;
-	waiting_sessions = &busy_workers[1];
-	if (pipe(queue_fd) < 0) {
-		LM_ERR("pipe: %s\n", strerror(errno));
-		return -1;
-	}
-	/* both ends non-blocking: SIP workers never wait, MM4 workers wait
-	 * in poll() and take what is there without blocking */
-	for (i = 0; i < 2; i++) {
-		fl = fcntl(queue_fd[i], F_GETFL);
-		if (fl < 0 || fcntl(queue_fd[i], F_SETFL, fl | O_NONBLOCK) < 0) {
-			LM_ERR("fcntl: %s\n", strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-void workers_destroy(void)
-{
-	if (queue_fd[0] >= 0)
-		close(queue_fd[0]);
-	if (queue_fd[1] >= 0)
-		close(queue_fd[1]);
-	queue_fd[0] = queue_fd[1] = -1;
-	if (busy_workers)
-		shm_free(busy_workers);
-	busy_workers = waiting_sessions = NULL;
-}
-
-static void job_fields(const cpm_request *rq, cm_str *f)
-{
-	f[JF_RURI] = rq->ruri;
-	f[JF_FROM] = rq->from;
-	f[JF_PAI] = rq->pai;
-	f[JF_PRIVACY] = rq->privacy;
-	f[JF_SUBJECT] = rq->subject;
-	f[JF_PRIORITY] = rq->priority;
-	f[JF_DATE] = rq->date;
-	f[JF_CTYPE] = rq->content_type;
-	f[JF_BODY] = rq->body;
-	f[JF_TO] = rq->to;
-}
-
-static void job_request(mm4_job *j, cpm_request *rq)
-{
-	cm_str f[JF_COUNT];
-	int i;
-
-	for (i = 0; i < JF_COUNT; i++) {
-		f[i].s = j->data + j->off[i];
-		f[i].len = j->len[i];
-	}
-	memset(rq, 0, sizeof(*rq));
-	rq->ruri = f[JF_RURI];
-	rq->from = f[JF_FROM];
-	rq->pai = f[JF_PAI];
-	rq->privacy = f[JF_PRIVACY];
-	rq->subject = f[JF_SUBJECT];
-	rq->priority = f[JF_PRIORITY];
-	rq->date = f[JF_DATE];
-	rq->content_type = f[JF_CTYPE];
-	rq->body = f[JF_BODY];
-	rq->to = f[JF_TO];
-	rq->expires = j->expires;
-	rq->max_forwards = j->max_forwards;
-}
-
-int workers_push(const cpm_request *rq, const char *tid, const char *unique,
-		time_t now)
-{
-	cm_str f[JF_COUNT];
-	mm4_job *j;
-	int i, total = 0, pos = 0;
-
-	job_fields(rq, f);
-	for (i = 0; i < JF_COUNT; i++)
-		total += (f[i].s ? f[i].len : 0) + 1;
-	j = shm_malloc(sizeof(*j) + total);
-	if (!j) {
-		SHM_MEM_ERROR;
-		return -1;
-	}
-	memset(j, 0, sizeof(*j));
-	j->type = JOB_FORWARD;
-	snprintf(j->tid, sizeof(j->tid), "%s", tid);
-	snprintf(j->unique, sizeof(j->unique), "%s", unique);
-	j->now = now;
-	j->expires = rq->expires;
-	j->max_forwards = rq->max_forwards;
-	for (i = 0; i < JF_COUNT; i++) {
-		int len = f[i].s ? f[i].len : 0;
-
-		j->off[i] = pos;
-		j->len[i] = len;
-		if (len)
-			memcpy(j->data + pos, f[i].s, len);
-		j->data[pos + len] = '\0';
-		pos += len + 1;
-	}
-	if (queue_write(j) < 0) {
-		shm_free(j);
-		return -1;
-	}
-	return 0;
-}
-
-int workers_push_mail(const char *domain, const char *fallback_ip,
-		const char *mail_from, const char *rcpt, const char *data, int len,
-		const char *what)
-{
-	mail_job *j;
-
-	if (strlen(domain) >= sizeof(j->domain)
-			|| strlen(mail_from) >= sizeof(j->mail_from)
-			|| strlen(rcpt) >= sizeof(j->rcpt)) {
-		LM_ERR("%s: address too long\n", what);
-		return -1;
-	}
-	j = shm_malloc(sizeof(*j) + len + 1);
-	if (!j) {
-		SHM_MEM_ERROR;
-		return -1;
-	}
-	memset(j, 0, sizeof(*j));
-	j->type = JOB_MAIL;
-	strcpy(j->domain, domain);
-	snprintf(j->fallback_ip, sizeof(j->fallback_ip), "%s",
-			fallback_ip ? fallback_ip : "");
-	strcpy(j->mail_from, mail_from);
-	strcpy(j->rcpt, rcpt);
-	snprintf(j->what, sizeof(j->what), "%s", what);
-	memcpy(j->data, data, len);
-	j->data[len] = '\0';
-	j->len = len;
-	if (queue_write(j) < 0) {
-		shm_free(j);
-		return -1;
-	}
-	return 0;
-}
 
 /* A batch: the jobs a worker took from the queue at once, prepared into
  * mails, the mails bound for the same hosts sent in one SMTP session, then
@@ -385,61 +175,6 @@ static void complete_mail(out_mail *o)
 				out->text, out->host[0] ? out->host : "no host");
 }
 
-void cpm_finish(pending_entry *e, const char *why)
-{
-	char hdrs[160];
-
-	hdrs[0] = '\0';
-	if (e->code == 503)
-		snprintf(hdrs, sizeof(hdrs), "Retry-After: 60\r\n");
-	LM_INFO("MESSAGE answered %d %s: X-Mms-Transaction-ID %s, recipient %s,"
-			" MMSC %s, %s, %lld ms\n", e->code, e->reason, e->tid,
-			e->recipient, e->mmsc[0] ? e->mmsc : "-", why,
-			pending_now_ms() - e->created_ms);
-	resume_transaction(e->t_hash, e->t_label, e->code, e->reason, hdrs);
-	pending_free(e);
-}
-
-/* outcome of REQ n: complete the MESSAGE if it was the last one; 0 if the
- * MESSAGE had been answered already (timeout) */
-static int record_outcome(const char *tid, int n, int code,
-		const char *reason, const char *why)
-{
-	pending_entry *e;
-	int known;
-
-	e = pending_record(tid, n, code, reason, &known);
-	if (e)
-		cpm_finish(e, why);
-	else if (!known)
-		LM_INFO("outcome %d for %s-%d after the MESSAGE was answered\n",
-				code, tid, n);
-	return known;
-}
-
-static int record_failure(const char *tid, int n, map_local_failure lf,
-		const char *why)
-{
-	map_sip_status st;
-
-	map_local_failure_to_sip(lf, settings_timeout_mode(), &st);
-	return record_outcome(tid, n, st.code, st.reason, why);
-}
-
-/* an entry the worker cannot handle: answer it with the internal error */
-static void finish_internal(const char *tid)
-{
-	pending_entry *e = pending_take(tid);
-	map_sip_status st;
-
-	if (e) {
-		map_local_failure_to_sip(MAP_LF_INTERNAL, 0, &st);
-		e->code = st.code;
-		snprintf(e->reason, sizeof(e->reason), "%s", st.reason);
-		cpm_finish(e, "internal error");
-	}
-}
-
 /* map, resolve and write the REQs of one forward job into the batch */
 static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 {
@@ -451,17 +186,14 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 	int i, k, nr, first;
 
 	w->j = j;
-	job_request(j, &rq);
+	mm4_queue_job_request(j, &rq);
 	mr = w->mr = &fwd_maps[w - b->fwd];
 	settings_map_out(&mcfg);
 	if (map_cpm_to_mm4(&rq, &mcfg, cm_str_z(j->unique), j->now, mr) < 0) {
-		/* validated by the SIP worker already: only a bug gets here */
-		pending_entry *e = pending_take(j->tid);
-		if (e) {
-			e->code = mr->sip_code;
-			snprintf(e->reason, sizeof(e->reason), "%s", mr->sip_reason);
-			cpm_finish(e, "mapping failed");
-		}
+		/* validated by the SIP worker already: a setting changed at
+		 * runtime in between, or a bug */
+		completion_answer(j->tid, mr->sip_code, mr->sip_reason,
+				"mapping failed");
 		return;
 	}
 	/* the IMDNs for it come from the address the sender wrote to */
@@ -474,7 +206,7 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 	dest = w->dest = pkg_malloc(sizeof(*dest) * mr->nrcpt);
 	if (!dest) {
 		PKG_MEM_ERROR;
-		finish_internal(j->tid);
+		completion_abort(j->tid, MAP_LF_INTERNAL, "internal error");
 		return;
 	}
 	/* resolve everybody, then one REQ per destination MMSE */
@@ -522,13 +254,13 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 			}
 		}
 		if (w->fail[first]) {
-			record_failure(j->tid, k, w->fail[first], "routing failed");
+			completion_failure(j->tid, k, w->fail[first], "routing failed");
 			continue;
 		}
 		o = batch_add(b);
 		if (!o) {
 			LM_BUG("%s-%d: batch full\n", j->tid, k);
-			record_failure(j->tid, k, MAP_LF_INTERNAL, "internal error");
+			completion_failure(j->tid, k, MAP_LF_INTERNAL, "internal error");
 			continue;
 		}
 		snprintf(o->req_tid, sizeof(o->req_tid), "%s-%d", j->tid, k);
@@ -538,7 +270,7 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 			mail_buf_give_back(o, b->nmail - 1);
 			b->nmail--;
 			LM_ERR("%s-%d: content cannot be written as MM4\n", j->tid, k);
-			record_failure(j->tid, k, MAP_LF_CONTENT_TYPE, "MM4 encoding");
+			completion_failure(j->tid, k, MAP_LF_CONTENT_TYPE, "MM4 encoding");
 			continue;
 		}
 		for (i = 0, nr = 0; i < mr->nrcpt; i++)
@@ -581,7 +313,7 @@ static void complete_forward_req(out_mail *o)
 	LM_NOTICE("MM4_forward.REQ %s to %s failed: %d %s (%s)\n", o->req_tid,
 			o->domain, out->code, out->text,
 			out->host[0] ? out->host : "no host");
-	if (!record_failure(w->j->tid, o->req,
+	if (!completion_failure(w->j->tid, o->req,
 				map_smtp_reply(out->code, cm_str_z(out->text)),
 				"SMTP failed")) {
 		/* answered 202 meanwhile: tell the sender it failed */
@@ -604,7 +336,6 @@ static int same_hosts(const out_mail *a, const out_mail *b)
 	return 1;
 }
 
-static void batch_wait(int last_batch);
 
 /* the batch's mails not in a session yet that go to first's hosts, at most
  * max, into out[] and marked sent; *other: such a mail for other hosts is
@@ -630,7 +361,7 @@ static int take_mails(batch *b, const out_mail *first, smtp_mail **out,
 
 static void batch_prepare(batch *b, void *job)
 {
-	if (*(int *)job == JOB_MAIL) {
+	if (*(int *)job == MM4_JOB_MAIL) {
 		prepare_mail(b, job);
 	} else {
 		memset(&b->fwd[b->nfwd], 0, sizeof(b->fwd[b->nfwd]));
@@ -645,32 +376,6 @@ static void complete_one(out_mail *o)
 	else
 		complete_mail(o);
 	o->done = 1;
-}
-
-/* one more job from the queue, waiting until 'until' (ms); NULL if none */
-static void *queue_take_one(long long until)
-{
-	struct pollfd pfd;
-	void *job;
-	ssize_t r;
-	long long left;
-
-	pfd.fd = queue_fd[0];
-	pfd.events = POLLIN;
-	for (;;) {
-		r = read(queue_fd[0], &job, sizeof(job));
-		if (r == sizeof(job))
-			return job;
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-			return NULL;
-		left = until - pending_now_ms();
-		if (left <= 0)
-			return NULL;
-		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
-			return NULL;
-	}
 }
 
 /* the SMTP session a worker has open, growing while jobs come for its
@@ -719,17 +424,7 @@ static int session_more(void *arg, smtp_mail **more, int max)
 			break;
 		/* what is queued joins at once; an empty queue is waited for
 		 * only while the session has nothing to carry on with */
-		if (n > 0) {
-			job = queue_take_one(0);
-		} else {
-			__atomic_add_fetch(waiting_sessions, 1, __ATOMIC_SEQ_CST);
-			job = queue_take_one(until);
-			__atomic_sub_fetch(waiting_sessions, 1, __ATOMIC_SEQ_CST);
-			/* jobs coming faster than one per round trip: let the
-			 * next ones gather as before a session (mm4_batch_wait) */
-			if (job)
-				batch_wait(f->last_growth);
-		}
+		job = mm4_queue_take_more(n > 0 ? 0 : until, f->last_growth);
 		if (!job)
 			break;
 		f->jobs[(*f->njobs)++] = job;
@@ -802,91 +497,6 @@ static void batch_run(void **jobs, int *njobs)
 	}
 }
 
-static int queued_jobs(void)
-{
-	int bytes;
-
-	if (ioctl(queue_fd[0], FIONREAD, &bytes) < 0)
-		return -1;
-	return bytes / (int)sizeof(void *);
-}
-
-/* Under a steady load jobs arrive one at a time, and each would get an
- * SMTP session (TCP handshake, greeting, EHLO, QUIT) of its own: wait up
- * to mm4_batch_wait ms for a batch to fill. Only when jobs come faster
- * than one per session: more are queued already, or the last batch had
- * more than one. At low load a job goes out at once. */
-static void batch_wait(int last_batch)
-{
-	struct timespec slice = { 0, 1000000 };
-	long long until;
-	int q;
-
-	if (cpm_get(mm4_batch) <= 1 || cpm_get(mm4_batch_wait) <= 0)
-		return;
-	if (last_batch <= 1 && queued_jobs() <= 0)
-		return;
-	until = pending_now_ms() + cpm_get(mm4_batch_wait);
-	while ((q = queued_jobs()) >= 0 && q < cpm_get(mm4_batch) - 1
-			&& pending_now_ms() < until)
-		nanosleep(&slice, NULL);
-}
-
-/* Wait for one job, let a batch gather (batch_wait), then take this
- * worker's share of what is queued, at most mm4_batch in all. The share
- * is the queue divided among this worker and the idle ones, so idle
- * workers take the rest, while a worker that finds the others busy takes
- * a full batch: the jobs for one MMSC then share an SMTP session. */
-static int queue_take(void **jobs, int rank)
-{
-	static int last_batch = 0;
-	struct timespec yield = { 0, 1000000 };
-	struct pollfd pfd;
-	ssize_t r;
-	int queued, share, idle;
-
-	pfd.fd = queue_fd[0];
-	pfd.events = POLLIN;
-	for (;;) {
-		r = read(queue_fd[0], &jobs[0], sizeof(jobs[0]));
-		if (r == sizeof(jobs[0]))
-			break;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-				LM_ERR("MM4 worker %d: poll: %s\n", rank, strerror(errno));
-			/* a worker whose SMTP session waits for a job wakes too:
-			 * leave it a moment to take it on its open connection */
-			if (__atomic_load_n(waiting_sessions, __ATOMIC_SEQ_CST) > 0)
-				nanosleep(&yield, NULL);
-			continue;
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		LM_CRIT("MM4 worker %d: queue read failed (%zd, %s)\n", rank, r,
-				r < 0 ? strerror(errno) : "eof");
-		sleep(1);
-	}
-	__atomic_add_fetch(busy_workers, 1, __ATOMIC_SEQ_CST);
-	batch_wait(last_batch);
-	last_batch = 1;
-	idle = cpm_get(mm4_workers)
-			- __atomic_load_n(busy_workers, __ATOMIC_SEQ_CST);
-	if (cpm_get(mm4_batch) <= 1 || (queued = queued_jobs()) < 0)
-		return 1;
-	if (idle < 0)
-		idle = 0;
-	/* rounded down: a job the idle workers can take is left to them */
-	share = queued / (idle + 1);
-	if (share > cpm_get(mm4_batch) - 1)
-		share = cpm_get(mm4_batch) - 1;
-	if (share <= 0)
-		return 1;
-	/* whole pointers only: every write was one pointer */
-	r = read(queue_fd[0], &jobs[1], share * sizeof(jobs[0]));
-	last_batch = 1 + (r > 0 ? (int)(r / sizeof(jobs[0])) : 0);
-	return last_batch;
-}
-
 void workers_loop(int rank)
 {
 	void *jobs[SMTP_BATCH_MAX];
@@ -896,13 +506,13 @@ void workers_loop(int rank)
 	cpm_mem_use_pkg();
 	if (enum_resolve_init() < 0)
 		LM_ERR("enum_server resolver setup failed: using the system one\n");
-	close(queue_fd[1]);
+	mm4_queue_worker_init();
 	for (;;) {
-		n = queue_take(jobs, rank);
+		n = mm4_queue_take(jobs, rank);
 		cfg_update();
 		batch_run(jobs, &n);
 		for (i = 0; i < n; i++)
 			shm_free(jobs[i]);
-		__atomic_sub_fetch(busy_workers, 1, __ATOMIC_SEQ_CST);
+		mm4_queue_done();
 	}
 }

@@ -1,0 +1,335 @@
+/*
+ * cpm_mms - the queue to the MM4 worker processes.
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+/* The queue is a pipe of shm pointers: writes of one pointer are atomic,
+ * the write end is non-blocking so a SIP worker never waits (a full queue
+ * is an overload answer), and every MM4 worker polls the read end and
+ * takes a batch of what is queued (mm4_queue_take). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/mem/shm_mem.h"
+#include "core/dprint.h"
+
+#include "settings.h"
+#include "mm4_queue.h"
+
+static int queue_fd[2] = { -1, -1 };
+/* MM4 workers busy with a batch (shm): sizes the next worker's share */
+static int *busy_workers = NULL;
+/* of those, waiting for one more job for an open SMTP session (shm) */
+static int *waiting_sessions = NULL;
+
+static int queue_write(void *j)
+{
+	ssize_t n;
+
+	do {
+		n = write(queue_fd[1], &j, sizeof(j));
+	} while (n < 0 && errno == EINTR);
+	if (n != sizeof(j)) {
+		LM_WARN("MM4 worker queue full (%s)\n",
+				n < 0 ? strerror(errno) : "short write");
+		return -1;
+	}
+	return 0;
+}
+
+int mm4_queue_init(void)
+{
+	int fl, i;
+
+	busy_workers = shm_malloc(2 * sizeof(*busy_workers));
+	if (!busy_workers) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	busy_workers[0] = busy_workers[1] = 0;
+	waiting_sessions = &busy_workers[1];
+	if (pipe(queue_fd) < 0) {
+		LM_ERR("pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	/* both ends non-blocking: SIP workers never wait, MM4 workers wait
+	 * in poll() and take what is there without blocking */
+	for (i = 0; i < 2; i++) {
+		fl = fcntl(queue_fd[i], F_GETFL);
+		if (fl < 0 || fcntl(queue_fd[i], F_SETFL, fl | O_NONBLOCK) < 0) {
+			LM_ERR("fcntl: %s\n", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void mm4_queue_destroy(void)
+{
+	if (queue_fd[0] >= 0)
+		close(queue_fd[0]);
+	if (queue_fd[1] >= 0)
+		close(queue_fd[1]);
+	queue_fd[0] = queue_fd[1] = -1;
+	if (busy_workers)
+		shm_free(busy_workers);
+	busy_workers = waiting_sessions = NULL;
+}
+
+static void job_fields(const cpm_request *rq, cm_str *f)
+{
+	f[JF_RURI] = rq->ruri;
+	f[JF_FROM] = rq->from;
+	f[JF_PAI] = rq->pai;
+	f[JF_PRIVACY] = rq->privacy;
+	f[JF_SUBJECT] = rq->subject;
+	f[JF_PRIORITY] = rq->priority;
+	f[JF_DATE] = rq->date;
+	f[JF_CTYPE] = rq->content_type;
+	f[JF_BODY] = rq->body;
+	f[JF_TO] = rq->to;
+}
+
+void mm4_queue_job_request(const mm4_job *j, cpm_request *rq)
+{
+	cm_str f[JF_COUNT];
+	int i;
+
+	for (i = 0; i < JF_COUNT; i++) {
+		f[i].s = (char *)j->data + j->off[i];
+		f[i].len = j->len[i];
+	}
+	memset(rq, 0, sizeof(*rq));
+	rq->ruri = f[JF_RURI];
+	rq->from = f[JF_FROM];
+	rq->pai = f[JF_PAI];
+	rq->privacy = f[JF_PRIVACY];
+	rq->subject = f[JF_SUBJECT];
+	rq->priority = f[JF_PRIORITY];
+	rq->date = f[JF_DATE];
+	rq->content_type = f[JF_CTYPE];
+	rq->body = f[JF_BODY];
+	rq->to = f[JF_TO];
+	rq->expires = j->expires;
+	rq->max_forwards = j->max_forwards;
+}
+
+int mm4_queue_forward(const cpm_request *rq, const char *tid,
+		const char *unique, time_t now)
+{
+	cm_str f[JF_COUNT];
+	mm4_job *j;
+	int i, total = 0, pos = 0;
+
+	job_fields(rq, f);
+	for (i = 0; i < JF_COUNT; i++)
+		total += (f[i].s ? f[i].len : 0) + 1;
+	j = shm_malloc(sizeof(*j) + total);
+	if (!j) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	memset(j, 0, sizeof(*j));
+	j->type = MM4_JOB_FORWARD;
+	snprintf(j->tid, sizeof(j->tid), "%s", tid);
+	snprintf(j->unique, sizeof(j->unique), "%s", unique);
+	j->now = now;
+	j->expires = rq->expires;
+	j->max_forwards = rq->max_forwards;
+	for (i = 0; i < JF_COUNT; i++) {
+		int len = f[i].s ? f[i].len : 0;
+
+		j->off[i] = pos;
+		j->len[i] = len;
+		if (len)
+			memcpy(j->data + pos, f[i].s, len);
+		j->data[pos + len] = '\0';
+		pos += len + 1;
+	}
+	if (queue_write(j) < 0) {
+		shm_free(j);
+		return -1;
+	}
+	return 0;
+}
+
+int mm4_queue_mail(const char *domain, const char *fallback_ip,
+		const char *mail_from, const char *rcpt, const char *data, int len,
+		const char *what)
+{
+	mail_job *j;
+
+	if (strlen(domain) >= sizeof(j->domain)
+			|| strlen(mail_from) >= sizeof(j->mail_from)
+			|| strlen(rcpt) >= sizeof(j->rcpt)) {
+		LM_ERR("%s: address too long\n", what);
+		return -1;
+	}
+	j = shm_malloc(sizeof(*j) + len + 1);
+	if (!j) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	memset(j, 0, sizeof(*j));
+	j->type = MM4_JOB_MAIL;
+	strcpy(j->domain, domain);
+	snprintf(j->fallback_ip, sizeof(j->fallback_ip), "%s",
+			fallback_ip ? fallback_ip : "");
+	strcpy(j->mail_from, mail_from);
+	strcpy(j->rcpt, rcpt);
+	snprintf(j->what, sizeof(j->what), "%s", what);
+	memcpy(j->data, data, len);
+	j->data[len] = '\0';
+	j->len = len;
+	if (queue_write(j) < 0) {
+		shm_free(j);
+		return -1;
+	}
+	return 0;
+}
+
+/* one more job from the queue, waiting until 'until' (ms); NULL if none */
+static void *take_one(long long until)
+{
+	struct pollfd pfd;
+	void *job;
+	ssize_t r;
+	long long left;
+
+	pfd.fd = queue_fd[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		r = read(queue_fd[0], &job, sizeof(job));
+		if (r == sizeof(job))
+			return job;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return NULL;
+		left = until - pending_now_ms();
+		if (left <= 0)
+			return NULL;
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+			return NULL;
+	}
+}
+
+static int queued_jobs(void)
+{
+	int bytes;
+
+	if (ioctl(queue_fd[0], FIONREAD, &bytes) < 0)
+		return -1;
+	return bytes / (int)sizeof(void *);
+}
+
+/* Under a steady load jobs arrive one at a time, and each would get an
+ * SMTP session (TCP handshake, greeting, EHLO, QUIT) of its own: wait up
+ * to mm4_batch_wait ms for a batch to fill. Only when jobs come faster
+ * than one per session: more are queued already, or the last batch had
+ * more than one. At low load a job goes out at once. */
+static void gather(int last_batch)
+{
+	struct timespec slice = { 0, 1000000 };
+	long long until;
+	int q;
+
+	if (cpm_get(mm4_batch) <= 1 || cpm_get(mm4_batch_wait) <= 0)
+		return;
+	if (last_batch <= 1 && queued_jobs() <= 0)
+		return;
+	until = pending_now_ms() + cpm_get(mm4_batch_wait);
+	while ((q = queued_jobs()) >= 0 && q < cpm_get(mm4_batch) - 1
+			&& pending_now_ms() < until)
+		nanosleep(&slice, NULL);
+}
+
+/* Wait for one job, let a batch gather (gather()), then take this
+ * worker's share of what is queued, at most mm4_batch in all. The share
+ * is the queue divided among this worker and the idle ones, so idle
+ * workers take the rest, while a worker that finds the others busy takes
+ * a full batch: the jobs for one MMSC then share an SMTP session. */
+int mm4_queue_take(void **jobs, int rank)
+{
+	static int last_batch = 0;
+	struct timespec yield = { 0, 1000000 };
+	struct pollfd pfd;
+	ssize_t r;
+	int queued, share, idle;
+
+	pfd.fd = queue_fd[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		r = read(queue_fd[0], &jobs[0], sizeof(jobs[0]));
+		if (r == sizeof(jobs[0]))
+			break;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				LM_ERR("MM4 worker %d: poll: %s\n", rank, strerror(errno));
+			/* a worker whose SMTP session waits for a job wakes too:
+			 * leave it a moment to take it on its open connection */
+			if (__atomic_load_n(waiting_sessions, __ATOMIC_SEQ_CST) > 0)
+				nanosleep(&yield, NULL);
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		LM_CRIT("MM4 worker %d: queue read failed (%zd, %s)\n", rank, r,
+				r < 0 ? strerror(errno) : "eof");
+		sleep(1);
+	}
+	__atomic_add_fetch(busy_workers, 1, __ATOMIC_SEQ_CST);
+	gather(last_batch);
+	last_batch = 1;
+	idle = cpm_get(mm4_workers)
+			- __atomic_load_n(busy_workers, __ATOMIC_SEQ_CST);
+	if (cpm_get(mm4_batch) <= 1 || (queued = queued_jobs()) < 0)
+		return 1;
+	if (idle < 0)
+		idle = 0;
+	/* rounded down: a job the idle workers can take is left to them */
+	share = queued / (idle + 1);
+	if (share > cpm_get(mm4_batch) - 1)
+		share = cpm_get(mm4_batch) - 1;
+	if (share <= 0)
+		return 1;
+	/* whole pointers only: every write was one pointer */
+	r = read(queue_fd[0], &jobs[1], share * sizeof(jobs[0]));
+	last_batch = 1 + (r > 0 ? (int)(r / sizeof(jobs[0])) : 0);
+	return last_batch;
+}
+
+
+void mm4_queue_worker_init(void)
+{
+	close(queue_fd[1]);
+	queue_fd[1] = -1;
+}
+
+void mm4_queue_done(void)
+{
+	__atomic_sub_fetch(busy_workers, 1, __ATOMIC_SEQ_CST);
+}
+
+void *mm4_queue_take_more(long long until, int last_growth)
+{
+	void *job;
+
+	if (until <= 0)
+		return take_one(0);
+	__atomic_add_fetch(waiting_sessions, 1, __ATOMIC_SEQ_CST);
+	job = take_one(until);
+	__atomic_sub_fetch(waiting_sessions, 1, __ATOMIC_SEQ_CST);
+	/* jobs coming faster than one per round trip: let the next ones
+	 * gather as before a session (mm4_batch_wait) */
+	if (job)
+		gather(last_growth);
+	return job;
+}

@@ -1,0 +1,78 @@
+/*
+ * cpm_mms - the queue from the SIP workers, the listener and the RPC to the
+ * MM4 worker processes: forward jobs (a MESSAGE to map and send) and ready
+ * mails (RESs, reports).
+ *
+ * Copyright (C) 2026 cpm_mms authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef CPM_MMS_MM4_QUEUE_H
+#define CPM_MMS_MM4_QUEUE_H
+
+#include <time.h>
+#include "mapping.h"
+#include "pending.h"
+
+#define MM4_JOB_FORWARD 1
+#define MM4_JOB_MAIL 2
+
+enum {
+	JF_RURI = 0, JF_FROM, JF_PAI, JF_PRIVACY, JF_SUBJECT, JF_PRIORITY,
+	JF_DATE, JF_CTYPE, JF_BODY, JF_TO, JF_COUNT
+};
+
+/* one MESSAGE to forward: the SIP fields Table 1 needs, copied to shm */
+typedef struct mm4_job {
+	int type;                /* MM4_JOB_FORWARD */
+	char tid[PENDING_TID_MAX];
+	char unique[48];
+	time_t now;
+	int expires;
+	int max_forwards;
+	int off[JF_COUNT];
+	int len[JF_COUNT];
+	char data[];
+} mm4_job;
+
+/* a ready mail to deliver */
+typedef struct mail_job {
+	int type;                /* MM4_JOB_MAIL */
+	char domain[128];
+	char fallback_ip[64];
+	char mail_from[160];
+	char rcpt[160];
+	char what[64];
+	int len;
+	char data[];
+} mail_job;
+
+int mm4_queue_init(void);    /* mod_init */
+void mm4_queue_destroy(void);
+
+/* --- the senders' side; never blocks, 0 or -1 (no memory / queue full) */
+/* copy the request to shm and queue it */
+int mm4_queue_forward(const cpm_request *rq, const char *tid,
+		const char *unique, time_t now);
+/* queue one ready mail (an MM4 *.RES or report): sent to the MX/A hosts of
+ * 'domain', else to fallback_ip (may be empty) on mm4_port */
+int mm4_queue_mail(const char *domain, const char *fallback_ip,
+		const char *mail_from, const char *rcpt, const char *data, int len,
+		const char *what);
+
+/* --- the MM4 workers' side */
+/* in a worker process: the write end goes */
+void mm4_queue_worker_init(void);
+/* the request fields of a forward job (pointing into the job) */
+void mm4_queue_job_request(const mm4_job *j, cpm_request *rq);
+/* wait for a job, let a batch gather, take this worker's share (at most
+ * mm4_batch): the number of jobs in jobs[]; the worker counts as busy
+ * until mm4_queue_done() */
+int mm4_queue_take(void **jobs, int rank);
+void mm4_queue_done(void);
+/* one more job for an open SMTP session: what is queued now (until 0),
+ * or waiting up to 'until' (pending_now_ms() time), then letting the jobs
+ * after it gather as before a session (last_growth: mails the session
+ * took last); NULL if none */
+void *mm4_queue_take_more(long long until, int last_growth);
+
+#endif
