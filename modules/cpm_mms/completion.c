@@ -86,9 +86,13 @@ static void finish(pending_entry *e, const char *why)
 	hdrs[0] = '\0';
 	if (e->code == 503)
 		snprintf(hdrs, sizeof(hdrs), "Retry-After: 60\r\n");
-	LM_INFO("MESSAGE answered %d %s: X-Mms-Transaction-ID %s, recipient %s,"
-			" MMSC %s, %s, %lld ms\n", e->code, e->reason, e->tid,
-			e->recipient, e->mmsc[0] ? e->mmsc : "-", why,
+	/* the one line of the MESSAGE at INFO, with the ids of both sides */
+	LM_INFO("MESSAGE answered %d %s: Call-ID %s, imdn.Message-ID %s, "
+			"X-Mms-Transaction-ID %s, X-Mms-Message-ID %s, recipient %s, "
+			"MMSC %s, %s, %lld ms\n", e->code, e->reason,
+			e->callid[0] ? e->callid : "-", e->imdn_id[0] ? e->imdn_id : "-",
+			e->tid, e->mms_message_id, e->recipient,
+			e->mmsc[0] ? e->mmsc : "-", why,
 			pending_now_ms() - e->created_ms);
 	resume_transaction(e->t_hash, e->t_label, e->code, e->reason, hdrs);
 	pending_free(e);
@@ -186,7 +190,7 @@ int completion_res(mm4_msg *m)
 		snprintf(reason, sizeof(reason), "%s", st.reason);
 	e = pending_record(base, n, st.code, reason, &known);
 	if (e) {
-		LM_INFO("MM4_forward.RES %.*s: %.*s\n", tid.len, tid.s, status.len,
+		LM_DBG("MM4_forward.RES %.*s: %.*s\n", tid.len, tid.s, status.len,
 				status.s);
 		finish(e, "MM4_forward.RES");
 	} else if (!known) {

@@ -4,6 +4,8 @@
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <sys/random.h>
 
 #include "core/mem/mem.h"
@@ -42,6 +44,15 @@ void cpm_mem_use_pkg(void)
 {
 	cm_mem_set(pkg_malloc_hook, pkg_realloc_hook, pkg_free_hook);
 	cm_mem_keep(16);
+}
+
+void cpm_log_text(char *buf, int size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
 }
 
 int cpm_random_hex(char *out, int nbytes)

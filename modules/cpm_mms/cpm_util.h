@@ -18,5 +18,8 @@ int cpm_util_load_tm(void);
 void cpm_mem_use_pkg(void);
 /* unguessable hex token of 2*nbytes chars (out holds 2*nbytes+1) */
 int cpm_random_hex(char *out, int nbytes);
+/* text for a log line into buf, cut to its size */
+void cpm_log_text(char *buf, int size, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -187,7 +187,9 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 	snprintf(cpm_last_fwd.transaction_id, sizeof(cpm_last_fwd.transaction_id),
 			"%s", tid);
 	if (pending_add(tid, t_hash, t_label, mr->rcpt_e164[0], mr->message_id,
-				(cpm_get(res_timeout) * 1000)) < 0) {
+				msg->callid ? (cm_str){msg->callid->body.s,
+					msg->callid->body.len} : (cm_str){NULL, 0},
+				mr->imdn_message_id, cpm_get(res_timeout) * 1000) < 0) {
 		cpm_tmb.t_cancel_suspend(t_hash, t_label);
 		set_last(503, "Service Unavailable");
 		return CPM_FWD_OVERLOAD;
@@ -198,7 +200,7 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 		set_last(503, "Service Unavailable");
 		return CPM_FWD_OVERLOAD;
 	}
-	LM_INFO("MESSAGE Call-ID %.*s imdn.Message-ID %.*s -> MM4 "
+	LM_DBG("MESSAGE Call-ID %.*s imdn.Message-ID %.*s -> MM4 "
 			"X-Mms-Transaction-ID %s X-Mms-Message-ID %s, %d recipient(s)\n",
 			msg->callid ? msg->callid->body.len : 0,
 			msg->callid ? msg->callid->body.s : "",

@@ -43,6 +43,7 @@ typedef struct mm4_in_cbp {
 	int idx;
 	int is_report;           /* an IMDN: 2xx -> Ok, else network problem */
 	char key[INBOUND_KEY_MAX];
+	char what[256];          /* the MM4 side, for the log line */
 	corr_row corr;           /* reports: row to mark done on success */
 	int corr_bit;
 } mm4_in_cbp;
@@ -180,7 +181,7 @@ void mm4_in_send_res(const inbound_res *r)
 		else
 			stats_inc(CPM_ST_RES_SENT);
 	}
-	LM_INFO("%s %s from %s: %s%s%s\n", mm4_type_name(res.type), r->tid,
+	LM_DBG("%s %s from %s: %s%s%s\n", mm4_type_name(res.type), r->tid,
 			r->orig_system, r->status, r->status_text[0] ? ": " : "",
 			r->status_text);
 	cm_buf_free(&b);
@@ -252,11 +253,11 @@ static void message_done(struct cell *t, int type, struct tmcb_params *ps)
 				ps->rpl->first_line.u.reply.reason.s);
 	else
 		snprintf(text, sizeof(text), "SIP %d (no answer)", ps->code);
-	/* t->callid is the whole "Call-ID: ..." header line */
-	LM_INFO("MESSAGE to CPM (%.*s) for recipient %d of %s: %d -> %s\n",
+	/* the one line of the message at INFO, with the ids of both sides;
+	 * t->callid is the whole "Call-ID: ..." header line */
+	LM_INFO("%s: MESSAGE Call-ID %.*s answered %d -> %s\n", cbp->what,
 			(t && t->callid.len >= 2) ? t->callid.len - 2 : 0,
-			(t && t->callid.s) ? t->callid.s : "", cbp->idx,
-			cbp->key, ps->code, status);
+			(t && t->callid.s) ? t->callid.s : "", ps->code, status);
 	mm4_in_outcome(cbp->key, cbp->idx, status, ps->code < 300 ? "" : text);
 	shm_free(cbp);
 }
@@ -311,7 +312,8 @@ static int add_hdr(cm_buf *b, const char *name, const char *value)
 
 int mm4_in_send_message(const char *target, const char *dst,
 		const char *from, const char *to, cm_str hdrs, cm_str body,
-		const char *key, int idx, const corr_row *corr, int corr_bit)
+		const char *key, int idx, const corr_row *corr, int corr_bit,
+		const char *what)
 {
 	uac_req_t uac_r;
 	str method = str_init("MESSAGE");
@@ -327,6 +329,7 @@ int mm4_in_send_message(const char *target, const char *dst,
 	memset(cbp, 0, sizeof(*cbp));
 	cbp->idx = idx;
 	snprintf(cbp->key, sizeof(cbp->key), "%s", key);
+	snprintf(cbp->what, sizeof(cbp->what), "%s", what);
 	if (corr) {
 		cbp->is_report = corr_bit != MM4_IN_FORWARD_ROW;
 		cbp->corr = *corr;
@@ -415,6 +418,9 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 	cpm_out *o = &out;
 	mm4_in_ctx ctx;
 	mm4_in_config mcfg;
+	cm_str tid = mm4_get_unquoted(m, "X-Mms-Transaction-ID");
+	cm_str mid = mm4_get_unquoted(m, "X-Mms-Message-ID");
+	char what[256];
 	char unique[33];
 	cm_buf hdrs;
 	char from[320], to[280];
@@ -485,9 +491,13 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 	/* stored first: a quick failure answer must find the row to close */
 	has_row = forward_row(m, rcpt, o, peer, &row) == 0
 		&& store_put(&row) == 0;
+	cpm_log_text(what, sizeof(what), "MM4_forward.REQ X-Mms-Transaction-ID "
+			"%.*s X-Mms-Message-ID %.*s from %s (%s) to %s, imdn.Message-ID %s",
+			tid.len, tid.s ? tid.s : "", mid.len, mid.s ? mid.s : "",
+			o->from_uri, peer, ctx.target, o->imdn_message_id);
 	ret = mm4_in_send_message(ctx.target, ctx.dst, from, to,
 			(cm_str){hdrs.s, hdrs.len}, o->body, key, idx,
-			has_row ? &row : NULL, MM4_IN_FORWARD_ROW);
+			has_row ? &row : NULL, MM4_IN_FORWARD_ROW, what);
 	cm_buf_free(&hdrs);
 	if (ret < 0) {
 		if (has_row && row.mm_expiry)
@@ -496,7 +506,7 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 		goto done;
 	}
 	stats_inc(CPM_ST_MESSAGES_OUT);
-	LM_INFO("MM4_forward.REQ X-Mms-Transaction-ID %.*s X-Mms-Message-ID %.*s "
+	LM_DBG("MM4_forward.REQ X-Mms-Transaction-ID %.*s X-Mms-Message-ID %.*s "
 			"from %s -> MESSAGE to %s (imdn.Message-ID %s)\n",
 			mm4_get(m, "X-Mms-Transaction-ID").len,
 			mm4_get(m, "X-Mms-Transaction-ID").s,

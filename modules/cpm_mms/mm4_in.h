@@ -42,11 +42,13 @@ void mm4_in_send_res(const inbound_res *r);
 /* send a MESSAGE towards CPM through tm; its final answer is recorded as
  * the outcome (key, idx). corr: an IMDN, whose row gets corr_bit once the
  * CPM side took it; or, with corr_bit MM4_IN_FORWARD_ROW, the row of this
- * forwarded MM, which a failure closes (no Expired report). 0 / -1 */
+ * forwarded MM, which a failure closes (no Expired report). 'what' names
+ * the MM4 side in the one log line of the outcome. 0 / -1 */
 #define MM4_IN_FORWARD_ROW (-1)
 int mm4_in_send_message(const char *target, const char *dst,
 		const char *from, const char *to, cm_str hdrs, cm_str body,
-		const char *key, int idx, const corr_row *corr, int corr_bit);
+		const char *key, int idx, const corr_row *corr, int corr_bit,
+		const char *what);
 /* X-Mms-Ack-Request of a request: 1 unless it says No (or 0) */
 int mm4_in_ack_requested(const mm4_msg *m);
 /* where the RES goes: X-Mms-Originator-System, else Sender (bare address) */

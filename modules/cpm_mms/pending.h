@@ -17,6 +17,8 @@
 #define PENDING_TID_MAX 64
 #define PENDING_REASON_MAX 96
 #define PENDING_MID_MAX 160
+#define PENDING_CALLID_MAX 96   /* longer Call-IDs are logged cut */
+#define PENDING_IMDN_ID_MAX 72
 
 typedef enum pending_state {
 	PENDING_QUEUED = 0, /* waiting for an MM4 worker */
@@ -41,6 +43,9 @@ typedef struct pending_entry {
 	char recipient[E164_BUF];
 	char mmsc[64];
 	char mms_message_id[PENDING_MID_MAX]; /* our X-Mms-Message-ID */
+	/* for the one log line of the MESSAGE: the ids of its SIP side */
+	char callid[PENDING_CALLID_MAX];
+	char imdn_id[PENDING_IMDN_ID_MAX];
 } pending_entry;
 
 int pending_init(int max_entries);
@@ -49,7 +54,8 @@ long long pending_now_ms(void);
 
 /* 0, or -1 when the table is full or out of memory */
 int pending_add(const char *tid, unsigned int t_hash, unsigned int t_label,
-		const char *recipient, const char *mms_message_id, int timeout_ms);
+		const char *recipient, const char *mms_message_id, cm_str callid,
+		cm_str imdn_id, int timeout_ms);
 /* our X-Mms-Message-ID of a live entry into out; 0, -1 if tid is gone */
 int pending_message_id(const char *tid, char *out, int size);
 /* update the state (and nreq/mmsc when given); -1 if the entry is gone */

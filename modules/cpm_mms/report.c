@@ -165,7 +165,7 @@ void report_res_alias(const char *mms_id, const char *tid, cm_str alias)
 			|| strcmp(al, mms_id) == 0)
 		return;
 	ret = store_set_alias(mms_id, tid, al);
-	LM_INFO("MM4_forward.RES %s: the peer calls %s '%s'%s\n", tid, mms_id,
+	LM_DBG("MM4_forward.RES %s: the peer calls %s '%s'%s\n", tid, mms_id,
 			al, ret == 1 ? "" : ret == 0 ? " (row not written yet)"
 				: " (not recorded)");
 	if (ret != 0)
@@ -249,7 +249,7 @@ static int send_imdn(const corr_row *row, const char *recipient_e164,
 	imdn_out o;
 	cm_buf body, hdrs;
 	char unique[33], id[48], now_iso[40], rcpt_uri[256], from[300], to[300];
-	char target[300], route[256];
+	char target[300], route[256], what[256];
 	int ret;
 
 	if (cpm_random_hex(unique, 16) < 0)
@@ -288,14 +288,17 @@ static int send_imdn(const corr_row *row, const char *recipient_e164,
 	cm_buf_printf(&hdrs, "Content-Type: message/cpim\r\n");
 	snprintf(from, sizeof(from), "<%s>", rcpt_uri);
 	snprintf(to, sizeof(to), "<%s>", row->sender);
+	cpm_log_text(what, sizeof(what), "IMDN %s %s for imdn.Message-ID %s "
+			"(X-Mms-Message-ID %s) to %s",
+			kind == IMDN_KIND_DISPLAY ? "display" : "delivery",
+			imdn_status_name(status), row->imdn_message_id,
+			row->mms_message_id, target);
 	ret = hdrs.failed ? -1 : mm4_in_send_message(target,
 			cpm_fixed.cpm_route ? cpm_fixed.cpm_route : "", from, to,
 			(cm_str){hdrs.s, hdrs.len}, (cm_str){body.s, body.len}, key, 0,
-			row, corr_bit);
-	LM_INFO("IMDN %s %s for imdn.Message-ID %s (X-Mms-Message-ID %s) to %s: "
-			"%s\n", kind == IMDN_KIND_DISPLAY ? "display" : "delivery",
-			imdn_status_name(status), row->imdn_message_id,
-			row->mms_message_id, target, ret < 0 ? "not sent" : "sent");
+			row, corr_bit, what);
+	if (ret < 0)
+		LM_NOTICE("%s: not sent\n", what);
 	cm_buf_free(&hdrs);
 	cm_buf_free(&body);
 	return ret;

@@ -169,7 +169,7 @@ static void complete_mail(out_mail *o)
 	if (out->host[0])
 		peers_msg_out(out->host, out->ok, out->code, out->text);
 	if (out->ok)
-		LM_INFO("%s sent to %s via %s\n", j->what, j->rcpt, out->host);
+		LM_DBG("%s sent to %s via %s\n", j->what, j->rcpt, out->host);
 	else
 		LM_ERR("%s to %s failed: %d %s (%s)\n", j->what, j->rcpt, out->code,
 				out->text, out->host[0] ? out->host : "no host");
@@ -303,7 +303,7 @@ static void complete_forward_req(out_mail *o)
 		for (i = 0; i < mr->nrcpt; i++)
 			if (w->group[i] == o->req)
 				report_store_forward(mr, mr->rcpt_e164[i], o->req_tid);
-		LM_INFO("MM4_forward.REQ %s (X-Mms-Message-ID %s, imdn %.*s) "
+		LM_DBG("MM4_forward.REQ %s (X-Mms-Message-ID %s, imdn %.*s) "
 				"to %s via %s\n", o->req_tid, mr->message_id,
 				mr->imdn_message_id.len, mr->imdn_message_id.s,
 				o->rcpts[0], out->host);

@@ -703,18 +703,33 @@ STATIC_ROUTES="+4788100=>mms.static.test;via=$PEER_IP,+4788200=>$PEER_IP:$PEER_P
 
 # static_case NAME NUMBER DOMAIN VIA: the mail reached the peer for
 # NUMBER/TYPE=PLMN@DOMAIN (RCPT TO and To) and the IWF logged it went to VIA
+# peer_out ADDR: mails the IWF sent to ADDR (ip:port), from cpm_mms.peers
+peer_out() {
+	kamcmd -s "$CTL" cpm_mms.peers 2>/dev/null | awk -v a="$1" '
+		$1 == "address:" { on = ($2 == a) }
+		on && $1 == "messages_out:" { print $2; found = 1; exit }
+		END { if (!found) print 0 }'
+}
 static_case() {
-	local name="[$MODE] $1" num=$2 dom=$3 via=$4 lm
+	local name="[$MODE] $1" num=$2 dom=$3 via=$4 lm before after
 	want_case "$name" || return 0
 	lm=$(kam_log_mark)
+	before=$(peer_out "$via")
 	msg_case "$1" 200 RURI_USER="$num" domain="$dom"
-	# (msg_case counted the case; the log check only turns it into a
-	# failure, so it is a second, dependent assertion)
+	# (msg_case counted the case; these checks only turn it into a
+	# failure, so they are second, dependent assertions)
 	sleep 0.3
-	if ! kam_log_since "$lm" | grep -F "to $num/TYPE=PLMN@$dom via $via" >/dev/null; then
-		notok "$name: next hop" "no 'to $num/TYPE=PLMN@$dom via $via' in the log"
+	after=$(peer_out "$via")
+	if [ "$after" -ne $((before + 1)) ]; then
+		notok "$name: next hop" "cpm_mms.peers: $via messages_out $before -> $after, want +1"
 	else
 		ok "$name: next hop $via"
+	fi
+	# the one INFO line of the MESSAGE names its ids and the MMSC domain
+	if ! kam_log_since "$lm" | grep -E "MESSAGE answered 200 OK: Call-ID [^ ]+, imdn.Message-ID [^ ]+, X-Mms-Transaction-ID [^ ]+, X-Mms-Message-ID [^ ]+, recipient ${num//+/\\+}, MMSC ${dom//[/\\[}," >/dev/null; then
+		notok "$name: log line" "no 'MESSAGE answered 200 OK: Call-ID ..., recipient $num, MMSC $dom,' in the log"
+	else
+		ok "$name: log line"
 	fi
 }
 
