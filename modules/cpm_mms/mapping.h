@@ -134,12 +134,6 @@ cm_str map_priority_mm4_to_cpm(cm_str prio);
 /* Table 4: Max-Forwards from X-Mms-Forward-Counter: 70 - counter, at
  * least 1 (Table 1 writes no X-Mms-Forward-Counter) */
 int map_max_forwards(int forward_counter);
-/* ISO 8601 / RFC 3339 (CPIM DateTime) -> time_t; 0 / -1 */
-int map_parse_iso8601(cm_str v, time_t *t);
-/* RFC 5322 / RFC 1123 date ("Tue, 24 Nov 2026 17:10:02 GMT" or +hhmm) */
-int map_parse_rfc5322_date(cm_str v, time_t *t);
-/* "2026-11-24T17:10:02Z", out >= 32 bytes; returns length */
-int map_format_iso8601(time_t t, char *out);
 /* 1 if the sender asked for anonymity: display name "Anonymous" (any
  * case, quoted or not) in From, or Privacy containing id or header */
 int map_sender_hidden(cm_str from, cm_str privacy);

@@ -23,6 +23,7 @@
 #include "report.h"
 #include "store.h"
 #include "imdn.h"
+#include "rfcdate.h"
 #include "mm4_in.h"
 #include "inbound.h"
 #include "mm4_queue.h"
@@ -255,7 +256,7 @@ static int send_imdn(const corr_row *row, const char *recipient_e164,
 	if (cpm_random_hex(unique, 16) < 0)
 		return -1;
 	snprintf(id, sizeof(id), "%s", unique);
-	map_format_iso8601(when, now_iso);
+	rfcdate_format_iso8601(when, now_iso);
 	/* rows stored before recipient_uri existed have none */
 	if (row->recipient_uri[0])
 		snprintf(rcpt_uri, sizeof(rcpt_uri), "%s", row->recipient_uri);
@@ -384,7 +385,7 @@ int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
 		mm4_in_outcome(key, 0, "Ok", "");
 		return 250;
 	}
-	if (map_parse_rfc5322_date(mm4_get(m, "Date"), &when) < 0)
+	if (rfcdate_parse_rfc5322(mm4_get(m, "Date"), &when) < 0)
 		when = time(NULL);
 	if (send_imdn(&row, e164, kind, ist, when, key,
 				dr ? CORR_DONE_DELIVERY : CORR_DONE_READ) < 0)
@@ -594,7 +595,7 @@ static int cpm_report_body(struct sip_msg *msg, imdn_request *ir_in)
 		sip_reply(msg, 200, "OK");
 		return CPM_RPT_DONE;
 	}
-	if (map_parse_iso8601(ir.datetime, &when) < 0)
+	if (rfcdate_parse_iso8601(ir.datetime, &when) < 0)
 		when = time(NULL);
 	ret = queue_mm4_report(&row, dr, token, when);
 	if (ret < 0) {

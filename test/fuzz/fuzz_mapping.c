@@ -16,6 +16,7 @@
  * into a value, no header line can be injected. */
 #include "fuzz_common.h"
 #include "mapping.h"
+#include "rfcdate.h"
 
 #define FZ_SEP 0x1e
 #define FZ_NFIELDS 10
@@ -239,17 +240,17 @@ static void check_dates(cm_str v)
 	struct tm tm;
 	int n;
 
-	if (map_parse_iso8601(v, &t) == 0 && gmtime_r(&t, &tm)
+	if (rfcdate_parse_iso8601(v, &t) == 0 && gmtime_r(&t, &tm)
 			&& tm.tm_year >= 1000 - 1900 && tm.tm_year <= 9999 - 1900) {
-		n = map_format_iso8601(t, buf);
+		n = rfcdate_format_iso8601(t, buf);
 		FZ_ASSERT(n == 20);
-		FZ_ASSERT(map_parse_iso8601(cm_str_z(buf), &t2) == 0 && t2 == t);
+		FZ_ASSERT(rfcdate_parse_iso8601(cm_str_z(buf), &t2) == 0 && t2 == t);
 	}
-	if (map_parse_rfc5322_date(v, &t) == 0 && gmtime_r(&t, &tm)
+	if (rfcdate_parse_rfc5322(v, &t) == 0 && gmtime_r(&t, &tm)
 			&& tm.tm_year >= 1000 - 1900 && tm.tm_year <= 9999 - 1900) {
 		n = mm4_format_date(t, buf);
 		FZ_ASSERT(n > 0 && n < 32);
-		FZ_ASSERT(map_parse_rfc5322_date(cm_str_z(buf), &t2) == 0 && t2 == t);
+		FZ_ASSERT(rfcdate_parse_rfc5322(cm_str_z(buf), &t2) == 0 && t2 == t);
 	}
 }
 
