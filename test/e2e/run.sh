@@ -2104,16 +2104,31 @@ session_cases() {
 	fi
 	name="[$MODE] sessions: an MMSC that closes the waiting session -> the next mail on a new connection, 200"
 	if want_case "$name"; then
-		lm=$(kam_log_mark)
-		if ! session_burst "$name" +4710000049 6 5092; then
-			notok "$name" "sipp failed (a MESSAGE not answered 200), see out/$MODE/sipp/$S_ID.*"
-		elif [ "$S_MAILS" -ne 6 ] || [ "$S_MOST" -ne 1 ]; then
-			notok "$name" "6 MESSAGEs: $S_MAILS mails in $S_SESSIONS sessions, most in one $S_MOST (want 6, 1)"
-		elif ! kam_log_since "$lm" | grep -q "failed: 0 "; then
-			notok "$name" "all answered 200, but no lost waiting connection was logged (the case did not test it)"
-		else
-			ok "$name (6 mails, one per connection)"
-		fi
+		# The path under test needs a job to reach a worker whose session
+		# waits; an idle worker may take it instead (busy ones from earlier
+		# cases make that likely). Start from a quiet IWF and try again,
+		# at most 3 times, when the lost connection was not exercised.
+		local try i
+		for try in 1 2 3; do
+			for ((i = 0; i < 100; i++)); do
+				[ "$(kam_stat pending)" = 0 ] && break
+				sleep 0.1
+			done
+			sleep 0.5   # open sessions end (smtp_session_idle)
+			lm=$(kam_log_mark)
+			if ! session_burst "$name" +4710000049 6 5092; then
+				notok "$name" "sipp failed (a MESSAGE not answered 200), see out/$MODE/sipp/$S_ID.*"
+				break
+			elif [ "$S_MAILS" -ne 6 ] || [ "$S_MOST" -ne 1 ]; then
+				notok "$name" "6 MESSAGEs: $S_MAILS mails in $S_SESSIONS sessions, most in one $S_MOST (want 6, 1)"
+				break
+			elif kam_log_since "$lm" | grep -q "failed: 0 "; then
+				ok "$name (6 mails, one per connection, try $try)"
+				break
+			elif [ "$try" = 3 ]; then
+				notok "$name" "all answered 200 in 3 tries, but no lost waiting connection was logged (the case did not test it)"
+			fi
+		done
 	fi
 }
 
