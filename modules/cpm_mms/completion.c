@@ -60,8 +60,8 @@ int completion_init(void)
 	return 0;
 }
 
-static int resume_transaction(unsigned int t_hash, unsigned int t_label, int code,
-		const char *reason, const char *extra_hdrs)
+static int resume_transaction(unsigned int t_hash, unsigned int t_label,
+		int code, const char *reason, const char *extra_hdrs)
 {
 	int ret;
 
@@ -215,7 +215,8 @@ void completion_expire(long long now_ms)
 			/* no worker took it: it will not be sent */
 			map_local_failure_to_sip(MAP_LF_OVERLOAD, 0, &st);
 		} else {
-			map_local_failure_to_sip(MAP_LF_TIMEOUT, settings_timeout_mode(), &st);
+			map_local_failure_to_sip(MAP_LF_TIMEOUT, settings_timeout_mode(),
+					&st);
 		}
 		if (e->nres == 0 || map_sip_rank(st.code) > map_sip_rank(e->code)) {
 			e->code = st.code;

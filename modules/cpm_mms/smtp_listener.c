@@ -99,7 +99,8 @@ static int peer_allowed(const struct sockaddr_storage *ss)
 		}
 	}
 	for (i = 0; i < cpm_fixed.npeers; i++) {
-		if (cpm_fixed.peers[i].family == fam && net_match(&cpm_fixed.peers[i], a))
+		if (cpm_fixed.peers[i].family == fam
+				&& net_match(&cpm_fixed.peers[i], a))
 			return 1;
 	}
 	return 0;

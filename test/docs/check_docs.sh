@@ -38,6 +38,14 @@ command -v xmllint >/dev/null || { bad "xmllint not installed"; echo "$pass pass
 c_block() {
 	awk -v start="$2" 'index($0, start) { on = 1; next } on && /^};/ { exit } on' "$1"
 }
+# one line per "{...}," entry of a block (entries may be wrapped)
+join_entries() {
+	awk '/^[[:space:]]*\/\*.*\*\/[[:space:]]*$/ { next }
+		/^[[:space:]]*\{/ { if (e != "") print e; e = $0; next }
+		e != "" { sub(/^[[:space:]]+/, " "); e = e $0; next }
+		{ print }
+		END { if (e != "") print e }'
+}
 # first string literal of each "{"..." line of a block
 c_names() {
 	sed -n 's/^[[:space:]]*{[[:space:]]*"\([^"]*\)".*/\1/p' | sort -u
@@ -154,7 +162,7 @@ done
 # ---- parameter types and defaults against the C initialisers ----
 # (a modparam of another type beside a typed one, such as timeout_reply's
 # quoted form, is an alias: the typed entry is the documented one)
-typed_params=$(c_block "$MOD/cpm_mms_mod.c" "param_export_t params[]" \
+typed_params=$(c_block "$MOD/cpm_mms_mod.c" "param_export_t params[]" | join_entries \
 	| sed -n 's/^[[:space:]]*{"\([^"]*\)", *PARAM_\(INT\|STRING\), *&.*/\1/p')
 while read -r name type var; do
 	[ -n "$name" ] || continue
@@ -199,7 +207,7 @@ while read -r name type var; do
 		*) bad "parameter $name: no default stated" ;; esac
 		;;
 	esac
-done < <(c_block "$MOD/cpm_mms_mod.c" "param_export_t params[]" \
+done < <(c_block "$MOD/cpm_mms_mod.c" "param_export_t params[]" | join_entries \
 	| sed -n 's/^[[:space:]]*{"\([^"]*\)", *\([^,]*\), *\(.*\)},[[:space:]]*$/\1 \2 \3/p' \
 	| sed 's/ (void \*)/ /; s/ | /|/g' | awk '{ print $1, $2, $3 }')
 

@@ -1005,16 +1005,17 @@ mm4_case() {
 	return 1
 }
 
-# cpm_msg NUMBER IMDN_ID DISPO [CPIM_EXTRA]: a CPM MESSAGE (sipp UAC) to the
-# MMS user NUMBER, 200 expected; sets MMS_MID (the X-Mms-Message-ID the peer
-# got) or WHY (return 1)
+# cpm_msg NUMBER IMDN_ID DISPO [CPIM_EXTRA [FROM_USER]]: a CPM MESSAGE (sipp
+# UAC) to the MMS user NUMBER, 200 expected; sets MMS_MID (the
+# X-Mms-Message-ID the peer got) or WHY (return 1)
 cpm_msg() {
-	local num=$1 iid=$2 dispo=$3 extra=${4:-} mark id
+	local num=$1 iid=$2 dispo=$3 extra=${4:-} from=${5:-} mark id
 	MMS_MID=""
 	new_case_id "(CPM MESSAGE $iid for a report case)"
 	id=$CASE_ID
 	if ! "$PY" "$HELPER" fill "$TEMPLATE" "$RUN/scen/$id.xml" EXPECT=200 RURI_USER="$num" \
-		"IMDN_ID=$iid" "DISPO=$dispo" "CPIM_EXTRA=$extra" >"$RUN/scen/$id.fill" 2>&1; then
+		"IMDN_ID=$iid" "DISPO=$dispo" "CPIM_EXTRA=$extra" ${from:+"FROM_USER=$from"} \
+		>"$RUN/scen/$id.fill" 2>&1; then
 		WHY="cannot fill the MESSAGE: $(tail -1 "$RUN/scen/$id.fill")"
 		return 1
 	fi
@@ -1453,6 +1454,27 @@ report_in_cases() {
 		fi
 	else
 		dep_fail "$alias_name" "$WHY"
+	fi
+	# two CPM senders use one imdn.Message-ID toward one MMS user: two MMs
+	# with ids of their own, and the report on the second reaches only the
+	# second sender (the first one's report would not become its IMDN)
+	local col_name="report: two senders, one imdn.Message-ID -> two MM ids, the report goes to its own sender only"
+	local mid_a="" mid_b=""
+	iid=same-$MODE-$now_rnd
+	if ! cpm_msg +4712345678 "$iid" "positive-delivery" "" +4798765401; then
+		dep_fail "$col_name" "$WHY"
+	elif mid_a=$MMS_MID && ! cpm_msg +4712345678 "$iid" "positive-delivery" "" +4798765402; then
+		dep_fail "$col_name" "$WHY"
+	elif mid_b=$MMS_MID && [ "$mid_a" = "$mid_b" ]; then
+		want_case "[$MODE] $col_name" && notok "[$MODE] $col_name" "both MMs got X-Mms-Message-ID $mid_a"
+	else
+		mm4_case "$col_name" \
+			--imdn --ruri-re '^sip:\+479876540[12]@ims\.test$' --var "IID=$iid" \
+			--expr 'r["ruri"] == "sip:+4798765402@ims.test"' \
+			--expr 'X["message-id"] == IID and X["status"] == "delivered"' \
+			-- send-report --type dr --to $MM4 --message-id "$mid_b" \
+			--from "+4712345678/TYPE=PLMN@$PEER_DOMAIN" --to-hdr "+4798765402/TYPE=PLMN@$IWF_DOMAIN" \
+			--status Retrieved --date "$dr_date"
 	fi
 	mm4_case "report for an unknown X-Mms-Message-ID -> Error-message-not-found, no IMDN" \
 		--imdn --ruri-re "$rr" --messages 0 --res Error-message-not-found \
