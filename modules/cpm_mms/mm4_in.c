@@ -329,7 +329,8 @@ int mm4_in_send_message(const char *target, const char *dst,
 	memset(cbp, 0, sizeof(*cbp));
 	cbp->idx = idx;
 	snprintf(cbp->key, sizeof(cbp->key), "%s", key);
-	snprintf(cbp->what, sizeof(cbp->what), "%s", what);
+	if (what[0])
+		snprintf(cbp->what, sizeof(cbp->what), "%s", what);
 	if (corr) {
 		cbp->is_report = corr_bit != MM4_IN_FORWARD_ROW;
 		cbp->corr = *corr;
@@ -491,10 +492,13 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 	/* stored first: a quick failure answer must find the row to close */
 	has_row = forward_row(m, rcpt, o, peer, &row) == 0
 		&& store_put(&row) == 0;
-	cpm_log_text(what, sizeof(what), "MM4_forward.REQ X-Mms-Transaction-ID "
-			"%.*s X-Mms-Message-ID %.*s from %s (%s) to %s, imdn.Message-ID %s",
-			tid.len, tid.s ? tid.s : "", mid.len, mid.s ? mid.s : "",
-			o->from_uri, peer, ctx.target, o->imdn_message_id);
+	what[0] = '\0';
+	if (is_printable(L_INFO))
+		cpm_log_text(what, sizeof(what), "MM4_forward.REQ "
+				"X-Mms-Transaction-ID %.*s X-Mms-Message-ID %.*s from %s (%s) "
+				"to %s, imdn.Message-ID %s", tid.len, tid.s ? tid.s : "",
+				mid.len, mid.s ? mid.s : "", o->from_uri, peer, ctx.target,
+				o->imdn_message_id);
 	ret = mm4_in_send_message(ctx.target, ctx.dst, from, to,
 			(cm_str){hdrs.s, hdrs.len}, o->body, key, idx,
 			has_row ? &row : NULL, MM4_IN_FORWARD_ROW, what);

@@ -125,11 +125,13 @@ int pending_add(const char *tid, unsigned int t_hash, unsigned int t_label,
 	if (mms_message_id)
 		strncpy(e->mms_message_id, mms_message_id,
 				sizeof(e->mms_message_id) - 1);
-	/* for a log line: a longer id is cut */
-	snprintf(e->callid, sizeof(e->callid), "%.*s", callid.s ? callid.len : 0,
-			callid.s ? callid.s : "");
-	snprintf(e->imdn_id, sizeof(e->imdn_id), "%.*s",
-			imdn_id.s ? imdn_id.len : 0, imdn_id.s ? imdn_id.s : "");
+	/* for the INFO line only; a longer id is cut */
+	if (is_printable(L_INFO)) {
+		snprintf(e->callid, sizeof(e->callid), "%.*s",
+				callid.s ? callid.len : 0, callid.s ? callid.s : "");
+		snprintf(e->imdn_id, sizeof(e->imdn_id), "%.*s",
+				imdn_id.s ? imdn_id.len : 0, imdn_id.s ? imdn_id.s : "");
+	}
 	h = pending_hash(tid, len);
 
 	lock_get(&ptab->lock);

@@ -289,6 +289,7 @@ static int send_imdn(const corr_row *row, const char *recipient_e164,
 	cm_buf_printf(&hdrs, "Content-Type: message/cpim\r\n");
 	snprintf(from, sizeof(from), "<%s>", rcpt_uri);
 	snprintf(to, sizeof(to), "<%s>", row->sender);
+	/* (also for the NOTICE below when it is not sent) */
 	cpm_log_text(what, sizeof(what), "IMDN %s %s for imdn.Message-ID %s "
 			"(X-Mms-Message-ID %s) to %s",
 			kind == IMDN_KIND_DISPLAY ? "display" : "delivery",
