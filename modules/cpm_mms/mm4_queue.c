@@ -306,7 +306,6 @@ int mm4_queue_take(void **jobs, int rank)
 	return last_batch;
 }
 
-
 void mm4_queue_worker_init(void)
 {
 	close(queue_fd[1]);
