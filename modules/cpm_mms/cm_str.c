@@ -305,6 +305,16 @@ char *cm_strndup(const char *s, int len)
 	return p;
 }
 
+int cm_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+int cm_is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 int cm_str_has_ctl(cm_str s)
 {
 	int i;

@@ -71,5 +71,8 @@ int cm_str_copy(char *dst, int size, cm_str s);
 char *cm_strndup(const char *s, int len);
 /* 1 if s contains CR, LF or NUL (would break a header line) */
 int cm_str_has_ctl(cm_str s);
+/* ASCII classes, whatever the locale (protocol text, not <ctype.h>) */
+int cm_is_digit(char c);
+int cm_is_alpha(char c);
 
 #endif

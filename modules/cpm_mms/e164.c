@@ -20,11 +20,6 @@
 
 static int parse_port(cm_str p, int *port);
 
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* RFC 3966 visual-separator (the SP-free subset seen in practice) */
 static int is_visual_sep(char c)
 {
@@ -88,7 +83,7 @@ static int all_digits(cm_str s)
 	int i;
 
 	for (i = 0; i < s.len; i++)
-		if (!is_digit(s.s[i]))
+		if (!cm_is_digit(s.s[i]))
 			return 0;
 	return s.len > 0;
 }
@@ -213,7 +208,7 @@ static int dialled_number(cm_str n, const e164_plan *plan, int bare,
 	int i, k = 0;
 
 	for (i = 0; i < n.len; i++) {
-		if (is_digit(n.s[i]) || (i == 0 && n.s[i] == '+')) {
+		if (cm_is_digit(n.s[i]) || (i == 0 && n.s[i] == '+')) {
 			if (k >= (int)sizeof(tmp))
 				return -1;
 			tmp[k++] = n.s[i];
@@ -297,7 +292,7 @@ int e164_from_uri_plan(cm_str uri, const e164_plan *plan, char *out)
 		return tel_subscriber(user, plan, out);
 	}
 	/* a bare number (e.g. a recipient_uri argument) */
-	if (a.s[0] == '+' || is_digit(a.s[0]))
+	if (a.s[0] == '+' || cm_is_digit(a.s[0]))
 		return tel_subscriber(a, plan, out);
 	return -1;
 }
@@ -346,7 +341,7 @@ int enum_domain(const char *e164, cm_str suffix, char *out, int size)
 		return -1;
 	/* RFC 3761: strip everything but the digits */
 	for (i = 0; e164[i]; i++) {
-		if (!is_digit(e164[i]))
+		if (!cm_is_digit(e164[i]))
 			continue;
 		if (nd >= E164_MAX_DIGITS)
 			return -1;
@@ -541,21 +536,21 @@ static int ere_cost_ok(const char *ere)
 	while (i < len) {
 		c = ere[i];
 		if (c == '*' || c == '+' || c == '?'
-				|| (c == '{' && (is_digit(ere[i + 1]) || ere[i + 1] == ','))) {
+				|| (c == '{' && (cm_is_digit(ere[i + 1]) || ere[i + 1] == ','))) {
 			if (!have_op)
 				return 0;
 			m = c == '+' ? 1 : 0;
 			n = c == '?' ? 1 : -1; /* -1: no maximum */
 			i++;
 			if (c == '{') {
-				for (m = 0; is_digit(ere[i]); i++)
+				for (m = 0; cm_is_digit(ere[i]); i++)
 					if ((m = m * 10 + (ere[i] - '0')) > NAPTR_RE_DUP_MAX)
 						return 0;
 				n = m;
 				if (ere[i] == ',') {
 					i++;
-					n = is_digit(ere[i]) ? 0 : -1;
-					for (; is_digit(ere[i]); i++)
+					n = cm_is_digit(ere[i]) ? 0 : -1;
+					for (; cm_is_digit(ere[i]); i++)
 						if ((n = n * 10 + (ere[i] - '0')) > NAPTR_RE_DUP_MAX)
 							return 0;
 				}
@@ -696,7 +691,7 @@ int naptr_apply_regexp(cm_str regexp, const char *aus, char *out, int size)
 	if (regexp.len < 3)
 		return -1;
 	delim = regexp.s[0];
-	if (is_digit(delim) || delim == '\\' || delim == 'i' || delim == '\0')
+	if (cm_is_digit(delim) || delim == '\\' || delim == 'i' || delim == '\0')
 		return -1;
 
 	/* ERE up to the first unescaped delimiter; "\<delim>" -> delim, the
@@ -758,7 +753,7 @@ int naptr_apply_regexp(cm_str regexp, const char *aus, char *out, int size)
 			if (i + 1 >= repl.len)
 				goto fail;
 			c = repl.s[++i];
-			if (is_digit(c)) {
+			if (cm_is_digit(c)) {
 				ref = c - '0';
 				if (ref > (int)re->re_nsub)
 					goto fail;
@@ -876,7 +871,7 @@ static int dns_name_ok(cm_str h)
 	for (i = 0; i < h.len; i++) {
 		char c = h.s[i];
 
-		if (!is_digit(c) && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z')
+		if (!cm_is_digit(c) && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z')
 				&& c != '-' && c != '.' && c != '_')
 			return 0;
 	}
@@ -951,7 +946,7 @@ int static_route_parse(cm_str spec, static_route *out)
 		if (i >= pfx.len || pfx.s[i] == '0')
 			goto fail;
 		for (; i < pfx.len; i++) {
-			if (!is_digit(pfx.s[i]) || k >= E164_MAX_DIGITS)
+			if (!cm_is_digit(pfx.s[i]) || k >= E164_MAX_DIGITS)
 				goto fail;
 			out->prefix[k++] = pfx.s[i];
 		}
@@ -1087,7 +1082,7 @@ static int parse_port(cm_str p, int *port)
 	if (p.len <= 0 || p.len > 5)
 		return -1;
 	for (i = 0; i < p.len; i++) {
-		if (!is_digit(p.s[i]))
+		if (!cm_is_digit(p.s[i]))
 			return -1;
 		v = v * 10 + (p.s[i] - '0');
 	}

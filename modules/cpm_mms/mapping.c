@@ -19,16 +19,6 @@
 
 #define ARRAY_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int is_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 /* ------------------------------------------------------------------ */
 /* SIP reason phrases (RFC 3261 sec. 21, RFC 3428 202)                     */
 /* ------------------------------------------------------------------ */
@@ -551,7 +541,7 @@ static int looks_short(cm_str uri)
 		c = user.s[i];
 		if (c == ';' || c == ':')
 			break;
-		if (is_digit(c))
+		if (cm_is_digit(c))
 			nd++;
 		else if (c != '-' && c != '.' && c != '(' && c != ')')
 			return 0;
@@ -594,7 +584,7 @@ static int id_safe(cm_str id)
 		return 0;
 	for (i = 0; i < id.len; i++) {
 		c = id.s[i];
-		if (!is_alpha(c) && !is_digit(c) && c != '.' && c != '_' && c != '-'
+		if (!cm_is_alpha(c) && !cm_is_digit(c) && c != '.' && c != '_' && c != '-'
 				&& c != '+' && c != '=')
 			return 0;
 	}
@@ -997,7 +987,7 @@ static long long t4_number(cm_str v, long long max)
 	if (v.len <= 0)
 		return -1;
 	for (i = 0; i < v.len; i++) {
-		if (!is_digit(v.s[i]))
+		if (!cm_is_digit(v.s[i]))
 			return -1;
 		if (x <= max)
 			x = x * 10 + (v.s[i] - '0');
@@ -1016,7 +1006,7 @@ static int t4_host_ok(cm_str h)
 		return 0;
 	for (i = 0; i < h.len; i++) {
 		c = h.s[i];
-		if (!is_alpha(c) && !is_digit(c) && !strchr("-.:[]", c))
+		if (!cm_is_alpha(c) && !cm_is_digit(c) && !strchr("-.:[]", c))
 			return 0;
 	}
 	return 1;
@@ -1047,7 +1037,7 @@ static int t4_number_uri(const char *e164, const mm4_in_config *cfg,
  * header: kept as they are; everything else printable is %-encoded */
 static int t4_mailto_plain(char c)
 {
-	return is_alpha(c) || is_digit(c) || strchr("-._~!$'*+", c);
+	return cm_is_alpha(c) || cm_is_digit(c) || strchr("-._~!$'*+", c);
 }
 
 /* Table 4, row From for e-mail senders: mailto:local@domain, -1 if the
@@ -1070,7 +1060,7 @@ static int t4_mailto(cm_str a, char *out, int size)
 			return -1;
 		if (i > at) {
 			/* domain: hostname or [literal] */
-			if (!is_alpha(c) && !is_digit(c) && !strchr("-.[]:", c))
+			if (!cm_is_alpha(c) && !cm_is_digit(c) && !strchr("-.[]:", c))
 				return -1;
 			out[k++] = (char)c;
 		} else if (i == at || t4_mailto_plain((char)c)) {

@@ -243,6 +243,17 @@ static void imdn_route(const char *rr, char *target, int tsize, char *route,
 }
 
 /* build and send the IMDN of one report; 0 sent, -1 not */
+/* the IMDN's side of its log line */
+static void imdn_what(char *what, int size, const corr_row *row,
+		imdn_kind kind, imdn_status status, const char *target)
+{
+	cpm_log_text(what, size, "IMDN %s %s for imdn.Message-ID %s "
+			"(X-Mms-Message-ID %s) to %s",
+			kind == IMDN_KIND_DISPLAY ? "display" : "delivery",
+			imdn_status_name(status), row->imdn_message_id,
+			row->mms_message_id, target);
+}
+
 static int send_imdn(const corr_row *row, const char *recipient_e164,
 		imdn_kind kind, imdn_status status, time_t when, const char *key,
 		int corr_bit)
@@ -289,18 +300,18 @@ static int send_imdn(const corr_row *row, const char *recipient_e164,
 	cm_buf_printf(&hdrs, "Content-Type: message/cpim\r\n");
 	snprintf(from, sizeof(from), "<%s>", rcpt_uri);
 	snprintf(to, sizeof(to), "<%s>", row->sender);
-	/* (also for the NOTICE below when it is not sent) */
-	cpm_log_text(what, sizeof(what), "IMDN %s %s for imdn.Message-ID %s "
-			"(X-Mms-Message-ID %s) to %s",
-			kind == IMDN_KIND_DISPLAY ? "display" : "delivery",
-			imdn_status_name(status), row->imdn_message_id,
-			row->mms_message_id, target);
+	what[0] = '\0';
+	if (is_printable(L_INFO) || hdrs.failed)
+		imdn_what(what, sizeof(what), row, kind, status, target);
 	ret = hdrs.failed ? -1 : mm4_in_send_message(target,
 			cpm_fixed.cpm_route ? cpm_fixed.cpm_route : "", from, to,
 			(cm_str){hdrs.s, hdrs.len}, (cm_str){body.s, body.len}, key, 0,
 			row, corr_bit, what);
-	if (ret < 0)
+	if (ret < 0) {
+		if (!what[0])
+			imdn_what(what, sizeof(what), row, kind, status, target);
 		LM_NOTICE("%s: not sent\n", what);
+	}
 	cm_buf_free(&hdrs);
 	cm_buf_free(&body);
 	return ret;

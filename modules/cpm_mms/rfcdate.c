@@ -14,16 +14,6 @@
 
 #define ARRAY_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int is_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 /* exactly n digits at *i */
 static int get_digits(cm_str v, int *i, int n, int *val)
 {
@@ -32,7 +22,7 @@ static int get_digits(cm_str v, int *i, int n, int *val)
 	if (*i + n > v.len)
 		return -1;
 	for (k = 0; k < n; k++) {
-		if (!is_digit(v.s[*i + k]))
+		if (!cm_is_digit(v.s[*i + k]))
 			return -1;
 		x = x * 10 + (v.s[*i + k] - '0');
 	}
@@ -113,9 +103,9 @@ int rfcdate_parse_iso8601(cm_str v, time_t *t)
 			return -1;
 		if (i < v.len && (v.s[i] == '.' || v.s[i] == ',')) {
 			i++;
-			if (i >= v.len || !is_digit(v.s[i]))
+			if (i >= v.len || !cm_is_digit(v.s[i]))
 				return -1;
-			while (i < v.len && is_digit(v.s[i]))
+			while (i < v.len && cm_is_digit(v.s[i]))
 				i++; /* fractions are dropped */
 		}
 	}
@@ -179,7 +169,7 @@ static cm_str get_word(cm_str v, int *i)
 
 	w.s = v.s + (*i < v.len ? *i : v.len);
 	w.len = 0;
-	while (*i < v.len && is_alpha(v.s[*i])) {
+	while (*i < v.len && cm_is_alpha(v.s[*i])) {
 		(*i)++;
 		w.len++;
 	}
@@ -191,12 +181,12 @@ static int get_number(cm_str v, int *i, int max, int *val, int *ndig)
 {
 	int n = 0, x = 0;
 
-	while (*i < v.len && is_digit(v.s[*i]) && n < max) {
+	while (*i < v.len && cm_is_digit(v.s[*i]) && n < max) {
 		x = x * 10 + (v.s[*i] - '0');
 		(*i)++;
 		n++;
 	}
-	if (n == 0 || (*i < v.len && is_digit(v.s[*i])))
+	if (n == 0 || (*i < v.len && cm_is_digit(v.s[*i])))
 		return -1;
 	*val = x;
 	if (ndig)
@@ -232,7 +222,7 @@ int rfcdate_parse_rfc5322(cm_str v, time_t *t)
 	if (!t || !v.s)
 		return -1;
 	skip_cfws(v, &i);
-	if (i < v.len && is_alpha(v.s[i])) {
+	if (i < v.len && cm_is_alpha(v.s[i])) {
 		w = get_word(v, &i);
 		for (k = 0; k < 7; k++)
 			if (cm_str_ieqz(w, rfc5322_days[k])
@@ -286,7 +276,7 @@ int rfcdate_parse_rfc5322(cm_str v, time_t *t)
 				|| zm > 59)
 			return -1;
 		off = sign * (zh * 3600 + zm * 60);
-	} else if (i < v.len && is_alpha(v.s[i])) {
+	} else if (i < v.len && cm_is_alpha(v.s[i])) {
 		w = get_word(v, &i);
 		for (k = 0; k < ARRAY_LEN(rfc5322_zones); k++)
 			if (cm_str_ieqz(w, rfc5322_zones[k].name))

@@ -170,9 +170,21 @@ static void test_buf_with_kept_blocks(void **state)
 	assert_int_equal(host_live, 0);
 }
 
+static void test_ascii_classes(void **state)
+{
+	int c;
+
+	for (c = -128; c < 128; c++) {
+		assert_int_equal(cm_is_digit((char)c), c >= '0' && c <= '9');
+		assert_int_equal(cm_is_alpha((char)c),
+				(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ascii_classes),
 		cmocka_unit_test_setup_teardown(test_no_keep_returns_everything,
 				setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_reuses_4k_blocks, setup,
