@@ -301,7 +301,7 @@ static int send_imdn(const corr_row *row, const char *recipient_e164,
 	snprintf(from, sizeof(from), "<%s>", rcpt_uri);
 	snprintf(to, sizeof(to), "<%s>", row->sender);
 	what[0] = '\0';
-	if (is_printable(L_INFO) || hdrs.failed)
+	if (is_printable(L_INFO))
 		imdn_what(what, sizeof(what), row, kind, status, target);
 	ret = hdrs.failed ? -1 : mm4_in_send_message(target,
 			cpm_fixed.cpm_route ? cpm_fixed.cpm_route : "", from, to,

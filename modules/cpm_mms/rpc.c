@@ -282,8 +282,7 @@ static void rpc_config(rpc_t *rpc, void *c)
 	/* cfg.get cannot read a variable with a check callback */
 	rpc->struct_add(h, "d", "timeout_reply", cpm_get(timeout_reply));
 	rpc->struct_add(h, "ssssssssd",
-			"uri_form",
-			cpm_fixed.map_in.uri_form == MAP_URI_TEL ? "tel" : "sip",
+			"uri_form", cpm_fixed.uri_form,
 			"iwf_uri", cpm_fixed.iwf_uri,
 			"db_url", dburl,
 			"db_table", cpm_fixed.db_table,
