@@ -53,7 +53,7 @@ PURE_SRC := cm_str.c cpim.c mm4.c e164.c mapping.c rfcdate.c smtp_server.c imdn.
 	content_coding.c
 GLUE_SRC := cpm_mms_mod.c settings.c cpm_util.c pv.c forward.c completion.c \
 	mm4_queue.c workers.c pending.c enum_resolve.c smtp_client.c \
-	smtp_listener.c stats.c peers.c rpc.c inbound.c mm4_in.c \
+	smtp_listener.c stats.c peers.c rpc.c inbound.c mm4_res.c sip_uac.c mm4_in.c \
 	store.c report.c enum_cache.c sip_body.c
 MOD_SRC := $(addprefix $(MOD_DIR)/,$(PURE_SRC) $(GLUE_SRC))
 MOD_HDR := $(wildcard $(MOD_DIR)/*.h)

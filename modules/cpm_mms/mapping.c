@@ -11,6 +11,7 @@
  * documentation can be generated from them. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "mapping.h"
@@ -2146,6 +2147,45 @@ void cpm_out_free(cpm_out *out)
 	out->body.len = 0;
 }
 
+static void sip_add_hdr(cm_buf *b, const char *name, const char *value)
+{
+	if (value && value[0])
+		cm_buf_printf(b, "%s: %s\r\n", name, value);
+}
+
+int map_cpm_out_sip(const cpm_out *o, const char *target, map_sip_head *h)
+{
+	cm_buf *b = &h->hdrs;
+
+	cm_buf_init(b);
+	/* RFC 3325 allows sip:, sips: and tel: only */
+	if (o->pai[0] && strncasecmp(o->pai, "mailto:", 7) != 0)
+		cm_buf_printf(b, "P-Asserted-Identity: <%s>\r\n", o->pai);
+	if (o->anonymous)
+		sip_add_hdr(b, "Privacy", "id");
+	sip_add_hdr(b, "Subject", o->subject);
+	sip_add_hdr(b, "Priority", o->priority);
+	if (o->expires >= 0)
+		cm_buf_printf(b, "Expires: %d\r\n", o->expires);
+	cm_buf_printf(b, "Max-Forwards: %d\r\n", o->max_forwards);
+	sip_add_hdr(b, "Date", o->sip_date);
+	sip_add_hdr(b, "Accept-Contact", "*;+g.3gpp.icsi-ref=\""
+			"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\"");
+	sip_add_hdr(b, "P-Asserted-Service", MAP_CPM_ICSI);
+	sip_add_hdr(b, "Conversation-ID", o->conversation_id);
+	sip_add_hdr(b, "Contribution-ID", o->contribution_id);
+	sip_add_hdr(b, "Content-Type", "message/cpim");
+	/* RFC 3323 anonymous URI: the originator is hidden from the recipient */
+	if (o->anonymous)
+		snprintf(h->from, sizeof(h->from),
+				"\"Anonymous\" <sip:anonymous@anonymous.invalid>");
+	else
+		snprintf(h->from, sizeof(h->from), "<%.*s>",
+				(int)sizeof(o->from_uri) - 1, o->from_uri);
+	snprintf(h->to, sizeof(h->to), "<%.*s>", (int)sizeof(h->to) - 3, target);
+	return b->failed ? -1 : 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Table 5 companion: one RES for several recipients, worst wins        */
 /* ------------------------------------------------------------------ */
@@ -2339,4 +2379,18 @@ long long map_expired_report_due(int want_dr, int enabled, long long now,
 		due = now + expires_in;
 	/* 0 means "none due": an expiry at the epoch is still due */
 	return due > 0 ? due : 1;
+}
+
+int map_imdn_sip(const char *rcpt_uri, const char *sender, map_sip_head *h)
+{
+	cm_buf *b = &h->hdrs;
+
+	cm_buf_init(b);
+	cm_buf_printf(b, "P-Asserted-Identity: <%s>\r\n", rcpt_uri);
+	sip_add_hdr(b, "P-Asserted-Service", MAP_CPM_ICSI);
+	sip_add_hdr(b, "Content-Type", "message/cpim");
+	snprintf(h->from, sizeof(h->from), "<%.*s>", (int)sizeof(h->from) - 3,
+			rcpt_uri);
+	snprintf(h->to, sizeof(h->to), "<%.*s>", (int)sizeof(h->to) - 3, sender);
+	return b->failed ? -1 : 0;
 }

@@ -211,6 +211,25 @@ int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
 		cm_str unique, time_t now, cpm_out *out);
 void cpm_out_free(cpm_out *out);
 
+/* the CPM standalone-message ICSI (OMA CPM; CPIM_IMDN_ENUM.md) */
+#define MAP_CPM_ICSI "urn:urn-7:3gpp-service.ims.icsi.oma.cpm.msg"
+
+/* what the IWF writes into a SIP request it originates, besides the body */
+typedef struct map_sip_head {
+	cm_buf hdrs;             /* header fields, each ending CRLF; caller frees
+	                          * with cm_buf_free() */
+	char from[320];          /* From value */
+	char to[320];            /* To value */
+} map_sip_head;
+
+/* Table 4, SIP side: the MESSAGE carrying one mapped REQ to 'target':
+ * P-Asserted-Identity (not for mailto:), Privacy: id for a hidden sender,
+ * Subject, Priority, Expires, Max-Forwards, Date, the CPM ICSI in
+ * Accept-Contact and P-Asserted-Service, Conversation-ID, Contribution-ID,
+ * Content-Type message/cpim; From anonymous for a hidden sender. h is
+ * initialised here. 0, or -1 out of memory (h->hdrs still to be freed) */
+int map_cpm_out_sip(const cpm_out *o, const char *target, map_sip_head *h);
+
 /* worst-status-wins order for one RES covering several recipients
  * (higher = worse); unknown tokens rank as Error-unspecified */
 int map_res_status_rank(const char *status);
@@ -240,5 +259,11 @@ const char *map_imdn_to_read_status(imdn_status st);
  * (row_expires); 0 = never (not asked, or enabled is 0) */
 long long map_expired_report_due(int want_dr, int enabled, long long now,
 		int expires_in, long long row_expires);
+
+/* Tables 6/8, SIP side: the IMDN the IWF sends on behalf of the MMS
+ * recipient rcpt_uri to the CPM sender: From and P-Asserted-Identity the
+ * recipient, To the sender, the CPM ICSI in P-Asserted-Service,
+ * Content-Type message/cpim. h is initialised here; 0 / -1 as above */
+int map_imdn_sip(const char *rcpt_uri, const char *sender, map_sip_head *h);
 
 #endif

@@ -160,6 +160,22 @@ cm_str mm4_get_unquoted(const mm4_msg *m, const char *name)
 	return v;
 }
 
+cm_str mm4_bare_address(cm_str v)
+{
+	int i, j;
+
+	v = cm_str_trim(v);
+	for (i = 0; i < v.len && v.s[i] != '<'; i++)
+		;
+	if (i < v.len) {
+		for (j = i + 1; j < v.len && v.s[j] != '>'; j++)
+			;
+		v.s += i + 1;
+		v.len = j - i - 1;
+	}
+	return cm_str_trim(v);
+}
+
 static const char *mm4_type_names[] = {
 	"unknown",
 	"MM4_forward.REQ",

@@ -51,6 +51,8 @@ cm_str mm4_get(const mm4_msg *m, const char *name);
  * X-Mms-Transaction-ID / X-Mms-Message-ID; quoted-pair \x unescaping is
  * not done: the value is echoed byte for byte) */
 cm_str mm4_get_unquoted(const mm4_msg *m, const char *name);
+/* "addr" or "Name <addr>" -> addr, trimmed (zero-copy) */
+cm_str mm4_bare_address(cm_str v);
 /* Split an RFC 5322 address-list (a To/Cc value) into its addresses,
  * trimmed, empty ones dropped: commas inside quoted strings, comments,
  * <...> and [...] do not separate; a group "name: a, b;" gives its

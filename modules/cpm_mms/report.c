@@ -24,7 +24,8 @@
 #include "store.h"
 #include "imdn.h"
 #include "rfcdate.h"
-#include "mm4_in.h"
+#include "mm4_res.h"
+#include "sip_uac.h"
 #include "inbound.h"
 #include "mm4_queue.h"
 #include "stats.h"
@@ -242,7 +243,6 @@ static void imdn_route(const char *rr, char *target, int tsize, char *route,
 	}
 }
 
-/* build and send the IMDN of one report; 0 sent, -1 not */
 /* the IMDN's side of its log line */
 static void imdn_what(char *what, int size, const corr_row *row,
 		imdn_kind kind, imdn_status status, const char *target)
@@ -254,13 +254,16 @@ static void imdn_what(char *what, int size, const corr_row *row,
 			row->mms_message_id, target);
 }
 
+/* build and send the IMDN of one report; 0 sent, -1 not */
 static int send_imdn(const corr_row *row, const char *recipient_e164,
 		imdn_kind kind, imdn_status status, time_t when, const char *key,
 		int corr_bit)
 {
 	imdn_out o;
-	cm_buf body, hdrs;
-	char unique[33], id[48], now_iso[40], rcpt_uri[256], from[300], to[300];
+	cm_buf body;
+	map_sip_head head;
+	sip_uac_msg uac;
+	char unique[33], id[48], now_iso[40], rcpt_uri[256];
 	char target[300], route[256], what[256];
 	int ret;
 
@@ -293,26 +296,28 @@ static int send_imdn(const corr_row *row, const char *recipient_e164,
 		cm_buf_free(&body);
 		return -1;
 	}
-	cm_buf_init(&hdrs);
-	cm_buf_printf(&hdrs, "P-Asserted-Identity: <%s>\r\n", rcpt_uri);
-	cm_buf_printf(&hdrs, "P-Asserted-Service: "
-			"urn:urn-7:3gpp-service.ims.icsi.oma.cpm.msg\r\n");
-	cm_buf_printf(&hdrs, "Content-Type: message/cpim\r\n");
-	snprintf(from, sizeof(from), "<%s>", rcpt_uri);
-	snprintf(to, sizeof(to), "<%s>", row->sender);
+	ret = map_imdn_sip(rcpt_uri, row->sender, &head);
 	what[0] = '\0';
 	if (is_printable(L_INFO))
 		imdn_what(what, sizeof(what), row, kind, status, target);
-	ret = hdrs.failed ? -1 : mm4_in_send_message(target,
-			cpm_fixed.cpm_route ? cpm_fixed.cpm_route : "", from, to,
-			(cm_str){hdrs.s, hdrs.len}, (cm_str){body.s, body.len}, key, 0,
-			row, corr_bit, what);
+	if (ret == 0) {
+		memset(&uac, 0, sizeof(uac));
+		uac.target = target;
+		uac.dst = cpm_fixed.cpm_route;
+		uac.head = &head;
+		uac.body = (cm_str){body.s, body.len};
+		uac.key = key;
+		uac.corr = row;
+		uac.corr_bit = corr_bit;
+		uac.what = what;
+		ret = sip_uac_message(&uac);
+	}
 	if (ret < 0) {
 		if (!what[0])
 			imdn_what(what, sizeof(what), row, kind, status, target);
 		LM_NOTICE("%s: not sent\n", what);
 	}
-	cm_buf_free(&hdrs);
+	cm_buf_free(&head.hdrs);
 	cm_buf_free(&body);
 	return ret;
 }
@@ -329,7 +334,7 @@ int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
 	int found, dr = (m->type == MM4_DELIVERY_REPORT_REQ);
 
 	stats_inc(CPM_ST_REPORTS_IN);
-	if (mm4_in_request_info(m, peer, dr ? MM4_DELIVERY_REPORT_RES
+	if (mm4_res_request_info(m, peer, dr ? MM4_DELIVERY_REPORT_RES
 				: MM4_READ_REPLY_REPORT_RES, &info, &tid, &osys) < 0
 			|| tid.len == 0 || osys.len + tid.len + 2 >= (int)sizeof(key)) {
 		snprintf(text, textsize, "5.6.0 bad or missing X-Mms ids");
@@ -338,7 +343,7 @@ int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
 	snprintf(key, sizeof(key), "%.*s|%.*s", osys.len, osys.s, tid.len, tid.s);
 	switch (inbound_begin(key, &info, 1, cpm_get(dedup_time), &res)) {
 	case INBOUND_DONE:
-		mm4_in_send_res(&res);
+		mm4_res_send(&res);
 		return 250;
 	case INBOUND_IN_PROGRESS:
 		return 250;
@@ -351,13 +356,13 @@ int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
 	mid = mm4_get_unquoted(m, "X-Mms-Message-ID");
 	from = mm4_get(m, "From");
 	if (cm_str_copy(mms_id, sizeof(mms_id), mid) < 0 || mid.len == 0
-			|| e164_from_mm4_address(mm4_in_bare_address(from), e164) < 0) {
-		mm4_in_outcome(key, 0, "Error-message-format-corrupt",
+			|| e164_from_mm4_address(mm4_bare_address(from), e164) < 0) {
+		mm4_res_outcome(key, 0, "Error-message-format-corrupt",
 				"X-Mms-Message-ID or From unusable");
 		return 250;
 	}
 	if (!store_enabled()) {
-		mm4_in_outcome(key, 0, "Error-message-not-found",
+		mm4_res_outcome(key, 0, "Error-message-not-found",
 				"no correlation store");
 		return 250;
 	}
@@ -370,13 +375,13 @@ int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
 	if (found == 0)
 		found = store_get_by_peer_id(mms_id, NULL, &row);
 	if (found < 0) {
-		mm4_in_outcome(key, 0, "Error-network-problem", "store unavailable");
+		mm4_res_outcome(key, 0, "Error-network-problem", "store unavailable");
 		return 250;
 	}
 	if (found == 0) {
 		LM_NOTICE("%s for unknown X-Mms-Message-ID %s from %s\n",
 				mm4_type_name(m->type), mms_id, peer);
-		mm4_in_outcome(key, 0, "Error-message-not-found", "");
+		mm4_res_outcome(key, 0, "Error-message-not-found", "");
 		return 250;
 	}
 	if (dr) {
@@ -394,14 +399,14 @@ int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
 				status.len, status.s, mms_id,
 				ist == IMDN_ST_NONE ? "not requested or not final"
 					: "already sent");
-		mm4_in_outcome(key, 0, "Ok", "");
+		mm4_res_outcome(key, 0, "Ok", "");
 		return 250;
 	}
 	if (rfcdate_parse_rfc5322(mm4_get(m, "Date"), &when) < 0)
 		when = time(NULL);
 	if (send_imdn(&row, e164, kind, ist, when, key,
 				dr ? CORR_DONE_DELIVERY : CORR_DONE_READ) < 0)
-		mm4_in_outcome(key, 0, "Error-network-problem", "IMDN not sent");
+		mm4_res_outcome(key, 0, "Error-network-problem", "IMDN not sent");
 	return 250;
 }
 
@@ -431,7 +436,7 @@ void report_late_failure(mm4_msg *m, cm_str status)
 			mms_id);
 	if (send_imdn(&row, row.recipient, IMDN_KIND_DELIVERY, IMDN_ST_FAILED,
 				time(NULL), key, CORR_DONE_DELIVERY) < 0)
-		mm4_in_outcome(key, 0, "Error-network-problem", "");
+		mm4_res_outcome(key, 0, "Error-network-problem", "");
 }
 
 /* ---- CPM -> MMS reports ---- */
@@ -649,7 +654,7 @@ void report_failed_now(const map_result *mr, const char *e164)
 	/* no row to mark: the message never reached MMS */
 	if (send_imdn(&r, e164, IMDN_KIND_DELIVERY, IMDN_ST_FAILED, time(NULL),
 				key, 0) < 0)
-		mm4_in_outcome(key, 0, "Error-network-problem", "");
+		mm4_res_outcome(key, 0, "Error-network-problem", "");
 }
 
 /* ---- MMS -> CPM messages that expire unreported (listener timer) ---- */

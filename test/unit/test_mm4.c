@@ -292,6 +292,19 @@ static void test_parse_forward_req(void **state)
 	free(p);
 }
 
+static void test_bare_address(void **state)
+{
+	assert_str(mm4_bare_address(cm_str_z(" a@b.example ")), "a@b.example");
+	assert_str(mm4_bare_address(cm_str_z("\"MMSC\" < mmsc@b.example >")),
+			"mmsc@b.example");
+	assert_str(mm4_bare_address(cm_str_z("<+4712345678/TYPE=PLMN@x>")),
+			"+4712345678/TYPE=PLMN@x");
+	/* no closing '>': the rest after '<' */
+	assert_str(mm4_bare_address(cm_str_z("x <a@b")), "a@b");
+	assert_int_equal(mm4_bare_address(cm_str_z("")).len, 0);
+	assert_int_equal(mm4_bare_address(cm_str_z("<>")).len, 0);
+}
+
 static void test_parse_others(void **state)
 {
 	char *p;
@@ -1490,6 +1503,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_forward_req),
 		cmocka_unit_test(test_parse_others),
+		cmocka_unit_test(test_bare_address),
 		cmocka_unit_test(test_parse_tolerance),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_parse_fuzz),

@@ -459,6 +459,84 @@ static void test_sender_hidden(void **state)
 	cpm_out_free(&o);
 }
 
+/* ---- the SIP side of Table 4: header fields, From, To ---- */
+
+static void test_sip_head(void **state)
+{
+	cpm_out o;
+	map_sip_head h;
+	const char *want;
+	mm4_in_config c = cfg();
+
+	c.domain = S("mms.mnc009.mcc244.gprs");
+	assert_int_equal(run_full(req_61, &c,
+			S("+358401234567/TYPE=PLMN@mms.mnc009.mcc244.gprs"), S(UNIQUE),
+			&o), 0);
+	assert_int_equal(map_cpm_out_sip(&o, "tel:+358401234567", &h), 0);
+	want = "P-Asserted-Identity: <tel:+4712345678>\r\n"
+		"Subject: Hello\r\n"
+		"Priority: normal\r\n"
+		"Expires: 604795\r\n"
+		"Max-Forwards: 69\r\n"
+		"Date: Wed, 01 May 2024 10:15:00 GMT\r\n"
+		"Accept-Contact: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service"
+		".ims.icsi.oma.cpm.msg\"\r\n"
+		"P-Asserted-Service: urn:urn-7:3gpp-service.ims.icsi.oma.cpm.msg\r\n";
+	assert_int_equal(strncmp(h.hdrs.s, want, strlen(want)), 0);
+	assert_non_null(strstr(h.hdrs.s, "\r\nConversation-ID: "));
+	assert_non_null(strstr(h.hdrs.s, "\r\nContribution-ID: "));
+	assert_non_null(strstr(h.hdrs.s, "\r\nContent-Type: message/cpim\r\n"));
+	assert_null(strstr(h.hdrs.s, "Privacy"));
+	assert_string_equal(h.from, "<tel:+4712345678>");
+	assert_string_equal(h.to, "<tel:+358401234567>");
+	cm_buf_free(&h.hdrs);
+	cpm_out_free(&o);
+
+	/* hidden sender: anonymous From, the real one only in PAI + Privacy */
+	assert_int_equal(run_with("X-Mms-Sender-Visibility: hide\r\n", TEXT_BODY,
+			&o), 0);
+	assert_int_equal(map_cpm_out_sip(&o, "tel:+4712345678", &h), 0);
+	assert_string_equal(h.from,
+			"\"Anonymous\" <sip:anonymous@anonymous.invalid>");
+	assert_non_null(strstr(h.hdrs.s,
+			"P-Asserted-Identity: <tel:+358401234567>\r\nPrivacy: id\r\n"));
+	cm_buf_free(&h.hdrs);
+	cpm_out_free(&o);
+
+	/* a mailto: originator is not an RFC 3325 identity; no Subject, no
+	 * Expires, no Priority: no such header fields */
+	memset(&o, 0, sizeof(o));
+	snprintf(o.pai, sizeof(o.pai), "mailto:a@b.example");
+	snprintf(o.from_uri, sizeof(o.from_uri), "mailto:a@b.example");
+	o.expires = -1;
+	o.max_forwards = 70;
+	assert_int_equal(map_cpm_out_sip(&o, "sip:+4712345678@cpm.test;user=phone",
+			&h), 0);
+	assert_null(strstr(h.hdrs.s, "P-Asserted-Identity"));
+	assert_null(strstr(h.hdrs.s, "Subject"));
+	assert_null(strstr(h.hdrs.s, "Expires"));
+	assert_null(strstr(h.hdrs.s, "Priority"));
+	assert_int_equal(strncmp(h.hdrs.s, "Max-Forwards: 70\r\n", 18), 0);
+	assert_string_equal(h.from, "<mailto:a@b.example>");
+	assert_string_equal(h.to, "<sip:+4712345678@cpm.test;user=phone>");
+	cm_buf_free(&h.hdrs);
+}
+
+static void test_imdn_sip_head(void **state)
+{
+	map_sip_head h;
+
+	assert_int_equal(map_imdn_sip("tel:+4712345678", "sip:alice@cpm.test",
+			&h), 0);
+	assert_string_equal(h.hdrs.s,
+			"P-Asserted-Identity: <tel:+4712345678>\r\n"
+			"P-Asserted-Service: urn:urn-7:3gpp-service.ims.icsi.oma.cpm.msg\r\n"
+			"Content-Type: message/cpim\r\n");
+	assert_string_equal(h.from, "<tel:+4712345678>");
+	assert_string_equal(h.to, "<sip:alice@cpm.test>");
+	cm_buf_free(&h.hdrs);
+}
+
 /* ---- mandatory headers, quirks ---- */
 
 static void test_mandatory(void **state)
@@ -1693,6 +1771,8 @@ int main(void)
 		cmocka_unit_test(test_from),
 		cmocka_unit_test(test_from_bad),
 		cmocka_unit_test(test_sender_hidden),
+		cmocka_unit_test(test_sip_head),
+		cmocka_unit_test(test_imdn_sip_head),
 		cmocka_unit_test(test_mandatory),
 		cmocka_unit_test(test_quirks),
 		cmocka_unit_test(test_lf_only),
