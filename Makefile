@@ -49,7 +49,8 @@ WARN := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 # Kamailio's own headers do not build clean at -Wextra; ours must
 KAM_WARN := -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
-PURE_SRC := cm_str.c cpim.c mm4.c e164.c mapping.c rfcdate.c smtp_server.c imdn.c charset.c \
+PURE_SRC := cm_str.c cpim.c mime.c xml_scan.c resource_lists.c mm4.c e164.c mapping.c rfcdate.c \
+	smtp_server.c imdn.c charset.c \
 	content_coding.c
 GLUE_SRC := cpm_mms_mod.c settings.c cpm_util.c pv.c forward.c completion.c \
 	mm4_queue.c workers.c pending.c enum_resolve.c smtp_client.c \

@@ -71,41 +71,4 @@ int cpim_split_addr(cm_str v, cm_str *display, cm_str *uri);
 /* find a header by exact (case-sensitive, CPIM rule) name; empty if none */
 cm_str cpim_get(const cpim_msg *m, const char *name);
 
-/*
- * SIP bodies of CPM group/URI-list requests are multipart/mixed with a
- * message/cpim part and an application/resource-lists+xml part (RFC 5365).
- * Split a multipart body into parts (zero-copy).
- */
-#define MIME_MAX_PARTS 16
-typedef struct mime_part {
-	cm_str content_type;   /* of the part, trimmed; empty = text/plain */
-	cm_str headers;        /* raw header block of the part */
-	cm_str body;           /* part body without the CRLF before the delimiter */
-} mime_part;
-
-/* get a parameter (e.g. "boundary", "charset") of a Content-Type value,
- * quotes removed; empty if missing */
-cm_str mime_ct_param(cm_str content_type, const char *param);
-/* media type without parameters, trimmed (e.g. "multipart/mixed") */
-cm_str mime_ct_type(cm_str content_type);
-/* split; returns the number of parts or -1 on a syntax error */
-int mime_split(cm_str body, cm_str boundary, mime_part *parts, int max);
-/* one <entry> of a resource-lists document (RFC 4826) with its RFC 5364
- * copy control attributes */
-#define RL_COPY_TO 0
-#define RL_COPY_CC 1
-#define RL_COPY_BCC 2
-#define RL_MAX_ENTRIES 128
-typedef struct rl_entry {
-	cm_str uri;      /* raw attribute value (no entity decoding) */
-	int copy;        /* RL_COPY_*; copyControl absent: RL_COPY_TO */
-	int anonymize;   /* cp:anonymize="true" */
-} rl_entry;
-/* collect the entries that have a uri attribute; returns their count, or
- * -1 on a syntax error, a copyControl other than to/cc/bcc, an anonymize
- * that is not a boolean, or more than max entries */
-int resource_list_entries(cm_str xml, rl_entry *out, int max);
-/* the same, only the uri values (at most RL_MAX_ENTRIES) */
-int resource_list_uris(cm_str xml, cm_str *uris, int max);
-
 #endif

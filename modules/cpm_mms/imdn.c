@@ -7,21 +7,19 @@
  * This file is part of cpm_mms, a Kamailio module.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-/* Pure: no XML library, no Kamailio header. The reader is a flat, bounded
- * scanner (no recursion, a fixed element stack) that only understands the
- * few RFC 5438 elements the IWF needs; it never relies on a NUL terminator
- * and never reads past xml.len. */
+/* Pure: no XML library, no Kamailio header. The reader takes the tokens
+ * of xml_scan.c and only understands the few RFC 5438 elements the IWF
+ * needs, in the IMDN namespace (or in none). */
 #include <string.h>
 
 #include "imdn.h"
 #include "cpim.h"
+#include "mime.h"
+#include "xml_scan.h"
 
 #define ARRAY_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-/* an IMDN is 3-4 levels deep; extensions get some room, hostile nesting
- * does not */
-#define IMDN_MAX_DEPTH 32
-
+#define IMDN_NS "urn:ietf:params:xml:ns:imdn"
 #define IMDN_XML_TYPE "message/imdn+xml"
 #define IMDN_CPIM_TYPE "message/cpim"
 
@@ -113,34 +111,6 @@ static int status_allowed(imdn_kind k, imdn_status st)
 	return 0;
 }
 
-/* XML names are case-sensitive */
-static int name_is(cm_str n, const char *z)
-{
-	int zl = (int)strlen(z);
-
-	return n.len == zl && memcmp(n.s, z, zl) == 0;
-}
-
-static imdn_status status_from_name(cm_str n)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_LEN(imdn_status_names); i++)
-		if (name_is(n, imdn_status_names[i].name))
-			return imdn_status_names[i].st;
-	return IMDN_ST_NONE;
-}
-
-static imdn_kind kind_from_name(cm_str n)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_LEN(imdn_kind_names); i++)
-		if (name_is(n, imdn_kind_names[i].element))
-			return imdn_kind_names[i].kind;
-	return IMDN_KIND_NONE;
-}
-
 /* ------------------------------------------------------------------ */
 /* reading                                                             */
 /* ------------------------------------------------------------------ */
@@ -156,302 +126,151 @@ typedef enum el_id {
 	EL_STATUS,
 } el_id;
 
-typedef struct el_frame {
-	cm_str qname;        /* as written, to match the end tag */
-	el_id id;
-	int content;         /* offset just after the start tag */
-} el_frame;
-
-typedef struct xml_scan {
-	const char *s;
-	int len;
-	el_frame st[IMDN_MAX_DEPTH];
-	int depth;
-	int root_done;
+typedef struct imdn_reader {
+	el_id st[XML_MAX_DEPTH + 1];   /* by depth; st[0] is the document */
 	int have_status_el;
+	int seen[EL_STATUS + 1];       /* value elements seen (once each) */
+	const char *content;           /* where the open value's content starts */
 	imdn_doc *out;
-	/* which value elements were seen (duplicates are refused) */
-	int seen[EL_STATUS + 1];
-} xml_scan;
+} imdn_reader;
 
-/* local part of a qualified name: whatever the prefix is */
-static cm_str local_name(cm_str q)
+static int is_value(el_id id)
 {
-	int i;
-
-	for (i = q.len - 1; i >= 0; i--)
-		if (q.s[i] == ':')
-			return mk_str(q.s + i + 1, q.len - i - 1);
-	return q;
-}
-
-static int find_seq(const char *s, int len, int from, const char *z)
-{
-	int n = (int)strlen(z);
-	int i;
-
-	for (i = from; i + n <= len; i++)
-		if (s[i] == z[0] && memcmp(s + i, z, n) == 0)
-			return i;
-	return -1;
-}
-
-static int top_is_value(const xml_scan *x)
-{
-	el_id id;
-
-	if (x->depth == 0)
-		return 0;
-	id = x->st[x->depth - 1].id;
 	return id == EL_MESSAGE_ID || id == EL_DATETIME || id == EL_RCPT
 			|| id == EL_ORIG_RCPT;
 }
 
-/* decide what a new element at the current depth is; -1 if it cannot be
- * there */
-static int classify_start(xml_scan *x, cm_str qname, el_id *id)
+static int is_imdn_el(const xml_name *n, const char *local)
 {
-	cm_str ln = local_name(qname);
-	el_id parent;
+	return xml_local_is(n, local) && xml_in_ns(n, IMDN_NS);
+}
+
+static imdn_status status_from_name(const xml_name *n)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_LEN(imdn_status_names); i++)
+		if (is_imdn_el(n, imdn_status_names[i].name))
+			return imdn_status_names[i].st;
+	return IMDN_ST_NONE;
+}
+
+static imdn_kind kind_from_name(const xml_name *n)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_LEN(imdn_kind_names); i++)
+		if (is_imdn_el(n, imdn_kind_names[i].element))
+			return imdn_kind_names[i].kind;
+	return IMDN_KIND_NONE;
+}
+
+/* what a new element at depth (1: the root) is; -1 if it cannot be there */
+static int classify_start(imdn_reader *r, int depth, const xml_name *n,
+		el_id *id)
+{
+	el_id parent = r->st[depth - 1];
+	imdn_kind k;
 	imdn_status st;
 
 	*id = EL_OTHER;
-	if (x->depth == 0) {
-		/* one root, and it is <imdn> */
-		if (x->root_done || !name_is(ln, "imdn"))
+	if (depth == 1) {
+		/* the (only) root, and it is <imdn> */
+		if (!is_imdn_el(n, "imdn"))
 			return -1;
 		*id = EL_IMDN;
 		return 0;
 	}
-	parent = x->st[x->depth - 1].id;
-	if (top_is_value(x))
+	if (is_value(parent))
 		return -1; /* markup inside a value */
 	if (parent == EL_IMDN) {
-		imdn_kind k;
-
-		if (name_is(ln, "message-id"))
+		if (is_imdn_el(n, "message-id"))
 			*id = EL_MESSAGE_ID;
-		else if (name_is(ln, "datetime"))
+		else if (is_imdn_el(n, "datetime"))
 			*id = EL_DATETIME;
-		else if (name_is(ln, "recipient-uri"))
+		else if (is_imdn_el(n, "recipient-uri"))
 			*id = EL_RCPT;
-		else if (name_is(ln, "original-recipient-uri"))
+		else if (is_imdn_el(n, "original-recipient-uri"))
 			*id = EL_ORIG_RCPT;
-		else if ((k = kind_from_name(ln)) != IMDN_KIND_NONE) {
+		else if ((k = kind_from_name(n)) != IMDN_KIND_NONE) {
 			/* exactly one notification per IMDN */
-			if (x->out->kind != IMDN_KIND_NONE)
+			if (r->out->kind != IMDN_KIND_NONE)
 				return -1;
-			x->out->kind = k;
+			r->out->kind = k;
 			*id = EL_NOTIFICATION;
 			return 0;
 		}
-		if (*id != EL_OTHER && x->seen[*id]++)
+		if (*id != EL_OTHER && r->seen[*id]++)
 			return -1;
 		return 0;
 	}
-	if (parent == EL_NOTIFICATION && name_is(ln, "status")) {
-		if (x->have_status_el)
+	if (parent == EL_NOTIFICATION && is_imdn_el(n, "status")) {
+		if (r->have_status_el)
 			return -1;
-		x->have_status_el = 1;
+		r->have_status_el = 1;
 		*id = EL_STATUS;
 		return 0;
 	}
 	if (parent == EL_STATUS) {
 		/* the status is the (only) child element of <status> */
-		st = status_from_name(ln);
-		if (x->out->status != IMDN_ST_NONE || st == IMDN_ST_NONE
-				|| !status_allowed(x->out->kind, st))
+		st = status_from_name(n);
+		if (r->out->status != IMDN_ST_NONE || st == IMDN_ST_NONE
+				|| !status_allowed(r->out->kind, st))
 			return -1;
-		x->out->status = st;
+		r->out->status = st;
 	}
 	return 0;
 }
 
-static int push(xml_scan *x, cm_str qname, el_id id, int content)
+static void set_value(imdn_doc *d, el_id id, cm_str v)
 {
-	if (x->depth >= IMDN_MAX_DEPTH)
-		return -1;
-	x->st[x->depth].qname = qname;
-	x->st[x->depth].id = id;
-	x->st[x->depth].content = content;
-	x->depth++;
-	return 0;
-}
-
-/* an element was closed (end tag or empty-element tag); tag is where its
- * end tag starts (for the value) */
-static int closed(xml_scan *x, el_id id, int content, int tag)
-{
-	cm_str v;
-
-	if (id == EL_MESSAGE_ID || id == EL_DATETIME || id == EL_RCPT
-			|| id == EL_ORIG_RCPT) {
-		v = cm_str_trim(mk_str(x->s + content, tag - content));
-		if (id == EL_MESSAGE_ID)
-			x->out->message_id = v;
-		else if (id == EL_DATETIME)
-			x->out->datetime = v;
-		else if (id == EL_RCPT)
-			x->out->recipient_uri = v;
-		else
-			x->out->original_recipient_uri = v;
-	} else if (id == EL_NOTIFICATION) {
-		if (x->out->status == IMDN_ST_NONE)
-			return -1;
-	} else if (id == EL_IMDN) {
-		x->root_done = 1;
-	}
-	return 0;
-}
-
-/* "<name attrs>", "<name attrs/>" at i (s[i] == '<'); returns the offset
- * after '>' or -1 */
-static int start_tag(xml_scan *x, int i)
-{
-	const char *s = x->s;
-	int len = x->len;
-	int n0 = i + 1;
-	int p = n0;
-	char q = 0;
-	int empty = 0;
-	cm_str qname;
-	el_id id;
-
-	while (p < len && !is_xml_ws(s[p]) && s[p] != '/' && s[p] != '>'
-			&& s[p] != '<')
-		p++;
-	if (p == n0 || p >= len)
-		return -1;
-	qname = mk_str(s + n0, p - n0);
-	/* attributes: skipped, but a '>' inside quotes does not end the tag */
-	for (; p < len; p++) {
-		if (q) {
-			if (s[p] == q)
-				q = 0;
-			continue;
-		}
-		if (s[p] == '"' || s[p] == '\'')
-			q = s[p];
-		else if (s[p] == '<')
-			return -1;
-		else if (s[p] == '>')
-			break;
-	}
-	if (p >= len)
-		return -1;
-	empty = s[p - 1] == '/' && p - 1 >= n0 + qname.len;
-	if (classify_start(x, qname, &id) < 0)
-		return -1;
-	if (empty) {
-		if (closed(x, id, p + 1, p + 1) < 0)
-			return -1;
-		return p + 1;
-	}
-	if (push(x, qname, id, p + 1) < 0)
-		return -1;
-	return p + 1;
-}
-
-/* "</name WS>" at i (s[i] == '<', s[i+1] == '/') */
-static int end_tag(xml_scan *x, int i)
-{
-	const char *s = x->s;
-	int len = x->len;
-	int n0 = i + 2;
-	int p = n0;
-	el_frame *f;
-
-	while (p < len && !is_xml_ws(s[p]) && s[p] != '>' && s[p] != '<')
-		p++;
-	if (p == n0 || x->depth == 0)
-		return -1;
-	f = &x->st[x->depth - 1];
-	if (!cm_str_eq(f->qname, mk_str(s + n0, p - n0)))
-		return -1;
-	while (p < len && is_xml_ws(s[p]))
-		p++;
-	if (p >= len || s[p] != '>')
-		return -1;
-	x->depth--;
-	if (closed(x, f->id, f->content, i) < 0)
-		return -1;
-	return p + 1;
-}
-
-/* comments, PIs, CDATA: where they may be and how long they are */
-static int markup_decl(xml_scan *x, int i)
-{
-	const char *s = x->s;
-	int len = x->len;
-	int e;
-
-	/* inside a value they would end up in the zero-copy value */
-	if (top_is_value(x))
-		return -1;
-	if (len - i >= 2 && s[i + 1] == '?') {
-		e = find_seq(s, len, i + 2, "?>");
-		return e < 0 ? -1 : e + 2;
-	}
-	if (len - i >= 4 && memcmp(s + i, "<!--", 4) == 0) {
-		e = find_seq(s, len, i + 4, "-->");
-		return e < 0 ? -1 : e + 3;
-	}
-	if (len - i >= 9 && memcmp(s + i, "<![CDATA[", 9) == 0) {
-		if (x->depth == 0)
-			return -1;
-		e = find_seq(s, len, i + 9, "]]>");
-		return e < 0 ? -1 : e + 3;
-	}
-	/* <!DOCTYPE and the like: never in an IMDN, and entity
-	 * declarations are the classic XML attack */
-	return -1;
+	v = cm_str_trim(v);
+	if (id == EL_MESSAGE_ID)
+		d->message_id = v;
+	else if (id == EL_DATETIME)
+		d->datetime = v;
+	else if (id == EL_RCPT)
+		d->recipient_uri = v;
+	else if (id == EL_ORIG_RCPT)
+		d->original_recipient_uri = v;
 }
 
 int imdn_parse(cm_str xml, imdn_doc *out)
 {
-	xml_scan *x;
-	xml_scan scan;
-	int i = 0;
-	int r;
+	xml_scanner x;
+	xml_tok t;
+	imdn_reader r;
+	xml_tok_type tt;
+	el_id id;
 
 	if (!out)
 		return -1;
 	memset(out, 0, sizeof(*out));
-	if (!xml.s || xml.len <= 0)
-		return -1;
-	/* NUL is not an XML character */
-	if (memchr(xml.s, '\0', xml.len))
-		return -1;
-	x = &scan;
-	memset(x, 0, sizeof(*x));
-	x->s = xml.s;
-	x->len = xml.len;
-	x->out = out;
-	/* UTF-8 byte order mark */
-	if (xml.len >= 3 && memcmp(xml.s, "\xef\xbb\xbf", 3) == 0)
-		i = 3;
-	while (i < x->len) {
-		if (x->s[i] != '<') {
-			/* text outside the root must be whitespace */
-			if (x->depth == 0 && !is_xml_ws(x->s[i]))
+	memset(&r, 0, sizeof(r));
+	r.out = out;
+	xml_scan_init(&x, xml);
+	while ((tt = xml_next(&x, &t)) > XML_EOF) {
+		if (tt == XML_START) {
+			if (classify_start(&r, t.depth, &t.name, &id) < 0)
 				goto error;
-			i++;
-			continue;
+			r.st[t.depth] = id;
+			r.content = t.raw.s + t.raw.len;
+		} else if (tt == XML_END) {
+			id = r.st[t.depth];
+			if (id == EL_NOTIFICATION && out->status == IMDN_ST_NONE)
+				goto error;
+			/* a value is the raw content between its tags: a comment, PI
+			 * or CDATA in it would leave a value that is not its text */
+			if (is_value(id)) {
+				cm_str v = {(char *)r.content, (int)(t.raw.s - r.content)};
+
+				if (v.len > 0 && memchr(v.s, '<', v.len))
+					goto error;
+				set_value(out, id, v);
+			}
 		}
-		if (i + 1 >= x->len)
-			goto error;
-		if (x->s[i + 1] == '/')
-			r = end_tag(x, i);
-		else if (x->s[i + 1] == '?' || x->s[i + 1] == '!')
-			r = markup_decl(x, i);
-		else
-			r = start_tag(x, i);
-		if (r < 0)
-			goto error;
-		i = r;
 	}
-	/* truncated documents end with open elements */
-	if (x->depth != 0 || !x->root_done || out->message_id.len == 0
+	if (tt == XML_ERROR || out->message_id.len == 0
 			|| out->kind == IMDN_KIND_NONE || out->status == IMDN_ST_NONE)
 		goto error;
 	return 0;

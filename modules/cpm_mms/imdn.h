@@ -30,7 +30,7 @@ typedef enum imdn_status {
 } imdn_status;
 
 typedef struct imdn_doc {
-	cm_str message_id;             /* <message-id> (entities not decoded) */
+	cm_str message_id;             /* <message-id>, raw (xml_decode()) */
 	cm_str datetime;               /* <datetime> */
 	cm_str recipient_uri;          /* optional */
 	cm_str original_recipient_uri; /* optional */
@@ -38,9 +38,11 @@ typedef struct imdn_doc {
 	imdn_status status;
 } imdn_doc;
 
-/* Parse an IMDN XML document (zero-copy into xml). Tolerates namespace
- * prefixes (<imdn:message-id>), whitespace, comments, an XML declaration.
- * 0, or -1 when it is not an IMDN or lacks message-id / a notification. */
+/* Parse an IMDN XML document (zero-copy into xml, values raw: xml_decode()
+ * gives their text). Takes namespace prefixes (<imdn:message-id>),
+ * whitespace, comments, an XML declaration; elements of another namespace
+ * are extensions. 0, or -1 when it is not well formed (xml_scan.h), not an
+ * IMDN, or lacks message-id / a notification. */
 int imdn_parse(cm_str xml, imdn_doc *out);
 
 /* Is this SIP body an IMDN? content_type is the SIP Content-Type; for

@@ -17,6 +17,9 @@
 #include "mapping.h"
 #include "charset.h"
 #include "rfcdate.h"
+#include "mime.h"
+#include "resource_lists.h"
+#include "xml_scan.h"
 
 #define ARRAY_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -674,6 +677,7 @@ int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
 		cm_str unique, time_t now, map_result *out)
 {
 	rl_entry rl[MAP_RL_MAX];
+	char uri[256];
 	char e164[E164_BUF];
 	payload p;
 	mm4_forward_req *r;
@@ -734,7 +738,8 @@ int map_cpm_to_mm4(const cpm_request *in, const map_config *cfg,
 	/* (a non-E.164 Request-URI of a URI-list request addresses the
 	 * list service, i.e. us, not a recipient) */
 	for (i = 0; i < n; i++) {
-		if (e164_from_uri(rl[i].uri, e164) < 0)
+		if (xml_decode(rl[i].uri, uri, sizeof(uri)) < 0
+				|| e164_from_uri(cm_str_z(uri), e164) < 0)
 			return map_fail(out, looks_short(rl[i].uri) ? 484 : 404);
 		/* RFC 5364: an anonymized entry is hidden from the others */
 		if (rcpt_add(out, e164, max, rl[i].anonymize ? RL_COPY_BCC

@@ -12,6 +12,7 @@
 #include <time.h>
 #include "cm_str.h"
 #include "cpim.h"
+#include "resource_lists.h"
 #include "mm4.h"
 #include "e164.h"
 

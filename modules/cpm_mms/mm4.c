@@ -16,7 +16,7 @@
 
 #include "mm4.h"
 #include "charset.h"
-#include "cpim.h"
+#include "mime.h"
 
 /* RFC 5322 2.1.1: 78 is the soft limit, 998 the hard one; stay below the
  * hard one with a margin so a fold never lands past it */

@@ -23,6 +23,7 @@
 #include "report.h"
 #include "store.h"
 #include "imdn.h"
+#include "xml_scan.h"
 #include "rfcdate.h"
 #include "mm4_res.h"
 #include "sip_uac.h"
@@ -572,7 +573,7 @@ static int cpm_report_body(struct sip_msg *msg, imdn_request *ir_in)
 	int found, dr, bit, ret;
 
 	stats_inc(CPM_ST_IMDN_IN);
-	if (cm_str_copy(imdn_id, sizeof(imdn_id), ir.doc.message_id) < 0
+	if (xml_decode(ir.doc.message_id, imdn_id, sizeof(imdn_id)) < 0
 			|| !imdn_id[0]) {
 		sip_reply(msg, 400, "Bad IMDN message-id");
 		return CPM_RPT_ERROR;

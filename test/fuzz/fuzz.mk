@@ -17,7 +17,7 @@
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -I$(MOD_DIR)
-FUZZ_NAMES := cpim mm4 smtp e164 mapping imdn mm4_in content_coding
+FUZZ_NAMES := cpim mm4 smtp e164 mapping imdn mm4_in content_coding xml_scan
 FUZZ_BINS := $(addprefix build/fuzz/fuzz_,$(FUZZ_NAMES))
 FUZZ_SECONDS ?= 60
 FUZZ_CI_SECONDS ?= 20

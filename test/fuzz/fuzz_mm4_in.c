@@ -21,6 +21,7 @@
 #include "fuzz_common.h"
 #include "mapping.h"
 #include "imdn.h"
+#include "mime.h"
 #include "charset.h"
 
 #define FZ_NOW ((time_t)1714558505) /* 2024-05-01T10:15:05Z */

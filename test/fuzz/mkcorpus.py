@@ -491,3 +491,12 @@ write("content_coding", "raw", b"\x00" + _raw.compress(_imdn) + _raw.flush())
 write("content_coding", "gzip", b"\x01" + gzip.compress(_imdn, mtime=0))
 write("content_coding", "gzip-small-limit",
       b"\x03" + gzip.compress(_imdn, mtime=0))
+
+# ---- the XML scanner (xml_scan.c): IMDN, resource lists, the odd parts ----
+write("xml_scan", "imdn", IMDN_XML)
+write("xml_scan", "resource-lists", RL_XML)
+write("xml_scan", "namespaces-entities", crlf(
+    """\ufeff<?xml version="1.0"?>
+<!-- c --><r xmlns="urn:d" xmlns:p="urn:p"><p:e p:a='x&amp;y' b="&#x20AC;"/>
+<e xmlns="urn:e">t &lt;&#65;&gt;<![CDATA[<raw>&]]></e><q:e/></r>
+"""))

@@ -16,6 +16,9 @@
 #include <string.h>
 
 #include "cpim.h"
+#include "mime.h"
+#include "resource_lists.h"
+#include "xml_scan.h"
 
 /* exact-size heap copy, so ASan sees any read past len */
 static char *dup_exact(const char *s, int len)
@@ -355,6 +358,19 @@ static unsigned rnd(void)
 	return (rnd_state >> 16) & 0x7fff;
 }
 
+/* the raw uri values of a resource list */
+static int rl_uris(cm_str xml, cm_str *uris, int max)
+{
+	rl_entry e[RL_MAX_ENTRIES];
+	int n, i;
+
+	n = resource_list_entries(xml, e, max < RL_MAX_ENTRIES ? max
+			: RL_MAX_ENTRIES);
+	for (i = 0; i < n; i++)
+		uris[i] = e[i].uri;
+	return n;
+}
+
 static void test_fuzz(void **state)
 {
 	static const char alphabet[] = "ab:.\r\n \t<>\"\\=;,-\0/'!";
@@ -388,7 +404,7 @@ static void test_fuzz(void **state)
 			mime_ct_param(M.content_type, "charset");
 		}
 		mime_split((cm_str){p, n}, S("b"), parts, MIME_MAX_PARTS);
-		resource_list_uris((cm_str){p, n}, uris, 8);
+		rl_uris((cm_str){p, n}, uris, 8);
 		cpim_split_addr((cm_str){p, n}, &d, &u);
 		mime_ct_param((cm_str){p, n}, "b");
 		mime_ct_type((cm_str){p, n});
@@ -502,11 +518,11 @@ static void test_mime_split(void **state)
 			CPIM_OK);
 	assert_str(M.body, "Hello");
 
-	assert_int_equal(resource_list_uris(parts[1].body, uris, 8), 3);
+	assert_int_equal(rl_uris(parts[1].body, uris, 8), 3);
 	assert_str(uris[0], "tel:+4712345678");
 	assert_str(uris[1], "sip:+358401234567@ims.example.net;user=phone");
 	assert_str(uris[2], "tel:+15551234");
-	assert_int_equal(resource_list_uris(parts[1].body, uris, 2), -1);
+	assert_int_equal(rl_uris(parts[1].body, uris, 2), -1);
 
 	/* LF only */
 	for (i = 0; rl_body[i]; i++)
@@ -566,31 +582,51 @@ static void test_mime_split_edge(void **state)
 static void test_resource_list_edge(void **state)
 {
 	cm_str uris[4];
+	char text[64];
 
-	assert_int_equal(resource_list_uris(S(""), uris, 4), 0);
-	assert_int_equal(resource_list_uris(S("<entry uri=\"a\">"), uris, 4), 1);
+	/* not a (complete) document */
+	assert_int_equal(rl_uris(S(""), uris, 4), -1);
+	assert_int_equal(rl_uris(S("<entry uri=\"a\">"), uris, 4), -1);
+	assert_int_equal(rl_uris(S("<entry uri=\"a\"/>"), uris, 4), 1);
 	assert_str(uris[0], "a");
 	/* unterminated value, tag, comment */
-	assert_int_equal(resource_list_uris(S("<entry uri=\"a>"), uris, 4), -1);
-	assert_int_equal(resource_list_uris(S("<entry uri=\"a\""), uris, 4), -1);
-	assert_int_equal(resource_list_uris(S("<!-- <entry uri='a'/>"), uris, 4),
+	assert_int_equal(rl_uris(S("<entry uri=\"a>"), uris, 4), -1);
+	assert_int_equal(rl_uris(S("<entry uri=\"a\""), uris, 4), -1);
+	assert_int_equal(rl_uris(S("<l><!-- <entry uri='a'/></l>"), uris, 4),
 			-1);
 	/* '>' inside another attribute's value does not end the tag */
-	assert_int_equal(resource_list_uris(S("<entry display-name=\"a>b\" "
-										  "uri=\"sip:x\"/>"),
+	assert_int_equal(rl_uris(S("<entry display-name=\"a>b\" "
+							   "uri=\"sip:x\"/>"),
 							 uris, 4),
 			1);
 	assert_str(uris[0], "sip:x");
 	/* uri inside another attribute's value is not the attribute */
-	assert_int_equal(resource_list_uris(S("<entry n=\" uri='no'\"/>"), uris,
-							 4),
-			0);
-	/* CDATA skipped, raw value returned (no entity decoding) */
-	assert_int_equal(resource_list_uris(S("<![CDATA[<entry uri='z'/>]]>"
-										  "<x:entry\nuri='sip:a?b=1&amp;c'/>"),
+	assert_int_equal(rl_uris(S("<entry n=\" uri='no'\"/>"), uris, 4), 0);
+	/* CDATA is text, not markup; the value is raw, xml_decode gives the
+	 * URI */
+	assert_int_equal(rl_uris(S("<l><![CDATA[<entry uri='z'/>]]>"
+							   "<x:entry\nuri='sip:a?b=1&amp;c'/></l>"),
 							 uris, 4),
 			1);
 	assert_str(uris[0], "sip:a?b=1&amp;c");
+	assert_int_equal(xml_decode(uris[0], text, sizeof(text)), 11);
+	assert_string_equal(text, "sip:a?b=1&c");
+	/* markup outside the root, a bare '&', a DTD, a second root */
+	assert_int_equal(rl_uris(S("<![CDATA[x]]><entry uri='z'/>"), uris, 4),
+			-1);
+	assert_int_equal(rl_uris(S("<entry uri='sip:a?b=1&c'/>"), uris, 4), -1);
+	assert_int_equal(rl_uris(S("<!DOCTYPE l [<!ENTITY x 'y'>]>"
+							   "<entry uri='&x;'/>"), uris, 4), -1);
+	assert_int_equal(rl_uris(S("<entry uri='a'/><entry uri='b'/>"), uris,
+							 4), -1);
+	/* an <entry> of another namespace is not a resource-lists entry */
+	assert_int_equal(rl_uris(S("<resource-lists xmlns='urn:ietf:params:xml:"
+							   "ns:resource-lists' xmlns:o='urn:other'>"
+							   "<o:entry uri='x'/><entry uri='y'/>"
+							   "</resource-lists>"), uris, 4), 1);
+	assert_str(uris[0], "y");
+	assert_int_equal(rl_uris(S("<l xmlns='urn:other'><entry uri='x'/></l>"),
+							 uris, 4), 0);
 }
 
 /* RFC 5364 copy control, the RFC's section 6 example shape */
@@ -657,11 +693,10 @@ static void test_resource_list_copy_control(void **state)
 							 e, 8),
 			1);
 	assert_int_equal(e[0].copy, RL_COPY_TO);
-	/* a stray quoted string is skipped whole */
+	/* a stray quoted string is not an attribute: not well formed */
 	assert_int_equal(resource_list_entries(S("<entry \"uri='x'\" uri='y'/>"),
 							 e, 8),
-			1);
-	assert_str(e[0].uri, "y");
+			-1);
 	assert_int_equal(resource_list_entries(S("<entry/>"), e, 8), 0);
 	assert_int_equal(resource_list_entries((cm_str){NULL, 0}, e, 8), -1);
 }

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "imdn.h"
+#include "mime.h"
+#include "xml_scan.h"
 #include "cpim.h"
 #include "mapping.h"
 #include "mm4.h"
@@ -151,7 +153,7 @@ static void test_parse_prefixed(void **state)
 	 * (with their own children, text and CDATA), self-closing status
 	 * element with a space, end tags with trailing blanks */
 	doc = "\xef\xbb\xbf<?xml version='1.0'?>\n<!-- hi <imdn> -->\n"
-		  "<imdn xmlns=\"urn:ietf:params:xml:ns:imdn\" a='x>y' b=\"<\"\n"
+		  "<imdn xmlns=\"urn:ietf:params:xml:ns:imdn\" a='x>y' b=\"&lt;\"\n"
 		  " xmlns:x=\"urn:x\">"
 		  "<!-- <message-id>wrong</message-id> -->"
 		  "<x:ext><x:deep><x:deeper a=\"1\"/>text &amp; more</x:deep>"
@@ -323,6 +325,18 @@ static void test_parse_malformed(void **state)
 		"<imdn <message-id>x</message-id>" DN "</imdn>",
 		/* CDATA outside the root */
 		"<![CDATA[x]]>" HEAD DN "</imdn>",
+		/* '<' in an attribute value, bad references, undeclared entity */
+		"<imdn a='<'><message-id>x</message-id>" DN "</imdn>",
+		"<imdn><message-id>a&b</message-id>" DN "</imdn>",
+		"<imdn><message-id>a&#0;</message-id>" DN "</imdn>",
+		"<imdn><message-id>a&#xD800;</message-id>" DN "</imdn>",
+		"<imdn><message-id>a&nbsp;</message-id>" DN "</imdn>",
+		/* the notification in another namespace is not one */
+		"<imdn xmlns:o='urn:other'><message-id>x</message-id>"
+		"<o:delivery-notification><status><delivered/></status>"
+		"</o:delivery-notification></imdn>",
+		"<o:imdn xmlns:o='urn:other'><message-id>x</message-id>" DN
+		"</o:imdn>",
 	};
 	imdn_doc d;
 	int i;

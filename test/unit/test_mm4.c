@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "mm4.h"
+#include "mime.h"
 #include "cpim.h"
 
 static mm4_msg M;
