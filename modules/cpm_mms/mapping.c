@@ -17,6 +17,8 @@
 #include "mapping.h"
 #include "charset.h"
 #include "rfcdate.h"
+#include "msg_ids.h"
+#include "mm4_payload.h"
 #include "mime.h"
 #include "resource_lists.h"
 #include "xml_scan.h"
@@ -490,32 +492,6 @@ static int ct_is(cm_str ct, const char *type)
 	return cm_str_ieqz(cm_str_trim(mime_ct_type(ct)), type);
 }
 
-/* value of a header in a raw MIME header block (first line only) */
-static cm_str block_header(cm_str block, const char *name)
-{
-	cm_str none = {NULL, 0}, line, v;
-	int i = 0, end, n = (int)strlen(name);
-
-	while (i < block.len) {
-		for (end = i; end < block.len && block.s[end] != '\n'; end++)
-			;
-		line.s = block.s + i;
-		line.len = end - i;
-		if (line.len > n && cm_str_iprefix(line, name)) {
-			v.s = line.s + n;
-			v.len = line.len - n;
-			v = cm_str_trim(v);
-			if (v.len > 0 && v.s[0] == ':') {
-				v.s++;
-				v.len--;
-				return cm_str_trim(v);
-			}
-		}
-		i = end + 1;
-	}
-	return none;
-}
-
 /* digits only (visual separators allowed), no '+', fewer than 8 digits:
  * a local/short number -> 484 instead of 404 (Table 3b) */
 static int looks_short(cm_str uri)
@@ -661,7 +637,7 @@ static int find_payload(const cpm_request *in, payload *p)
 			if (msg < 0)
 				return 400;
 			p->content_type = parts[msg].content_type;
-			p->cte = block_header(parts[msg].headers,
+			p->cte = mime_block_header(parts[msg].headers,
 					"Content-Transfer-Encoding");
 			p->body = parts[msg].body;
 			return 0;
@@ -878,10 +854,6 @@ static const struct t4_fixed {
 	const char *auto_class;      /* X-Mms-Message-Class: no IMDN request */
 	int dr_bits;                 /* Delivery-Report: Yes -> dispositions */
 	int rr_bits;                 /* Read-Reply: Yes -> dispositions */
-	const char *smil_type;       /* presentation part, dropped with one text */
-	const char *text_type;       /* the one part type sent decoded */
-	const char *default_type;    /* no Content-Type (RFC 2045 5.2) */
-	const char *default_charset; /* of every text toward CPM (charset.h) */
 	const char *mandatory[3];    /* missing -> Error-message-format-corrupt */
 } t4 = {
 	"Hide",
@@ -890,10 +862,6 @@ static const struct t4_fixed {
 	"Auto",
 	CPIM_DN_POSITIVE_DELIVERY | CPIM_DN_NEGATIVE_DELIVERY,
 	CPIM_DN_DISPLAY,
-	"application/smil",
-	"text/plain",
-	"text/plain",
-	"utf-8",
 	{"X-Mms-Transaction-ID", "X-Mms-Message-ID", "From"},
 };
 
@@ -922,19 +890,11 @@ static const struct t4_dn_row {
 	{CPIM_DN_DISPLAY, "display"},
 };
 
-/* Table 4, row Content-Type: WSP multipart types -> MIME (MM4.md 3.1) */
-static const token_row t4_wsp_types[] = {
-	{"application/vnd.wap.multipart.related", "multipart/related"},
-	{"application/vnd.wap.multipart.mixed", "multipart/mixed"},
-	{"application/vnd.wap.multipart.alternative", "multipart/alternative"},
-};
-
 /* Table 4, row Content-Type: the payloads refused in Table 1 are refused
  * here too (an MMS must not inject an IMDN or a second CPIM wrapper into
- * the CPM client) -> Error-content-not-accepted; see t1_refused_types */
-
-/* parts of a multipart looked at (beyond it the multipart is passed) */
-#define T4_MAX_PARTS 64
+ * the CPM client) -> Error-content-not-accepted; see t1_refused_types.
+ * The rest of the payload policy (text, SMIL, multiparts, charsets) is
+ * mm4_payload.c's */
 
 /* RFC 1123 date for SIP, from the RFC 5322 writer ("... +0000") */
 #define T4_SIP_DATE_ZONE "GMT"
@@ -1101,116 +1061,6 @@ static int t4_originator(cm_str from, const mm4_in_config *cfg, char *out,
 	return t4_mailto(a, out, size);
 }
 
-/*
- * Table 4, row Subject: RFC 2047 decoded to UTF-8 (any charset: words via
- * iconv, raw 8-bit text that is not UTF-8 as windows-1252, mm4.c), then
- * made a clean header value of at most size - 1 bytes: CR, LF, NUL and
- * other controls dropped (HTAB -> SP), C1 controls -> '?'; cut at a
- * character boundary. Returns CS_OK, or CS_UNKNOWN / CS_INVALID (a word
- * in a charset iconv does not know / not valid in it, *bad its label) or
- * CS_NOMEM.
- */
-static int t4_subject(cm_str raw, char *out, int size, cm_str *bad)
-{
-	cm_buf dec;
-	const unsigned char *s;
-	int i, k = 0, len, n, rc;
-	unsigned char c;
-	char tmp[4];
-	cm_str t;
-
-	out[0] = '\0';
-	bad->s = NULL;
-	bad->len = 0;
-	raw = cm_str_trim(raw);
-	if (raw.len <= 0)
-		return CS_OK;
-	cm_buf_init(&dec);
-	rc = mm4_rfc2047_decode(&dec, raw, bad);
-	if (rc != CS_OK) {
-		cm_buf_free(&dec);
-		return rc;
-	}
-	s = (const unsigned char *)dec.s;
-	for (i = 0; i < dec.len; i += len) {
-		c = s[i];
-		len = cs_utf8_seq(s, dec.len, i);
-		if (len == 0 || (len == 2 && c == 0xc2 && s[i + 1] < 0xa0)) {
-			len = len ? len : 1; /* (the decoder gives UTF-8 only) */
-			tmp[0] = '?';
-			n = 1;
-		} else if (len > 1) {
-			memcpy(tmp, s + i, len);
-			n = len;
-		} else if (c == '\t') {
-			tmp[0] = ' ';
-			n = 1;
-		} else if (c < 0x20 || c == 0x7f) {
-			continue; /* CR, LF, NUL, other controls */
-		} else {
-			tmp[0] = (char)c;
-			n = 1;
-		}
-		if (k + n > size - 1)
-			break; /* whole characters only */
-		memcpy(out + k, tmp, n);
-		k += n;
-	}
-	cm_buf_free(&dec);
-	out[k] = '\0';
-	t = cm_str_trim(cm_str_z(out));
-	memmove(out, t.s, t.len);
-	out[t.len] = '\0';
-	return CS_OK;
-}
-
-/* 64-bit FNV-1a over salt and s, finished with the splitmix64 mixer */
-static unsigned long long t4_hash64(unsigned long long seed,
-		const char *salt, cm_str s)
-{
-	unsigned long long h = 0xcbf29ce484222325ULL ^ seed;
-	const char *p;
-	int i;
-
-	for (p = salt; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	for (i = 0; i < s.len; i++)
-		h = (h ^ (unsigned char)s.s[i]) * 0x100000001b3ULL;
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return h;
-}
-
-/* 128 bits derived from unique, different per salt */
-static void t4_hash128(const char *salt, cm_str unique, unsigned char b[16])
-{
-	unsigned long long h[2];
-	int i;
-
-	h[0] = t4_hash64(0, salt, unique);
-	h[1] = t4_hash64(0x9e3779b97f4a7c15ULL ^ h[0], salt, unique);
-	for (i = 0; i < 16; i++)
-		b[i] = (unsigned char)(h[i / 8] >> (8 * (i % 8)));
-}
-
-/* Table 4, rows Conversation-ID / Contribution-ID: a UUID (RFC 9562
- * version 8, name-based) from unique; out >= 37 bytes */
-static void t4_uuid(const char *salt, cm_str unique, char *out)
-{
-	unsigned char b[16];
-
-	t4_hash128(salt, unique, b);
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x80);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	sprintf(out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-			"%02x%02x%02x%02x%02x%02x",
-			b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-			b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
 /* Table 4, row Conversation-ID: one per originator/recipient pair, the
  * same for every MM between the two in either direction (the pair sorted),
  * so a CPM client threads an MMS conversation; per MM (from unique) when
@@ -1223,7 +1073,7 @@ static void t4_conversation_id(cpm_out *out, cm_str unique)
 	int n;
 
 	if (out->anonymous || !out->pai[0]) {
-		t4_uuid("conversation", unique, out->conversation_id);
+		ids_uuid("conversation", unique, out->conversation_id);
 		return;
 	}
 	if (strcmp(a, b) > 0) {
@@ -1231,663 +1081,19 @@ static void t4_conversation_id(cpm_out *out, cm_str unique)
 		b = out->pai;
 	}
 	n = snprintf(key, sizeof(key), "%s\n%s", a, b);
-	t4_uuid("conversation-pair", (cm_str){key, n}, out->conversation_id);
+	ids_uuid("conversation-pair", (cm_str){key, n}, out->conversation_id);
 }
 
 /* Table 4, row X-Mms-Message-ID -> imdn.Message-ID: the glue's token when
  * it is a safe id that fits, else 32 hex digits derived from it */
 static void t4_imdn_id(cm_str unique, char *out, int size)
 {
-	unsigned char b[16];
-	int i;
-
 	if (id_safe(unique) && unique.len < size) {
 		memcpy(out, unique.s, unique.len);
 		out[unique.len] = '\0';
 		return;
 	}
-	t4_hash128("imdn", unique, b);
-	for (i = 0; i < 16; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-}
-
-/* MIME token (RFC 2045 5.1) */
-static int t4_token(cm_str v)
-{
-	int i;
-	unsigned char c;
-
-	if (v.len <= 0)
-		return 0;
-	for (i = 0; i < v.len; i++) {
-		c = (unsigned char)v.s[i];
-		if (c <= 0x20 || c >= 0x7f || strchr("()<>@,;:\\\"/[]?=", c))
-			return 0;
-	}
-	return 1;
-}
-
-/* type "/" subtype */
-static int t4_media_type_ok(cm_str t)
-{
-	int i;
-
-	for (i = 0; i < t.len && t.s[i] != '/'; i++)
-		;
-	if (i >= t.len)
-		return 0;
-	return t4_token((cm_str){t.s, i})
-		   && t4_token((cm_str){t.s + i + 1, t.len - i - 1});
-}
-
-typedef struct t4_payload {
-	cm_buf ct;    /* Content-Type to write */
-	cm_str cte;   /* Content-Transfer-Encoding to write, or empty */
-	cm_buf dec;   /* decoded bytes */
-	cm_buf conv;  /* converted to UTF-8 text, or the rewritten multipart */
-	cm_str data;  /* the payload: dec, conv, or a slice of the mail */
-	int crlf;     /* line ends to be made CRLF when written */
-	int max;      /* limit of a conversion's output (max_body_size) */
-	char why[96]; /* res_text naming a charset */
-} t4_payload;
-
-#define T4_DEC_OK 0
-#define T4_DEC_BAD -1     /* undecodable */
-#define T4_DEC_UNKNOWN -2 /* a transfer encoding we cannot decode */
-#define T4_DEC_NOMEM -3
-
-static int t4_cte_identity(cm_str cte)
-{
-	return cte.len == 0 || cm_str_ieqz(cte, "7bit") || cm_str_ieqz(cte, "8bit")
-		   || cm_str_ieqz(cte, "binary");
-}
-
-/* a text body: base64 / quoted-printable decoded, 7bit/8bit as they are
- * (line ends made CRLF, the canonical form of text, RFC 2046 4.1.1) */
-static int t4_decode_text(cm_str cte, cm_str raw, t4_payload *p)
-{
-	int rc;
-
-	cte = cm_str_trim(cte);
-	if (cm_str_ieqz(cte, "base64") || cm_str_ieqz(cte, "quoted-printable")) {
-		if (cm_str_ieqz(cte, "base64"))
-			rc = mm4_base64_decode(&p->dec, raw.s, raw.len);
-		else
-			rc = mm4_qp_decode(&p->dec, raw.s, raw.len);
-		if (rc < 0)
-			return p->dec.failed ? T4_DEC_NOMEM : T4_DEC_BAD;
-		p->data.s = p->dec.s;
-		p->data.len = p->dec.len;
-		return T4_DEC_OK;
-	}
-	if (!t4_cte_identity(cte))
-		return T4_DEC_UNKNOWN;
-	p->data = raw;
-	p->crlf = !cm_str_ieqz(cte, "binary");
-	return T4_DEC_OK;
-}
-
-/* Table 4, row text charset: the failure of a conversion (charset.h) ->
- * status, with the text in why */
-static const char *t4_cs_fail(int rc, const char *what, cm_str cs, char *why,
-		int size, const char **text)
-{
-	cs = cm_str_trim(cs);
-	if (rc == CS_NOMEM) {
-		*text = "out of memory";
-		return T4_UNSPECIFIED;
-	}
-	if (rc == CS_TOO_LARGE) {
-		*text = "content too large for pager mode";
-		return T4_CONTENT;
-	}
-	if (cs.len <= 0)
-		cs = cm_str_z("us-ascii");
-	/* the label is printable ASCII (header syntax), cut for the RES */
-	snprintf(why, size, "%s %s: %.*s", what,
-			rc == CS_UNKNOWN ? "in an unknown charset" : "not valid in charset",
-			cs.len > CS_NAME_MAX ? CS_NAME_MAX : cs.len, cs.s);
-	*text = why;
-	return T4_CONTENT;
-}
-
-/* Table 4, row text charset: p->data in charset -> UTF-8 (p->conv unless
- * it is UTF-8 already); NULL or the status */
-static const char *t4_text_utf8(t4_payload *p, cm_str charset,
-		const char **text)
-{
-	int rc;
-
-	charset = cm_str_trim(charset);
-	if ((charset.len == 0 || cs_is_utf8(charset))
-			&& cs_utf8_valid(p->data.s, p->data.len)
-			&& !(p->data.len >= 3 && memcmp(p->data.s, "\xef\xbb\xbf", 3) == 0))
-		return NULL; /* nothing to change: no copy */
-	p->conv.len = 0;
-	rc = cs_to_utf8(&p->conv, charset, p->data.s, p->data.len, p->max);
-	if (rc != CS_OK)
-		return t4_cs_fail(rc, "text", charset, p->why, sizeof(p->why), text);
-	p->data.s = p->conv.s ? p->conv.s : "";
-	p->data.len = p->conv.len;
-	return NULL;
-}
-
-/* Content-Type of a decoded text payload: type; charset=utf-8, the text
- * converted to it (CPM text is UTF-8, RFC 3862 / OMA CPM) */
-static const char *t4_text_ct(t4_payload *p, cm_str type, cm_str charset,
-		const char **text)
-{
-	const char *st = t4_text_utf8(p, charset, text);
-
-	if (st)
-		return st;
-	cm_buf_printf(&p->ct, "%.*s; charset=%s", type.len, type.s,
-			t4.default_charset);
-	return NULL;
-}
-
-/* "--boundary--" line present (mime_split also fails on too many parts) */
-static int t4_has_close(cm_str body, cm_str bnd)
-{
-	int i, j;
-
-	for (i = 0; i + bnd.len + 4 <= body.len; i++) {
-		if ((i == 0 || body.s[i - 1] == '\n') && body.s[i] == '-'
-				&& body.s[i + 1] == '-'
-				&& memcmp(body.s + i + 2, bnd.s, bnd.len) == 0
-				&& body.s[i + 2 + bnd.len] == '-'
-				&& body.s[i + 3 + bnd.len] == '-') {
-			for (j = i + 4 + bnd.len; j < body.len && (body.s[j] == ' '
-					|| body.s[j] == '\t'); j++)
-				;
-			if (j == body.len || body.s[j] == '\r' || body.s[j] == '\n')
-				return 1;
-		}
-	}
-	return 0;
-}
-
-/* nested multiparts rewritten below the top level (deeper: as received) */
-#define T4_MAX_DEPTH 4
-
-/* a WSP multipart type's MIME name, else the type itself */
-static cm_str t4_mime_type(cm_str type)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_LEN(t4_wsp_types); i++)
-		if (cm_str_ieqz(type, t4_wsp_types[i].from))
-			return cm_str_z(t4_wsp_types[i].to);
-	return type;
-}
-
-/* ct's parameters after the media type, as received, from the first ';' */
-static cm_str t4_ct_rest(cm_str ct)
-{
-	cm_str type = mime_ct_type(ct), rest = {NULL, 0};
-
-	if (!type.s || !ct.s)
-		return rest;
-	rest.s = type.s + type.len;
-	rest.len = ct.len - (int)(rest.s - ct.s);
-	return cm_str_trim(rest);
-}
-
-/* a text part's Content-Type with charset=utf-8 in place of its charset,
- * the other parameters (name, format, ...) as received */
-static void t4_ct_utf8(cm_buf *b, cm_str ct)
-{
-	cm_str type = mime_ct_type(ct), rest = t4_ct_rest(ct), prm, nm;
-	int i = 0, j, q;
-
-	cm_buf_addstr(b, type.len > 0 ? type : cm_str_z(t4.text_type));
-	while (i < rest.len) {
-		if (rest.s[i] == ';') {
-			i++;
-			continue;
-		}
-		for (j = i, q = 0; j < rest.len && (q || rest.s[j] != ';'); j++) {
-			if (rest.s[j] == '\\' && q && j + 1 < rest.len)
-				j++;
-			else if (rest.s[j] == '"')
-				q = !q;
-		}
-		prm = cm_str_trim((cm_str){rest.s + i, j - i});
-		for (nm.s = prm.s, nm.len = 0; nm.len < prm.len
-				&& prm.s[nm.len] != '='; nm.len++)
-			;
-		if (prm.len > 0 && !cm_str_ieqz(cm_str_trim(nm), "charset")) {
-			cm_buf_adds(b, "; ");
-			cm_buf_addstr(b, prm);
-		}
-		i = j;
-	}
-	cm_buf_printf(b, "; charset=%s", t4.default_charset);
-}
-
-/* 1 if the header line (unfolded or not) is the header name */
-static int t4_hdr_is(cm_str line, const char *name)
-{
-	int n = (int)strlen(name);
-	cm_str v;
-
-	if (line.len <= n || !cm_str_iprefix(line, name))
-		return 0;
-	v = cm_str_trim((cm_str){line.s + n, line.len - n});
-	return v.len > 0 && v.s[0] == ':';
-}
-
-/* a part's header block with Content-Type / Content-Transfer-Encoding
- * replaced by ct / cte where those are not empty (added if missing); the
- * other header lines as received */
-static void t4_part_headers(cm_buf *b, cm_str hdrs, cm_str ct, cm_str cte)
-{
-	int i = 0, end, ct_done = 0, cte_done = 0;
-	cm_str line;
-
-	while (i < hdrs.len) {
-		/* one header with its continuation lines */
-		for (end = i; end < hdrs.len; end++)
-			if (hdrs.s[end] == '\n' && (end + 1 >= hdrs.len
-						|| (hdrs.s[end + 1] != ' ' && hdrs.s[end + 1] != '\t')))
-				break;
-		end = end < hdrs.len ? end + 1 : end;
-		line = (cm_str){hdrs.s + i, end - i};
-		if (ct.len > 0 && t4_hdr_is(line, "Content-Type")) {
-			if (!ct_done)
-				cm_buf_printf(b, "Content-Type: %.*s\r\n", ct.len, ct.s);
-			ct_done = 1;
-		} else if (cte.len > 0 && t4_hdr_is(line, "Content-Transfer-Encoding")) {
-			if (!cte_done)
-				cm_buf_printf(b, "Content-Transfer-Encoding: %.*s\r\n",
-						cte.len, cte.s);
-			cte_done = 1;
-		} else {
-			cm_buf_addstr(b, line);
-			if (line.len > 0 && line.s[line.len - 1] != '\n')
-				cm_buf_adds(b, "\r\n");
-		}
-		i = end;
-	}
-	if (ct.len > 0 && !ct_done)
-		cm_buf_printf(b, "Content-Type: %.*s\r\n", ct.len, ct.s);
-	if (cte.len > 0 && !cte_done)
-		cm_buf_printf(b, "Content-Transfer-Encoding: %.*s\r\n", cte.len,
-				cte.s);
-}
-
-typedef struct t4_rewrite {
-	cm_buf *b;     /* the rewritten multipart */
-	cm_buf tmp;    /* one text part decoded */
-	cm_buf utf8;   /* ... converted */
-	cm_buf hdr;    /* its new Content-Type */
-	int max;
-	int changed;   /* anything differs from the mail */
-	char *why;
-	int whysize;
-} t4_rewrite;
-
-static int t4_has_8bit(cm_str v)
-{
-	int i;
-
-	for (i = 0; i < v.len; i++)
-		if ((unsigned char)v.s[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
-/* one text part of a passed multipart: NULL (written to rw->b, converted
- * or as received) or the status */
-static const char *t4_rewrite_text(t4_rewrite *rw, const mime_part *part,
-		const char **text)
-{
-	cm_str cs = cm_str_trim(mime_ct_param(part->content_type, "charset"));
-	cm_str cte = cm_str_trim(block_header(part->headers,
-			"Content-Transfer-Encoding"));
-	cm_str data, ncte = {NULL, 0}, hdr;
-	int rc, b64 = cm_str_ieqz(cte, "base64"),
-			qp = cm_str_ieqz(cte, "quoted-printable");
-
-	rw->tmp.len = 0;
-	if (b64 || qp) {
-		rc = b64 ? mm4_base64_decode(&rw->tmp, part->body.s, part->body.len)
-				 : mm4_qp_decode(&rw->tmp, part->body.s, part->body.len);
-		if (rc < 0 && rw->tmp.failed) {
-			*text = "out of memory";
-			return T4_UNSPECIFIED;
-		}
-		if (rc < 0) { /* (a nested part: not checked before) */
-			*text = "undecodable text part";
-			return T4_CORRUPT;
-		}
-		data = (cm_str){rw->tmp.s ? rw->tmp.s : "", rw->tmp.len};
-	} else if (t4_cte_identity(cte)) {
-		data = part->body;
-	} else {
-		data.s = NULL; /* an encoding we cannot decode: as received */
-		data.len = 0;
-	}
-	if (data.s && cs_is_utf8(cs) && !cs_utf8_valid(data.s, data.len))
-		return t4_cs_fail(CS_INVALID, "text part", cs, rw->why, rw->whysize,
-				text);
-	/* UTF-8, or no label / US-ASCII and only ASCII: nothing to change */
-	if (!data.s || cs_is_utf8(cs)
-			|| ((cs.len == 0 || cm_str_ieqz(cs, "us-ascii"))
-					&& !t4_has_8bit(data))) {
-		t4_part_headers(rw->b, part->headers, ncte, ncte);
-		cm_buf_adds(rw->b, "\r\n");
-		cm_buf_addstr(rw->b, part->body);
-		return NULL;
-	}
-	rw->utf8.len = 0;
-	rc = cs_to_utf8(&rw->utf8, cs, data.s, data.len, rw->max);
-	if (rc != CS_OK)
-		return t4_cs_fail(rc, "text part", cs, rw->why, rw->whysize, text);
-	rw->changed = 1;
-	rw->hdr.len = 0;
-	t4_ct_utf8(&rw->hdr, part->content_type);
-	hdr = (cm_str){rw->hdr.s, rw->hdr.len};
-	/* the part's own transfer encoding again; 8-bit text as 8bit (SIP
-	 * bodies are 8-bit clean) */
-	if (!b64 && !qp && t4_has_8bit((cm_str){rw->utf8.s, rw->utf8.len})
-			&& !cm_str_ieqz(cte, "binary"))
-		ncte = cm_str_z("8bit");
-	t4_part_headers(rw->b, part->headers, hdr, ncte);
-	cm_buf_adds(rw->b, "\r\n");
-	if (b64) {
-		mm4_base64_encode(rw->b, (const unsigned char *)rw->utf8.s,
-				rw->utf8.len, 76);
-		/* the line end before the delimiter is written by the caller */
-		if (rw->b->len >= 2 && rw->b->s[rw->b->len - 1] == '\n')
-			rw->b->len -= 2;
-	} else if (qp) {
-		mm4_qp_encode(rw->b, (const unsigned char *)rw->utf8.s, rw->utf8.len);
-	} else {
-		cm_buf_add(rw->b, rw->utf8.s, rw->utf8.len);
-	}
-	return NULL;
-}
-
-/*
- * Table 4, rows text charset and Content-Type, for a multipart passed to
- * CPM: rewritten part by part into rw->b, every text part in a charset
- * other than UTF-8 converted (charset=utf-8, its own transfer encoding
- * again), WSP multipart types renamed and nested multiparts rewritten the
- * same way (T4_MAX_DEPTH); other parts, preamble and epilogue dropped, as
- * received. A multipart that does not split (more than T4_MAX_PARTS parts)
- * is copied as received. NULL or the status.
- */
-static const char *t4_rewrite_mp(t4_rewrite *rw, cm_str body, cm_str bnd,
-		int depth, const char **text)
-{
-	mime_part parts[T4_MAX_PARTS];
-	cm_str pt, mt, nb, ct;
-	const char *st;
-	int i, n;
-
-	n = mime_split(body, bnd, parts, T4_MAX_PARTS);
-	if (n <= 0) {
-		cm_buf_addstr(rw->b, body);
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		cm_buf_printf(rw->b, "--%.*s\r\n", bnd.len, bnd.s);
-		pt = mime_ct_type(parts[i].content_type);
-		mt = t4_mime_type(pt);
-		if (pt.len == 0 || cm_str_iprefix(pt, "text/")) {
-			st = t4_rewrite_text(rw, &parts[i], text);
-			if (st)
-				return st;
-		} else if (cm_str_iprefix(mt, "multipart/") && depth < T4_MAX_DEPTH
-				&& t4_cte_identity(cm_str_trim(block_header(
-						parts[i].headers, "Content-Transfer-Encoding")))
-				&& (nb = mime_ct_param(parts[i].content_type, "boundary")).len
-						> 0) {
-			/* the renamed type with the parameters as received */
-			ct = (cm_str){NULL, 0};
-			if (mt.s != pt.s) {
-				rw->changed = 1;
-				rw->hdr.len = 0;
-				cm_buf_addstr(&rw->hdr, mt);
-				ct = t4_ct_rest(parts[i].content_type);
-				if (ct.len > 0) {
-					cm_buf_adds(&rw->hdr, ct.s[0] == ';' ? "" : "; ");
-					cm_buf_addstr(&rw->hdr, ct);
-				}
-				ct = (cm_str){rw->hdr.s, rw->hdr.len};
-			}
-			t4_part_headers(rw->b, parts[i].headers, ct, (cm_str){NULL, 0});
-			cm_buf_adds(rw->b, "\r\n");
-			st = t4_rewrite_mp(rw, parts[i].body, nb, depth + 1, text);
-			if (st)
-				return st;
-		} else {
-			cm_buf_addstr(rw->b, parts[i].headers);
-			cm_buf_adds(rw->b, "\r\n");
-			cm_buf_addstr(rw->b, parts[i].body);
-		}
-		cm_buf_adds(rw->b, "\r\n");
-	}
-	cm_buf_printf(rw->b, "--%.*s--\r\n", bnd.len, bnd.s);
-	return NULL;
-}
-
-/* the multipart in p->data rewritten (t4_rewrite_mp) into p->conv when
- * anything changes; NULL or the status */
-static const char *t4_rewrite_payload(t4_payload *p, cm_str bnd,
-		const char **text)
-{
-	t4_rewrite rw;
-	const char *st;
-
-	memset(&rw, 0, sizeof(rw));
-	rw.b = &p->conv;
-	cm_buf_init(&rw.tmp);
-	cm_buf_init(&rw.utf8);
-	cm_buf_init(&rw.hdr);
-	rw.max = p->max;
-	rw.why = p->why;
-	rw.whysize = sizeof(p->why);
-	p->conv.len = 0;
-	st = t4_rewrite_mp(&rw, p->data, bnd, 0, text);
-	if (!st && (rw.b->failed || rw.tmp.failed || rw.utf8.failed
-					|| rw.hdr.failed)) {
-		*text = "out of memory";
-		st = T4_UNSPECIFIED;
-	}
-	cm_buf_free(&rw.tmp);
-	cm_buf_free(&rw.utf8);
-	cm_buf_free(&rw.hdr);
-	if (!st && rw.changed) {
-		p->data.s = p->conv.s;
-		p->data.len = p->conv.len;
-	}
-	return st;
-}
-
-/*
- * Table 4, row Content-Type + body. Policy:
- *  - top-level text/<sub>: decoded and converted to UTF-8 -> text/<sub>;
- *    charset=utf-8 (one trailing line end dropped: it ends the SMTP data,
- *    not the text)
- *  - multipart (WSP types rewritten): exactly one text/plain part and
- *    otherwise only application/smil parts -> that part decoded and
- *    converted as text/plain; charset=utf-8; anything else -> the
- *    multipart with its top-level Content-Type (boundary) and
- *    Content-Transfer-Encoding, its text parts in UTF-8 and nested WSP
- *    types renamed (t4_rewrite_mp), else as received
- *  - any other single part: as received, with its Content-Type and
- *    Content-Transfer-Encoding
- * Broken MIME (no boundary, no closing delimiter, undecodable base64, an
- * encoded multipart) -> Error-message-format-corrupt; text in a charset
- * iconv does not know or not valid in its charset ->
- * Error-content-not-accepted (charset.h has the labels and fallbacks).
- * Returns NULL, or the status with *text set.
- */
-static const char *t4_select_payload(const mm4_msg *m, t4_payload *p,
-		const char **text)
-{
-	mime_part parts[T4_MAX_PARTS];
-	cm_str ct, cte, body, type, otype, rest, bnd, pt, pcte;
-	int i, n, rc, ntext = 0, nother = 0, itext = -1;
-
-	bnd.s = NULL;
-	bnd.len = 0;
-	ct = cm_str_trim(mm4_get(m, "Content-Type"));
-	cte = cm_str_trim(mm4_get(m, "Content-Transfer-Encoding"));
-	body = m->body;
-	if (!body.s)
-		body.len = 0;
-	if (cm_str_has_ctl(ct) || cm_str_has_ctl(cte)) {
-		*text = "bad Content-Type";
-		return T4_CORRUPT;
-	}
-	if (ct.len <= 0)
-		ct = cm_str_z(t4.default_type);
-	type = mime_ct_type(ct);
-	if (!t4_media_type_ok(type)) {
-		*text = "bad Content-Type";
-		return T4_CORRUPT;
-	}
-	/* parameters as received, from the first ';' */
-	rest.s = ct.s + (type.s - ct.s) + type.len;
-	rest.len = ct.len - (int)(rest.s - ct.s);
-	rest = cm_str_trim(rest);
-	otype = type;
-	for (i = 0; i < ARRAY_LEN(t4_wsp_types); i++)
-		if (cm_str_ieqz(type, t4_wsp_types[i].from))
-			otype = cm_str_z(t4_wsp_types[i].to);
-	for (i = 0; i < ARRAY_LEN(t1_refused_types); i++) {
-		if (cm_str_ieqz(otype, t1_refused_types[i])) {
-			*text = "content type not accepted";
-			return T4_CONTENT;
-		}
-	}
-
-	if (cm_str_iprefix(otype, "text/")) {
-		/* the CRLF before the SMTP "." ends the last line */
-		if (body.len > 0 && body.s[body.len - 1] == '\n')
-			body.len--;
-		if (body.len > 0 && body.s[body.len - 1] == '\r')
-			body.len--;
-		rc = t4_decode_text(cte, body, p);
-		if (rc == T4_DEC_OK)
-			return t4_text_ct(p, otype, mime_ct_param(ct, "charset"), text);
-		if (rc == T4_DEC_BAD) {
-			*text = "undecodable text body";
-			return T4_CORRUPT;
-		}
-		if (rc == T4_DEC_NOMEM) {
-			*text = "out of memory";
-			return T4_UNSPECIFIED;
-		}
-		body = m->body; /* unknown encoding: passed as it is */
-	} else if (cm_str_iprefix(otype, "multipart/")) {
-		/* RFC 2045 6.4: a multipart is never encoded */
-		if (!t4_cte_identity(cte)) {
-			*text = "encoded multipart";
-			return T4_CORRUPT;
-		}
-		bnd = mime_ct_param(ct, "boundary");
-		if (bnd.len <= 0) {
-			*text = "multipart without boundary";
-			return T4_CORRUPT;
-		}
-		n = mime_split(body, bnd, parts, T4_MAX_PARTS);
-		if (n < 0 && !t4_has_close(body, bnd)) {
-			*text = "multipart without closing delimiter";
-			return T4_CORRUPT;
-		}
-		if (n == 0) {
-			*text = "empty multipart";
-			return T4_CORRUPT;
-		}
-		for (i = 0; i < n; i++) {
-			pt = mime_ct_type(parts[i].content_type);
-			pcte = block_header(parts[i].headers,
-					"Content-Transfer-Encoding");
-			if (cm_str_ieqz(pcte, "base64")
-					&& mm4_base64_decode(NULL, parts[i].body.s,
-							   parts[i].body.len)
-							< 0) {
-				*text = "undecodable base64 part";
-				return T4_CORRUPT;
-			}
-			if (pt.len == 0 || cm_str_ieqz(pt, t4.text_type)) {
-				ntext++;
-				itext = i;
-			} else if (!cm_str_ieqz(pt, t4.smil_type)) {
-				nother++;
-			}
-		}
-		if (n > 0 && ntext == 1 && nother == 0) {
-			rc = t4_decode_text(block_header(parts[itext].headers,
-										"Content-Transfer-Encoding"),
-					parts[itext].body, p);
-			if (rc == T4_DEC_OK)
-				return t4_text_ct(p, cm_str_z(t4.text_type),
-						mime_ct_param(parts[itext].content_type, "charset"),
-						text);
-			if (rc == T4_DEC_BAD) {
-				*text = "undecodable text part";
-				return T4_CORRUPT;
-			}
-			if (rc == T4_DEC_NOMEM) {
-				*text = "out of memory";
-				return T4_UNSPECIFIED;
-			}
-			/* unknown encoding: the multipart goes as it is */
-			cm_buf_free(&p->dec);
-			p->crlf = 0;
-		}
-	} else if (cm_str_ieqz(cte, "base64")
-			&& mm4_base64_decode(NULL, body.s, body.len) < 0) {
-		*text = "undecodable base64 body";
-		return T4_CORRUPT;
-	}
-	/* passed through as received */
-	if (cte.len > 0 && !t4_token(cte)) {
-		*text = "bad Content-Transfer-Encoding";
-		return T4_CORRUPT;
-	}
-	p->data = body;
-	p->cte = cte;
-	/* the text parts of a multipart passed on go in UTF-8 too */
-	if (cm_str_iprefix(otype, "multipart/")) {
-		const char *st = t4_rewrite_payload(p, bnd, text);
-
-		if (st)
-			return st;
-	}
-	cm_buf_addstr(&p->ct, otype);
-	if (rest.len > 0) {
-		cm_buf_adds(&p->ct, rest.s[0] == ';' ? "" : "; ");
-		cm_buf_addstr(&p->ct, rest);
-	}
-	return NULL;
-}
-
-/* payload bytes, line ends made CRLF when asked */
-static void t4_add_payload(cm_buf *b, const t4_payload *p)
-{
-	int i, start = 0;
-	const char *s = p->data.s;
-
-	if (!p->crlf) {
-		cm_buf_add(b, s, p->data.len);
-		return;
-	}
-	for (i = 0; i < p->data.len; i++) {
-		if (s[i] != '\r' && s[i] != '\n')
-			continue;
-		cm_buf_add(b, s + start, i - start);
-		cm_buf_add(b, "\r\n", 2);
-		if (s[i] == '\r' && i + 1 < p->data.len && s[i + 1] == '\n')
-			i++;
-		start = i + 1;
-	}
-	cm_buf_add(b, s + start, p->data.len - start);
+	ids_hex128("imdn", unique, out);
 }
 
 /* Table 4, rows To / Cc of a group MMS: the recipients other than rcpt
@@ -1937,7 +1143,7 @@ static void t4_others(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
 
 /* RFC 3862 message/cpim body (CPIM_IMDN_ENUM.md 2, 3.1) */
 static void t4_write_cpim(cm_buf *b, const cpm_out *out, const char *datetime,
-		cm_str iwf_uri, const t4_payload *p, const t4_group *g)
+		cm_str iwf_uri, const mm4_payload *p, const t4_group *g)
 {
 	int i, k = 0;
 
@@ -1979,15 +1185,29 @@ static void t4_write_cpim(cm_buf *b, const cpm_out *out, const char *datetime,
 	cm_buf_adds(b, "\r\n");
 }
 
+/* Table 4, rows Content-Type, text charset and Subject: what
+ * mm4_payload.c finds wrong -> X-Mms-Request-Status-Code */
+static const char *t4_payload_status(int kind)
+{
+	switch (kind) {
+	case MP_CORRUPT:
+		return T4_CORRUPT;   /* broken MIME */
+	case MP_CONTENT:
+		return T4_CONTENT;   /* charset, size, refused type */
+	default:
+		return T4_UNSPECIFIED;
+	}
+}
+
 int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
 		cm_str unique, time_t now, cpm_out *out)
 {
 	char e164[E164_BUF], iso[32], d[32];
 	cm_str v, iwf_uri;
-	t4_payload p;
+	mm4_payload p;
 	t4_group group;
 	cm_buf b;
-	const char *status, *text = NULL;
+	const char *text = NULL;
 	long long fc, secs;
 	time_t date, expiry;
 	int i, n, off, rc;
@@ -2092,44 +1312,40 @@ int map_mm4_to_cpm(const mm4_msg *m, cm_str rcpt, const mm4_in_config *cfg,
 			cfg->ack_default);
 
 	/* row Subject: RFC 3862 CPIM headers are UTF-8 */
-	rc = t4_subject(mm4_get(m, "Subject"), out->subject, sizeof(out->subject),
-			&bad);
+	rc = mm4_header_utf8(mm4_get(m, "Subject"), out->subject,
+			sizeof(out->subject), &bad);
 	if (rc != CS_OK) {
-		status = t4_cs_fail(rc, "Subject", bad, p.why, sizeof(p.why), &text);
-		return t4_fail(out, status, text);
+		rc = mm4_payload_cs_fail(rc, "Subject", bad, p.why, sizeof(p.why),
+				&text);
+		return t4_fail(out, t4_payload_status(rc), text);
 	}
 
-	/* rows X-Mms-Message-ID, Conversation-ID, Contribution-ID */
+	/* rows X-Mms-Message-ID, Conversation-ID, Contribution-ID (ids from
+	 * the unique token, msg_ids.c) */
 	t4_imdn_id(unique, out->imdn_message_id, sizeof(out->imdn_message_id));
 	t4_conversation_id(out, unique);
-	t4_uuid("contribution", unique, out->contribution_id);
+	ids_uuid("contribution", unique, out->contribution_id);
 
 	/* row Content-Type + body */
-	cm_buf_init(&p.ct);
-	cm_buf_init(&p.dec);
-	cm_buf_init(&p.conv);
-	p.max = cfg->max_body_size;
-	status = t4_select_payload(m, &p, &text);
-	if (!status && (p.ct.failed || p.conv.failed)) {
-		status = T4_UNSPECIFIED;
+	mm4_payload_init(&p, cfg->max_body_size);
+	rc = mm4_payload_select(m, t1_refused_types, ARRAY_LEN(t1_refused_types),
+			&p, &text);
+	if (rc == MP_OK && (p.ct.failed || p.conv.failed)) {
+		rc = MP_NOMEM;
 		text = "out of memory";
 	}
-	if (status) {
-		rc = t4_fail(out, status, text);
-		cm_buf_free(&p.ct);
-		cm_buf_free(&p.dec);
-		cm_buf_free(&p.conv);
+	if (rc != MP_OK) {
+		rc = t4_fail(out, t4_payload_status(rc), text);
+		mm4_payload_free(&p);
 		return rc;
 	}
 	t4_others(m, rcpt, cfg, &group);
 	cm_buf_init(&b);
 	t4_write_cpim(&b, out, iso, iwf_uri, &p, &group);
 	off = b.len;
-	t4_add_payload(&b, &p);
+	mm4_payload_write(&b, &p);
 	n = b.len - off;
-	cm_buf_free(&p.ct);
-	cm_buf_free(&p.dec);
-	cm_buf_free(&p.conv);
+	mm4_payload_free(&p);
 	if (b.failed) {
 		cm_buf_free(&b);
 		return t4_fail(out, T4_UNSPECIFIED, "out of memory");

@@ -272,3 +272,29 @@ int mime_split(cm_str body, cm_str boundary, mime_part *parts, int max)
 	/* no close delimiter: truncated */
 	return -1;
 }
+
+/* value of a header in a raw MIME header block (first line only) */
+cm_str mime_block_header(cm_str block, const char *name)
+{
+	cm_str none = {NULL, 0}, line, v;
+	int i = 0, end, n = (int)strlen(name);
+
+	while (i < block.len) {
+		for (end = i; end < block.len && block.s[end] != '\n'; end++)
+			;
+		line.s = block.s + i;
+		line.len = end - i;
+		if (line.len > n && cm_str_iprefix(line, name)) {
+			v.s = line.s + n;
+			v.len = line.len - n;
+			v = cm_str_trim(v);
+			if (v.len > 0 && v.s[0] == ':') {
+				v.s++;
+				v.len--;
+				return cm_str_trim(v);
+			}
+		}
+		i = end + 1;
+	}
+	return none;
+}

@@ -34,5 +34,8 @@ cm_str mime_ct_param(cm_str content_type, const char *param);
 cm_str mime_ct_type(cm_str content_type);
 /* split; returns the number of parts or -1 on a syntax error */
 int mime_split(cm_str body, cm_str boundary, mime_part *parts, int max);
+ /* value of a header in a raw MIME header block (first line only, trimmed);
+ * empty if absent */
+cm_str mime_block_header(cm_str block, const char *name);
 
 #endif

@@ -1504,6 +1504,61 @@ int mm4_rfc2047_decode(cm_buf *out, cm_str in, cm_str *bad_charset)
 	return rc;
 }
 
+/* RFC 2047 decoded, then a clean one-line value: see mm4.h */
+int mm4_header_utf8(cm_str raw, char *out, int size, cm_str *bad)
+{
+	cm_buf dec;
+	const unsigned char *s;
+	int i, k = 0, len, n, rc;
+	unsigned char c;
+	char tmp[4];
+	cm_str t;
+
+	out[0] = '\0';
+	bad->s = NULL;
+	bad->len = 0;
+	raw = cm_str_trim(raw);
+	if (raw.len <= 0)
+		return CS_OK;
+	cm_buf_init(&dec);
+	rc = mm4_rfc2047_decode(&dec, raw, bad);
+	if (rc != CS_OK) {
+		cm_buf_free(&dec);
+		return rc;
+	}
+	s = (const unsigned char *)dec.s;
+	for (i = 0; i < dec.len; i += len) {
+		c = s[i];
+		len = cs_utf8_seq(s, dec.len, i);
+		if (len == 0 || (len == 2 && c == 0xc2 && s[i + 1] < 0xa0)) {
+			len = len ? len : 1; /* (the decoder gives UTF-8 only) */
+			tmp[0] = '?';
+			n = 1;
+		} else if (len > 1) {
+			memcpy(tmp, s + i, len);
+			n = len;
+		} else if (c == '\t') {
+			tmp[0] = ' ';
+			n = 1;
+		} else if (c < 0x20 || c == 0x7f) {
+			continue; /* CR, LF, NUL, other controls */
+		} else {
+			tmp[0] = (char)c;
+			n = 1;
+		}
+		if (k + n > size - 1)
+			break; /* whole characters only */
+		memcpy(out + k, tmp, n);
+		k += n;
+	}
+	cm_buf_free(&dec);
+	out[k] = '\0';
+	t = cm_str_trim(cm_str_z(out));
+	memmove(out, t.s, t.len);
+	out[t.len] = '\0';
+	return CS_OK;
+}
+
 /* ================================================================== */
 /* MM4_delivery_report.REQ / MM4_read_reply_report.REQ (MM4.md 3.3,   */
 /* 3.5): the IWF reports a CPM recipient's IMDN to the MMS originator  */

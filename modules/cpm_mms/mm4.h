@@ -175,6 +175,12 @@ int mm4_qp_decode(cm_buf *out, const char *in, int len);
  * word in a charset iconv does not know / bytes not valid in it, with
  * *bad_charset (may be NULL) set to that word's label. */
 int mm4_rfc2047_decode(cm_buf *out, cm_str in, cm_str *bad_charset);
+/* a header value (Subject) as clean UTF-8 text of at most size - 1 bytes:
+ * RFC 2047 decoded as above, CR, LF, NUL and other controls dropped (HTAB
+ * -> SP), C1 controls -> '?', cut at a character boundary, trimmed.
+ * CS_OK, or CS_UNKNOWN / CS_INVALID (a word in a charset iconv does not
+ * know / not valid in it, *bad its label) or CS_NOMEM */
+int mm4_header_utf8(cm_str raw, char *out, int size, cm_str *bad);
 
 /* MM4_delivery_report.REQ and MM4_read_reply_report.REQ (MM4.md 3.3, 3.5) */
 typedef struct mm4_report_req {
