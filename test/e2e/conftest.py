@@ -472,11 +472,16 @@ class KamManager:
         self.cur, self.cur_key = k, (logname, tuple(sorted(over.items())))
         return k
 
+    def ensure(self, logname="kamailio", **over):
+        """This instance, started unless it is the one running."""
+        if self.cur is not None and self.cur.alive() and \
+                self.cur_key == (logname, tuple(sorted(over.items()))):
+            return self.cur
+        return self.start(logname, **over)
+
     def ordinary(self):
         """The ordinary instance of the mode (started if another one runs)."""
-        if self.cur is not None and self.cur.alive() and self.cur_key == ("kamailio", ()):
-            return self.cur
-        return self.start()
+        return self.ensure()
 
     def stop(self):
         """Stop the running instance; True if it and its children ended on
