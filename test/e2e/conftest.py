@@ -110,8 +110,9 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_collection_modifyitems(config, items):
-    # a test parametrized with no mode at all ("NOTSET") is left out
-    keep = [it for it in items if "NOTSET" not in it.name]
+    # a test left with no mode at all (an empty parameter set) is left out
+    keep = [it for it in items if not hasattr(it, "callspec")
+            or it.callspec.params.get("mode", "ldns") in ALL_MODES]
     if len(keep) != len(items):
         config.hook.pytest_deselected(items=[it for it in items if it not in keep])
         items[:] = keep
@@ -898,3 +899,16 @@ def uas(mode, kam):
     """The sipp CPM UAS on cpm_route (the ordinary Kamailio running)."""
     mode.ensure_uas()
     return mode
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report shows the end of the running Kamailio's log."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when != "call" or not rep.failed:
+        return
+    m = getattr(item, "funcargs", {}).get("mode")
+    if isinstance(m, Mode) and m.kam.cur is not None:
+        rep.sections.append(("last 40 lines of %s" % os.path.relpath(m.kam.cur.log, TOP),
+                             tail(m.kam.cur.log, 40)))

@@ -90,18 +90,22 @@ def test_t1_dispo_all(mode, kam):
     ("negative-delivery", "Yes", "No"),
     ("display", "No", "Yes"),
     ("", "No", "No"),
-], ids=["positive-delivery", "negative-delivery", "display", "none"])
+], ids=["T1 Disposition positive-delivery -> Delivery-Report Yes, Read-Reply No",
+        "T1 Disposition negative-delivery -> Delivery-Report Yes",
+        "T1 Disposition display -> Read-Reply Yes, Delivery-Report No",
+        "T1 no Disposition-Notification -> Delivery-Report/Read-Reply No"])
 def test_t1_dispo(mode, kam, dispo, dr, rr):
-    """T1 Disposition positive-delivery -> Delivery-Report Yes, Read-Reply No;
-    negative-delivery -> Delivery-Report Yes; display -> Read-Reply Yes,
-    Delivery-Report No; no Disposition-Notification -> both No"""
+    """T1 Disposition -> X-Mms-Delivery-Report / X-Mms-Read-Reply (the ids)"""
     c = mode.msg_case("200", DISPO=dispo)
     assert c.H.get("x-mms-delivery-report", "No") == dr
     assert c.H.get("x-mms-read-reply", "No") == rr
 
 
 @pytest.mark.parametrize("prio, want", [("urgent", "High"), ("emergency", "High"),
-                                        ("non-urgent", "Low"), ("normal", "Normal")])
+                                        ("non-urgent", "Low"), ("normal", "Normal")],
+                         ids=["T1 Priority %s -> X-Mms-Priority %s" % p for p in (
+                             ("urgent", "High"), ("emergency", "High"), ("non-urgent", "Low"),
+                             ("normal", "Normal"))])
 def test_t1_priority(mode, kam, prio, want):
     """T1 Priority urgent/emergency -> High, non-urgent -> Low, normal -> Normal"""
     c = mode.msg_case("200", EXTRA_HEADERS="Priority: " + prio)
@@ -151,7 +155,9 @@ def test_t1_utf8_subject(mode, kam):
     assert c.H["subject"].isascii() and "=?" in c.H["subject"]
 
 
-@pytest.mark.parametrize("mf", ["65", "10"])
+@pytest.mark.parametrize("mf", ["65", "10"],
+                         ids=["T1 Max-Forwards %s -> no X-Mms-Forward-Counter" % v
+                              for v in ("65", "10")])
 def test_t1_max_forwards(mode, kam, mf):
     """T1 Max-Forwards 65 / 10 -> no X-Mms-Forward-Counter (SIP hops are not
     MMS forwardings)"""
@@ -391,7 +397,7 @@ def test_after_late_and_duplicate_res(mode, kam):
     ("+4790000039", "200", None, False),
 ], ids=[
     "NAPTR order 10 whose regexp does not match does not block order 20 -> 200",
-    "NAPTR order 10 that matches settles the order (its domain has no host) -> 503",
+    "NAPTR order 10 that matches settles the order (its domain has no host, order 20 unused) -> 503",
     "NAPTR E2U+mms:tel -> ENUM of the tel: number -> its mailto: address, 200",
     "NAPTR E2U+mms:tel loop (33 -> 34 -> 33) -> 404",
     "NAPTR E2U+mms:tel chain of three hops (two followed) -> 404",

@@ -716,7 +716,8 @@ def test_imdn_unknown(mode, uas):
 # this test sent and what the peer and the CPM UAS saw meanwhile
 # ---------------------------------------------------------------------------
 def test_stats_counters(mode, uas, kam):
-    """kamcmd cpm_mms.stats counters match the mix"""
+    """kamcmd cpm_mms.stats counters match the mix (of this test: a duplicate
+    REQ, a relay attempt, a report each way)"""
     time.sleep(1)
     s0 = kam.stats()
     mark, offset = mode.peer_mark(), mode.uas_mark()
