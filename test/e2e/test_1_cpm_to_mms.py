@@ -14,7 +14,7 @@ import pytest
 
 import e2elib
 from conftest import (IWF_DOMAIN, LOAD, MM4_LISTEN, PEER_DOMAIN, PEER_IP, PEER_PORT,
-                      RES_TIMEOUT, SHM_MARGIN, Fail, run, tail)
+                      RES_TIMEOUT, SHM_MARGIN)
 from e2elib import (MAIL_REJECT_FROM, STATUS_TABLE, addrs, date, dom, near, num, text)
 
 IWF_FROM = "+4798765432/TYPE=PLMN@mms.iwf.test"

@@ -22,8 +22,9 @@ import time
 
 import pytest
 
-from conftest import (IWF_DOMAIN, MM4, PEER_DOMAIN, VECTORS, Fail, plmn)
-from e2elib import PEER_OWN_MID, UUID_RE, addrs, date, iso, text, unq, uri_num
+from conftest import IWF_DOMAIN, MM4, PEER_DOMAIN, VECTORS, plmn
+from e2elib import (PEER_OWN_MID, UUID_RE, addrs, date, iso, read_events, text, uas_requests,
+                    unq, uri_num)
 
 pytestmark = pytest.mark.modes("mm4")
 
@@ -738,7 +739,6 @@ def test_stats_counters(mode, uas, kam):
     mode.mm4_case(report("dr", mid2), RR, imdn=True)
     time.sleep(1)
     s1 = kam.stats()
-    from e2elib import read_events, uas_requests
     sends = read_events(mode.sends_log, sends_mark)
     evs = read_events(mode.peer_log, mark)
     reqs = [r for r in uas_requests(mode.uas_trace, offset) if r.get("method") == "MESSAGE"]
