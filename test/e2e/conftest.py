@@ -568,8 +568,9 @@ class Mode:
 
     def close(self):
         self.kam.stop()
-        if self.uas is not None:
-            self.procs.stop(self.uas)
+        for p in (getattr(self, "dnshole", None), self.uas):
+            if p is not None:
+                self.procs.stop(p)
         if self.peer is not None:
             self.procs.stop(self.peer)
 
