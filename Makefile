@@ -113,8 +113,11 @@ unit: $(UNIT_TESTS)
 layers:
 	python3 test/layers/check_layers.py
 
+# real Kamailio + sipp + ldns-testns + the MM4 peer, pytest; it enters its
+# own network namespace (root)
 e2e: $(MOD_SO)
-	bash test/e2e/run.sh
+	/usr/bin/python3 -m pytest -p no:cacheprovider -o console_output_style=classic \
+		-rfE test/e2e
 
 # linphone-daemon (Debian's liblinphone) <-> CPM core <-> IWF <-> MM4 peer;
 # pytest enters its own network namespace (root)

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Misbehaving servers for the cpm_mms fault matrix (run.sh fault_cases).
+"""Misbehaving servers for the cpm_mms fault matrix (test_3_instances.py).
 
     fault_server.py blackhole IP:PORT   TCP: accept, read, never answer
     fault_server.py middata IP:PORT     SMTP until DATA, then close mid-DATA

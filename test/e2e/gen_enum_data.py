@@ -4,7 +4,7 @@
 
     /usr/bin/python3 test/e2e/gen_enum_data.py > test/e2e/enum.data
 
-Numbers (suffix e164.arpa), see run.sh for what each case expects:
+Numbers (suffix e164.arpa), see the tests for what each case expects:
   +4712345678, +47100000NN (NN=01..60)  -> mms.peer.test (MX 10 mmsc.peer.test
                                            = 127.0.0.2, the MM4 peer)
   +4790000001  -> mms.dead.test (MX mx.dead.test = 127.0.0.3, nobody listens)
@@ -178,7 +178,7 @@ naptr_entry("+4790000038", [(10, 10, "u", "E2U+email:mailto+mms:mailto",
 naptr_entry("+4790000039", [(10, 10, "u", "e2u+MMS:MAILTO", mms_regexp(PEER_DOMAIN))],
             "+4790000039: service in mixed case")
 
-# ---- fault matrix (fault_cases in run.sh) ----
+# ---- fault matrix (test_3_instances.py) ----
 naptr_entry("+4790000020", [(10, 10, "u", "E2U+mms:mailto", "!^(.*$!mailto:\\1@broken.test!")],
             "+4790000020: NAPTR regexp that does not compile")
 naptr_entry("+4790000021", [(10, 10, "u", "E2U+mms:mailto", mms_regexp("mms.mxnowhere.test"))],

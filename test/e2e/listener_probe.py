@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Probes of the IWF's MM4 listener limits (run.sh fault_cases).
+"""Probes of the IWF's MM4 listener limits (test_3_instances.py).
 
     listener_probe.py idle IP:PORT SECONDS      greeting, then silence: expect
                                                421 and close within SECONDS
