@@ -55,7 +55,7 @@ PURE_SRC := cm_str.c cpim.c mime.c xml_scan.c resource_lists.c mm4.c e164.c mapp
 GLUE_SRC := cpm_mms_mod.c settings.c cpm_util.c pv.c forward.c completion.c \
 	mm4_queue.c workers.c pending.c enum_resolve.c smtp_client.c \
 	smtp_listener.c stats.c peers.c rpc.c inbound.c mm4_res.c sip_uac.c mm4_in.c \
-	store.c report.c enum_cache.c sip_body.c
+	store.c report.c enum_cache.c sip_body.c timers.c
 MOD_SRC := $(addprefix $(MOD_DIR)/,$(PURE_SRC) $(GLUE_SRC))
 MOD_HDR := $(wildcard $(MOD_DIR)/*.h)
 KAM_LIBDIR ?= $(dir $(shell dpkg -L kamailio 2>/dev/null | grep '/libsrdb1.so.1$$' | head -1))

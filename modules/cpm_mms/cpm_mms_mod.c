@@ -37,6 +37,7 @@
 #include "mm4_queue.h"
 #include "workers.h"
 #include "smtp_listener.h"
+#include "timers.h"
 #include "stats.h"
 #include "peers.h"
 #include "rpc.h"
@@ -161,9 +162,11 @@ static int mod_init(void)
 		return -1;
 	if (listener_bind(cpm_fixed.mm4_listen) < 0)
 		return -1;
-	/* MM4 workers + the listener */
+	/* MM4 workers + the listener; the timer process */
 	register_procs(cpm_get(mm4_workers) + 1);
 	cfg_register_child(cpm_get(mm4_workers) + 1);
+	if (timers_register() < 0)
+		return -1;
 	return 0;
 }
 
@@ -210,7 +213,7 @@ static int child_init(int rank)
 	}
 	/* later forks of the main process do not inherit it */
 	listener_close();
-	return 0;
+	return timers_fork();
 }
 
 static void mod_destroy(void)

@@ -4,7 +4,6 @@
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -24,8 +23,9 @@ typedef struct pending_table {
 	int count;
 	int peak;
 	int max;
-	/* no entry expires before this: the timer skips the scan until then */
-	long long next_deadline_ms;
+	/* every entry, earliest deadline first */
+	pending_entry *dl_head;
+	pending_entry *dl_tail;
 	pending_entry *bucket[PENDING_BUCKETS];
 } pending_table;
 
@@ -57,7 +57,6 @@ int pending_init(int max_entries)
 	}
 	memset(ptab, 0, sizeof(*ptab));
 	ptab->max = max_entries;
-	ptab->next_deadline_ms = LLONG_MAX;
 	if (!lock_init(&ptab->lock)) {
 		shm_free(ptab);
 		ptab = NULL;
@@ -82,6 +81,40 @@ void pending_destroy(void)
 	lock_destroy(&ptab->lock);
 	shm_free(ptab);
 	ptab = NULL;
+}
+
+/* caller holds the lock. From the tail: the entries come with the same
+ * timeout, in order, unless res_timeout changed at runtime */
+static void deadline_insert(pending_entry *e)
+{
+	pending_entry *p = ptab->dl_tail;
+
+	while (p && p->deadline_ms > e->deadline_ms)
+		p = p->dl_prev;
+	e->dl_prev = p;
+	e->dl_next = p ? p->dl_next : ptab->dl_head;
+	if (e->dl_next)
+		e->dl_next->dl_prev = e;
+	else
+		ptab->dl_tail = e;
+	if (p)
+		p->dl_next = e;
+	else
+		ptab->dl_head = e;
+}
+
+/* caller holds the lock */
+static void deadline_remove(pending_entry *e)
+{
+	if (e->dl_prev)
+		e->dl_prev->dl_next = e->dl_next;
+	else
+		ptab->dl_head = e->dl_next;
+	if (e->dl_next)
+		e->dl_next->dl_prev = e->dl_prev;
+	else
+		ptab->dl_tail = e->dl_prev;
+	e->dl_prev = e->dl_next = NULL;
 }
 
 /* caller holds the lock */
@@ -143,9 +176,8 @@ int pending_add(const char *tid, unsigned int t_hash, unsigned int t_label,
 	}
 	e->next = ptab->bucket[h];
 	ptab->bucket[h] = e;
+	deadline_insert(e);
 	ptab->count++;
-	if (e->deadline_ms < ptab->next_deadline_ms)
-		ptab->next_deadline_ms = e->deadline_ms;
 	if (ptab->count > ptab->peak)
 		ptab->peak = ptab->count;
 	lock_release(&ptab->lock);
@@ -179,6 +211,7 @@ static pending_entry *pending_unlink(pending_entry **pp)
 
 	*pp = e->next;
 	e->next = NULL;
+	deadline_remove(e);
 	ptab->count--;
 	return e;
 }
@@ -245,30 +278,23 @@ pending_entry *pending_take(const char *tid)
 
 pending_entry *pending_expire(long long now_ms)
 {
-	pending_entry **pp, *list = NULL, *e;
-	long long next = LLONG_MAX;
-	int i;
+	pending_entry **pp, *list = NULL, **last = &list, *e;
 
 	lock_get(&ptab->lock);
-	if (ptab->count == 0 || now_ms < ptab->next_deadline_ms) {
-		lock_release(&ptab->lock);
-		return NULL;
-	}
-	for (i = 0; i < PENDING_BUCKETS; i++) {
-		pp = &ptab->bucket[i];
-		while (*pp) {
-			if ((*pp)->deadline_ms <= now_ms) {
-				e = pending_unlink(pp);
-				e->next = list;
-				list = e;
-			} else {
-				if ((*pp)->deadline_ms < next)
-					next = (*pp)->deadline_ms;
-				pp = &(*pp)->next;
-			}
+	while ((e = ptab->dl_head) && e->deadline_ms <= now_ms) {
+		pp = pending_find(e->tid, e->tid_len);
+		if (!pp) {
+			/* not in the table: a bug; never loop on it */
+			LM_BUG("pending %.*s on the deadline list only\n", e->tid_len,
+					e->tid);
+			deadline_remove(e);
+			continue;
 		}
+		pending_unlink(pp);
+		/* in deadline order */
+		*last = e;
+		last = &e->next;
 	}
-	ptab->next_deadline_ms = next;
 	lock_release(&ptab->lock);
 	return list;
 }
@@ -288,7 +314,7 @@ int pending_snapshot(pending_entry *out, int max)
 	for (i = 0; i < PENDING_BUCKETS && n < max; i++) {
 		for (e = ptab->bucket[i]; e && n < max; e = e->next) {
 			out[n] = *e;
-			out[n].next = NULL;
+			out[n].next = out[n].dl_prev = out[n].dl_next = NULL;
 			n++;
 		}
 	}

@@ -5,7 +5,8 @@
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-/* Shared memory, one lock. Ownership rule: an entry is resumed by whoever
+/* Shared memory, one lock; a hash table by id and a list by deadline,
+ * so the timer takes what expired without scanning the table. Ownership rule: an entry is resumed by whoever
  * removes it from the table (a RES that completes it, the timer, an SMTP
  * failure that completes it, a drop) - exactly once, the others find it
  * gone. */
@@ -27,7 +28,9 @@ typedef enum pending_state {
 } pending_state;
 
 typedef struct pending_entry {
-	struct pending_entry *next;
+	struct pending_entry *next;       /* hash chain */
+	struct pending_entry *dl_prev;    /* the deadline-ordered list */
+	struct pending_entry *dl_next;
 	char tid[PENDING_TID_MAX]; /* base id; REQ n carries "<tid>-<n>" */
 	int tid_len;
 	unsigned int t_hash;
@@ -69,7 +72,8 @@ pending_entry *pending_record(const char *tid, int n, int code,
 		const char *reason, int *known);
 /* remove unconditionally (RPC drop); NULL if gone */
 pending_entry *pending_take(const char *tid);
-/* remove every entry whose deadline passed; returns a list linked by next */
+/* remove every entry whose deadline passed; returns them linked by next,
+ * earliest first (the deadline list: no scan of the table) */
 pending_entry *pending_expire(long long now_ms);
 void pending_free(pending_entry *e);
 int pending_count(void);

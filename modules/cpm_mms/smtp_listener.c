@@ -33,11 +33,11 @@
 #include "stats.h"
 #include "peers.h"
 #include "mm4_in.h"
-#include "inbound.h"
 #include "report.h"
 #include "store.h"
 
-#define LISTENER_TICK_MS 100
+/* idle connections are looked at once a second */
+#define LISTENER_TICK_MS 1000
 #define LISTENER_MAX_EVENTS 64
 
 typedef struct mm4_conn {
@@ -468,7 +468,7 @@ void listener_loop(void)
 {
 	struct epoll_event ev, events[LISTENER_MAX_EVENTS];
 	int ep, n, i;
-	long long last_idle_check = 0, last_purge = 0, last_expired = 0, now;
+	long long last_idle_check = 0, now;
 
 	signal(SIGPIPE, SIG_IGN);
 	cpm_mem_use_pkg();
@@ -503,24 +503,10 @@ void listener_loop(void)
 		}
 		round_flush(ep);
 		now = pending_now_ms();
-		completion_expire(now);
 		if (now - last_idle_check >= 1000) {
 			last_idle_check = now;
 			conn_idle_scan(ep, now);
-			inbound_expire(time(NULL));
 			report_alias_retry(time(NULL));
-		}
-		/* Expired reports before the purge deletes their rows */
-		if (store_enabled() && (now - last_expired >= 10000
-					|| now - last_purge >= 60000)) {
-			last_expired = now;
-			store_batch_begin();
-			report_expired(time(NULL));
-			if (now - last_purge >= 60000) {
-				last_purge = now;
-				store_purge(time(NULL));
-			}
-			store_batch_end();
 		}
 	}
 }

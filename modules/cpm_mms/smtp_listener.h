@@ -1,7 +1,7 @@
 /*
  * cpm_mms - the MM4 listener process: SMTP server sockets (epoll) feeding
- * the smtp_server state machine, dispatch of received MM4 mails, and the
- * pending-table timer.
+ * the smtp_server state machine and dispatch of received MM4 mails (the
+ * timers are timers.c's process).
  *
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
