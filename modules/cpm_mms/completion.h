@@ -1,7 +1,7 @@
 /*
  * cpm_mms - completion of a CPM -> MMS MESSAGE. Whatever learns an outcome
  * comes here: the MM4_forward.RES (listener), an SMTP or routing failure
- * (MM4 worker), res_timeout (listener's round), an RPC drop. The MESSAGE
+ * (MM4 worker), res_timeout (the timer process), an RPC drop. The MESSAGE
  * is answered once, through tm, from the process that completes it.
  *
  * Copyright (C) 2026 cpm_mms authors
@@ -12,9 +12,6 @@
 
 #include "mapping.h"
 #include "mm4.h"
-
-/* mod_init: the action t_continue() runs to send the answer */
-int completion_init(void);
 
 /* REQ n of the MESSAGE 'tid' ended with code/reason: the MESSAGE is
  * answered when it was its last REQ (worst outcome wins); returns 0 if the

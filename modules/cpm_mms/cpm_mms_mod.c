@@ -155,7 +155,7 @@ static int mod_init(void)
 	cpm_mem_use_pkg();
 	if (settings_init() < 0 || cpm_util_load_tm() < 0)
 		return -1;
-	if (completion_init() < 0 || pending_init(cpm_get(max_pending)) < 0
+	if (cpm_resume_init() < 0 || pending_init(cpm_get(max_pending)) < 0
 			|| mm4_queue_init() < 0 || stats_init() < 0 || peers_init() < 0
 			|| inbound_init(cpm_get(max_inbound)) < 0 || mm4_in_init() < 0
 			|| store_init() < 0 || enum_cache_init(cpm_get(dns_cache_size)) < 0)

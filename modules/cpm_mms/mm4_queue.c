@@ -195,6 +195,23 @@ int mm4_queue_mail(const char *domain, const char *fallback_ip,
 	return 0;
 }
 
+int mm4_queue_imdn(const imdn_job *j)
+{
+	imdn_job *c = shm_malloc(sizeof(*c));
+
+	if (!c) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	*c = *j;
+	c->type = MM4_JOB_IMDN;
+	if (queue_write(c) < 0) {
+		shm_free(c);
+		return -1;
+	}
+	return 0;
+}
+
 /* one more job from the queue, waiting until 'until' (ms); NULL if none */
 static void *take_one(long long until)
 {

@@ -1,7 +1,7 @@
 /*
  * cpm_mms - the queue from the SIP workers, the listener and the RPC to the
- * MM4 worker processes: forward jobs (a MESSAGE to map and send) and ready
- * mails (RESs, reports).
+ * MM4 worker processes: forward jobs (a MESSAGE to map and send), ready
+ * mails (RESs, reports) and IMDNs to look up.
  *
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -15,6 +15,7 @@
 
 #define MM4_JOB_FORWARD 1
 #define MM4_JOB_MAIL 2
+#define MM4_JOB_IMDN 3
 
 enum {
 	JF_RURI = 0, JF_FROM, JF_PAI, JF_PRIVACY, JF_SUBJECT, JF_PRIORITY,
@@ -46,6 +47,18 @@ typedef struct mail_job {
 	char data[];
 } mail_job;
 
+/* an IMDN from CPM whose MESSAGE is suspended: the worker looks the
+ * message up in the correlation store and answers (report.c) */
+typedef struct imdn_job {
+	int type;                /* MM4_JOB_IMDN */
+	unsigned int t_hash;
+	unsigned int t_label;
+	char imdn_id[128];       /* the IMDN's <message-id>, decoded */
+	int kind;                /* imdn_kind */
+	int status;              /* imdn_status */
+	time_t when;             /* its DateTime, else when it came */
+} imdn_job;
+
 int mm4_queue_init(void);    /* mod_init */
 void mm4_queue_destroy(void);
 
@@ -58,6 +71,8 @@ int mm4_queue_forward(const cpm_request *rq, const char *tid,
 int mm4_queue_mail(const char *domain, const char *fallback_ip,
 		const char *mail_from, const char *rcpt, const char *data, int len,
 		const char *what);
+/* copy an IMDN job to shm and queue it */
+int mm4_queue_imdn(const imdn_job *j);
 
 /* --- the MM4 workers' side */
 /* in a worker process: the write end goes */

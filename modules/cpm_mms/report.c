@@ -482,7 +482,7 @@ int cpm_is_imdn(struct sip_msg *msg)
 	return ret;
 }
 
-static int cpm_report_body(struct sip_msg *msg, imdn_request *ir);
+static int cpm_report_body(struct sip_msg *msg, const imdn_request *ir);
 
 int cpm_report(struct sip_msg *msg)
 {
@@ -563,75 +563,120 @@ static int queue_mm4_report(const corr_row *row, int dr, const char *token,
 	return 0;
 }
 
-static int cpm_report_body(struct sip_msg *msg, imdn_request *ir_in)
+/* SIP worker: the IMDN is suspended and handed to an MM4 worker, which
+ * looks it up in the correlation store (a database the SIP worker must
+ * not wait for) and answers it */
+static int cpm_report_body(struct sip_msg *msg, const imdn_request *ir)
 {
-	imdn_request ir = *ir_in;
-	corr_row row;
-	char imdn_id[128];
-	const char *token;
-	time_t when;
-	int found, dr, bit, ret;
+	imdn_job j;
+	struct cell *t;
+	int ret;
 
 	stats_inc(CPM_ST_IMDN_IN);
-	if (xml_decode(ir.doc.message_id, imdn_id, sizeof(imdn_id)) < 0
-			|| !imdn_id[0]) {
+	memset(&j, 0, sizeof(j));
+	if (xml_decode(ir->doc.message_id, j.imdn_id, sizeof(j.imdn_id)) < 0
+			|| !j.imdn_id[0]) {
 		sip_reply(msg, 400, "Bad IMDN message-id");
 		return CPM_RPT_ERROR;
 	}
-	found = store_enabled() ? store_get_by_imdn(imdn_id, &row) : 0;
-	if (found < 0) {
-		sip_reply(msg, 500, "Server Internal Error");
-		return CPM_RPT_ERROR;
-	}
-	if (found == 0) {
-		LM_NOTICE("IMDN for unknown imdn.Message-ID %s\n", imdn_id);
+	if (!store_enabled()) {
+		LM_NOTICE("IMDN for imdn.Message-ID %s: no db_url, unknown\n",
+				j.imdn_id);
 		sip_reply(msg, 404, "Not Found");
 		return CPM_RPT_UNKNOWN;
 	}
+	j.kind = ir->doc.kind;
+	j.status = ir->doc.status;
+	if (rfcdate_parse_iso8601(ir->datetime, &j.when) < 0)
+		j.when = time(NULL);
+	t = cpm_tmb.t_gett();
+	if (t == NULL || t == T_UNDEFINED) {
+		ret = cpm_tmb.t_newtran(msg);
+		if (ret == 0)
+			return CPM_RPT_DONE; /* a retransmission, absorbed by tm */
+		if (ret < 0) {
+			LM_ERR("cannot create the transaction (%d)\n", ret);
+			return CPM_RPT_ERROR;
+		}
+	}
+	/* tm's own timer must not answer before the worker does */
+	cpm_tmb.set_fr(msg, 0, (cpm_get(res_timeout) * 1000) + 5000);
+	if (cpm_tmb.t_suspend(msg, &j.t_hash, &j.t_label) < 0) {
+		LM_ERR("cannot suspend the IMDN's transaction\n");
+		sip_reply(msg, 500, "Server Internal Error");
+		return CPM_RPT_ERROR;
+	}
+	if (mm4_queue_imdn(&j) < 0) {
+		cpm_tmb.t_cancel_suspend(j.t_hash, j.t_label);
+		sip_reply(msg, 503, "Service Unavailable");
+		return CPM_RPT_ERROR;
+	}
+	return CPM_RPT_DONE;
+}
+
+/* MM4 worker: the SIP answer to an IMDN, the MM4 report queued if one is
+ * due (Tables 7 and 9, once) */
+static int imdn_to_report(const imdn_job *j, const char **reason)
+{
+	corr_row row;
+	const char *token;
+	int found, dr, bit, ret;
+
+	*reason = "OK";
+	found = store_get_by_imdn(j->imdn_id, &row);
+	if (found < 0) {
+		*reason = "Server Internal Error";
+		return 500;
+	}
+	if (found == 0) {
+		LM_NOTICE("IMDN for unknown imdn.Message-ID %s\n", j->imdn_id);
+		*reason = "Not Found";
+		return 404;
+	}
 	/* processing notifications (stored -> Deferred) report to MMS like
 	 * delivery ones, but are not final */
-	dr = ir.doc.kind == IMDN_KIND_DELIVERY
-		|| ir.doc.kind == IMDN_KIND_PROCESSING;
-	bit = ir.doc.kind == IMDN_KIND_DELIVERY ? CORR_DONE_DELIVERY
-		: ir.doc.kind == IMDN_KIND_DISPLAY ? CORR_DONE_READ : 0;
-	token = dr ? map_imdn_to_mm_status(ir.doc.status)
-		: ir.doc.kind == IMDN_KIND_DISPLAY
-			? map_imdn_to_read_status(ir.doc.status) : NULL;
+	dr = j->kind == IMDN_KIND_DELIVERY || j->kind == IMDN_KIND_PROCESSING;
+	bit = j->kind == IMDN_KIND_DELIVERY ? CORR_DONE_DELIVERY
+		: j->kind == IMDN_KIND_DISPLAY ? CORR_DONE_READ : 0;
+	token = dr ? map_imdn_to_mm_status(j->status)
+		: j->kind == IMDN_KIND_DISPLAY
+			? map_imdn_to_read_status(j->status) : NULL;
 	/* of the processing notifications only "stored" says something the
 	 * MMS originator can use (Deferred); the others would repeat */
-	if (ir.doc.kind == IMDN_KIND_PROCESSING
-			&& ir.doc.status != IMDN_ST_STORED)
+	if (j->kind == IMDN_KIND_PROCESSING && j->status != IMDN_ST_STORED)
 		token = NULL;
 	/* Tables 7/9: only what the MMS originator asked for, once */
 	if (!token || !(row.dispositions
 				& (dr ? (CORR_WANT_DR | CORR_WANT_RS_DR) : CORR_WANT_RR))
 			|| (bit && (row.reports_done & bit))) {
 		LM_INFO("IMDN %s for %s: no MM4 report (%s)\n",
-				imdn_status_name(ir.doc.status), imdn_id,
+				imdn_status_name(j->status), j->imdn_id,
 				!token ? "no mapping" : (row.reports_done & bit)
 					? "already sent" : "not requested");
-		sip_reply(msg, 200, "OK");
-		return CPM_RPT_DONE;
+		return 200;
 	}
-	if (rfcdate_parse_iso8601(ir.datetime, &when) < 0)
-		when = time(NULL);
-	ret = queue_mm4_report(&row, dr, token, when);
+	ret = queue_mm4_report(&row, dr, token, j->when);
 	if (ret < 0) {
-		if (ret == -1)
-			sip_reply(msg, 500, "Server Internal Error");
-		else
-			sip_reply(msg, 503, "Service Unavailable");
-		return CPM_RPT_ERROR;
+		*reason = ret == -1 ? "Server Internal Error" : "Service Unavailable";
+		return ret == -1 ? 500 : 503;
 	}
 	if (bit)
 		store_mark_done(&row, bit);
 	LM_INFO("IMDN %s for imdn.Message-ID %s -> %s %s (X-Mms-Message-ID %s) "
-			"to %s\n", imdn_status_name(ir.doc.status), imdn_id,
+			"to %s\n", imdn_status_name(j->status), j->imdn_id,
 			mm4_type_name(dr ? MM4_DELIVERY_REPORT_REQ
 				: MM4_READ_REPLY_REPORT_REQ), token, row.mms_message_id,
 			row.sender);
-	sip_reply(msg, 200, "OK");
-	return CPM_RPT_DONE;
+	return 200;
+}
+
+void report_imdn_job(const imdn_job *j)
+{
+	const char *reason;
+	int code = imdn_to_report(j, &reason);
+
+	cpm_resume_reply(j->t_hash, j->t_label, code, reason,
+			code == 503 ? "Retry-After: 60\r\n" : NULL);
 }
 
 void report_failed_now(const map_result *mr, const char *e164)

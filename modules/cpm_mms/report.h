@@ -12,12 +12,13 @@
 #include "core/parser/msg_parser.h"
 #include "mapping.h"
 #include "mm4.h"
+#include "mm4_queue.h"
 
 /* return codes of cpm_mms_report() */
-#define CPM_RPT_DONE 1          /* handled and answered (200) */
+#define CPM_RPT_DONE 1          /* handled: suspended, an MM4 worker answers */
 #define CPM_RPT_NOT_IMDN -1     /* not an IMDN: nothing answered */
-#define CPM_RPT_UNKNOWN -2      /* no such message: answered 404 */
-#define CPM_RPT_ERROR -3        /* answered 500 */
+#define CPM_RPT_UNKNOWN -2      /* no db_url: answered 404 */
+#define CPM_RPT_ERROR -3        /* answered 400, 500 or 503 */
 
 /* MM4 worker: remember a CPM -> MMS message (REQ tid) for its reports */
 void report_store_forward(const map_result *mr, const char *e164,
@@ -37,6 +38,9 @@ void report_failed_now(const map_result *mr, const char *e164);
 int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize);
 /* listener: an error RES for a MESSAGE already answered (Table 6b) */
 void report_late_failure(mm4_msg *m, cm_str status);
+/* MM4 worker: an IMDN cpm_mms_report() suspended: looked up, the MM4
+ * report queued if due, answered */
+void report_imdn_job(const imdn_job *j);
 /* SIP worker: cpm_mms_report() and cpm_mms_is_imdn() */
 int cpm_report(struct sip_msg *msg);
 int cpm_is_imdn(struct sip_msg *msg);

@@ -363,6 +363,9 @@ static void batch_prepare(batch *b, void *job)
 {
 	if (*(int *)job == MM4_JOB_MAIL) {
 		prepare_mail(b, job);
+	} else if (*(int *)job == MM4_JOB_IMDN) {
+		/* no mail of its own: a report it makes is queued */
+		report_imdn_job(job);
 	} else {
 		memset(&b->fwd[b->nfwd], 0, sizeof(b->fwd[b->nfwd]));
 		prepare_forward(b, &b->fwd[b->nfwd++], job);
