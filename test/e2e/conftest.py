@@ -2,8 +2,8 @@
 """Fixtures of the cpm_mms end-to-end tests (see README.md).
 
 The pytest process enters a private network + mount namespace itself
-(unshare(2) through ctypes) before any fixture starts a process, so ports
-25/53/5060 and /etc/resolv.conf are ours.  Every process is started through
+(test/lib/nsproc.py, shared with test/interop) before any fixture starts a
+process, so ports 25/53/5060 and /etc/resolv.conf are ours.  Every process is started through
 `Procs` and stopped by its PID with a bounded wait; every loop is bounded in
 count and time.
 
@@ -14,16 +14,11 @@ dedicated fixture; the next test that wants the ordinary instance gets it
 started again.
 """
 
-import ctypes
 import json
 import os
 import re
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -31,8 +26,11 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(TOP, "test", "lib"))
 
 import e2elib  # noqa: E402
+from nsproc import (Procs, children_of, enter_private_namespace,  # noqa: E402,F401
+                    port_bound, run, wait_until)
 from e2elib import Fail  # noqa: E402
 
 OUT = os.path.join(HERE, "out")
@@ -77,9 +75,6 @@ LOAD = int(os.environ.get("E2E_LOAD", "200") or 0)
 SHM_MARGIN = int(os.environ.get("E2E_SHM_MARGIN", "65536") or 65536)
 ENUM_SERVER = {"ldns": "127.0.0.1:53", "sysdns": "", "kemi": "127.0.0.1:53"}
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWNET = 0x40000000
-
 
 # ---------------------------------------------------------------------------
 # which tests run in which mode
@@ -119,118 +114,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 # ---------------------------------------------------------------------------
-# processes
+# processes (test/lib/nsproc.py)
 # ---------------------------------------------------------------------------
-def children_of(pid):
-    kids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat.rpartition(")")[2].split()
-        if len(fields) > 1 and fields[1] == str(pid):
-            kids.append(int(d))
-    return kids
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-        return True
-    except OSError:
-        return False
-
-
-class Procs:
-    """Every process the suite starts in the background; stopped by PID."""
-
-    def __init__(self):
-        self.procs = []
-
-    def popen(self, argv, name, **kw):
-        p = subprocess.Popen(argv, **kw)
-        p.cpm_name = name
-        self.procs.append(p)
-        return p
-
-    def stop(self, p, grace=5.0):
-        """TERM, wait up to grace, KILL; its children the same.  True if all
-        of them ended on TERM."""
-        clean = True
-        if p.poll() is None:
-            kids = children_of(p.pid)
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(grace)
-            except subprocess.TimeoutExpired:
-                clean = False
-                p.kill()
-                p.wait(5)
-            for _ in range(30):
-                kids = [k for k in kids if pid_alive(k)]
-                if not kids:
-                    break
-                time.sleep(0.1)
-            for k in kids:
-                clean = False
-                try:
-                    os.kill(k, signal.SIGKILL)
-                except OSError:
-                    pass
-        if p in self.procs:
-            self.procs.remove(p)
-        return clean
-
-    def wait(self, p, timeout):
-        """Wait up to timeout for p to end by itself, then stop it."""
-        try:
-            p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.stop(p)
-        if p in self.procs:
-            self.procs.remove(p)
-        return p.returncode
-
-    def stop_all(self):
-        for p in reversed(list(self.procs)):
-            self.stop(p)
-
-
-def run(argv, timeout=30, **kw):
-    """A short-lived command: its exit status and output (stdout + stderr)."""
-    try:
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=timeout, **kw)
-    except subprocess.TimeoutExpired as e:
-        return 124, (e.output or b"").decode("utf-8", "replace") + "\n(timed out)"
-    return r.returncode, r.stdout.decode("utf-8", "replace")
-
-
-def sh(*argv):
-    rc, out = run(list(argv))
-    if rc != 0:
-        raise RuntimeError("%s: %s" % (" ".join(argv), out))
-
-
-def port_bound(proto, port):
-    rc, out = run(["ss", "-Hln" + proto, "sport = :%d" % port], timeout=10)
-    return bool(out.strip())
-
-
-def wait_until(pred, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    for _ in range(int(timeout / step) + 2):
-        v = pred()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
-    return pred()
-
-
 def tail(path, n=25):
     try:
         with open(path, "rb") as f:
@@ -250,45 +135,12 @@ def plmn(number, domain=IWF_DOMAIN):
 def netns():
     """Enter a new network + mount namespace; lo up with 127.0.0.2; private
     resolv.conf (nameserver 127.0.0.1) and hosts."""
-    missing = [t for t in ("ip", "ss", "mount", "sipp", "ldns-testns", "kamcmd", "sqlite3",
-                           KAMAILIO, PY) if not shutil.which(t)]
-    for f in (MODULE, SAMPLE_CFG, KEMI_CFG, PEER, ENUM_DATA, SCHEMA):
-        if not os.path.exists(f):
-            missing.append(f + (" (run make)" if f == MODULE else ""))
-    try:
-        import aiosmtpd  # noqa: F401
-    except ImportError:
-        missing.append("python3-aiosmtpd")
-    if missing:
-        pytest.fail("missing prerequisites: %s" % ", ".join(missing), False)
-    if os.geteuid() != 0:
-        pytest.fail("the e2e tests need root (network namespace, ports 25/53)", False)
-    # unshare(CLONE_NEWNS) needs a single-threaded process
-    if threading.active_count() != 1 or len(os.listdir("/proc/self/task")) != 1:
-        pytest.fail("pytest has more than one thread: cannot unshare", False)
-    host_net = os.readlink("/proc/self/ns/net")
-    host_mnt = os.readlink("/proc/self/ns/mnt")
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
-        pytest.fail("unshare(CLONE_NEWNS|CLONE_NEWNET): %s"
-                    % os.strerror(ctypes.get_errno()), False)
-    if os.readlink("/proc/self/ns/net") == host_net or \
-            os.readlink("/proc/self/ns/mnt") == host_mnt:
-        pytest.fail("still in the host's namespaces after unshare", False)
-    sh("mount", "--make-rprivate", "/")
-    sh("ip", "link", "set", "lo", "up")
     # a second loopback address (the peer's), and one that is not 127.0.0.1
     # so that getaddrinfo(AI_ADDRCONFIG) believes IPv4 is configured
-    sh("ip", "addr", "add", PEER_IP + "/32", "dev", "lo")
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
-    with open(os.path.join(OUT, "resolv.conf"), "w") as f:
-        f.write("nameserver 127.0.0.1\noptions timeout:1 attempts:2\n")
-    with open(os.path.join(OUT, "hosts"), "w") as f:
-        f.write("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n127.0.0.1\t%s\n"
-                % socket.gethostname())
-    sh("mount", "--bind", os.path.join(OUT, "resolv.conf"), "/etc/resolv.conf")
-    sh("mount", "--bind", os.path.join(OUT, "hosts"), "/etc/hosts")
+    enter_private_namespace(
+        "e2e", OUT,
+        ("ip", "ss", "mount", "sipp", "ldns-testns", "kamcmd", "sqlite3", KAMAILIO, PY),
+        (MODULE, SAMPLE_CFG, KEMI_CFG, PEER, ENUM_DATA, SCHEMA), addrs=(PEER_IP,))
     with open(os.path.join(OUT, "behaviour.json"), "w") as f:
         json.dump(e2elib.behaviour(), f, indent=1, sort_keys=True)
     yield OUT

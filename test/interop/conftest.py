@@ -2,22 +2,18 @@
 """Fixtures of the cpm_mms interop tests (see README.md).
 
 Everything runs inside a private network + mount namespace that the pytest
-process enters itself (unshare(2) through ctypes, before any fixture starts
-a process), so ports 25/53/5060 and /etc/resolv.conf are ours and nothing
+process enters itself (test/lib/nsproc.py, before any fixture starts a
+process), so ports 25/53/5060 and /etc/resolv.conf are ours and nothing
 reaches a real network.  Every process is started through `Procs` and
 stopped by its PID (TERM, a bounded wait, then KILL).
 """
 
-import ctypes
 import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -26,7 +22,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 
+sys.path.insert(0, os.path.join(TOP, "test", "lib"))
+
 from linphone_client import LinphoneDaemon, LinphoneProfile  # noqa: E402
+from nsproc import Procs, enter_private_namespace, port_bound, sh, wait_until  # noqa: E402,F401
 
 OUT = os.path.join(HERE, "out")
 PY = "/usr/bin/python3"
@@ -54,79 +53,11 @@ PEER_DOMAIN = "mms.peer.test"
 CPM_DOMAIN = "cpm.interop.test"
 RES_TIMEOUT = 5
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWNET = 0x40000000
 
 
 # ---------------------------------------------------------------------------
-# processes
+# processes (test/lib/nsproc.py)
 # ---------------------------------------------------------------------------
-def children_of(pid):
-    kids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # the ppid is the 2nd field after the ")" that closes the comm
-        fields = stat.rpartition(")")[2].split()
-        if len(fields) > 1 and fields[1] == str(pid):
-            kids.append(int(d))
-    return kids
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-        return True
-    except OSError:
-        return False
-
-
-class Procs:
-    """Every process the suite starts; stopped by PID, newest first."""
-
-    def __init__(self):
-        self.procs = []
-
-    def popen(self, argv, name, **kw):
-        p = subprocess.Popen(argv, **kw)
-        p.cpm_name = name
-        self.procs.append(p)
-        return p
-
-    def stop(self, p, grace=5.0):
-        """TERM, wait up to grace, KILL; children (Kamailio's) the same."""
-        if p.poll() is None:
-            kids = children_of(p.pid)
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(grace)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
-            for _ in range(30):
-                kids = [k for k in kids if pid_alive(k)]
-                if not kids:
-                    break
-                time.sleep(0.1)
-            for k in kids:
-                try:
-                    os.kill(k, signal.SIGKILL)
-                except OSError:
-                    pass
-        if p in self.procs:
-            self.procs.remove(p)
-        return p.returncode
-
-    def stop_all(self):
-        for p in reversed(list(self.procs)):
-            self.stop(p)
-
-
 @pytest.fixture(scope="session")
 def procs(netns):
     pr = Procs()
@@ -137,78 +68,22 @@ def procs(netns):
 # ---------------------------------------------------------------------------
 # the private network namespace
 # ---------------------------------------------------------------------------
-def sh(*argv):
-    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
-    if r.returncode != 0:
-        raise RuntimeError("%s: %s" % (" ".join(argv), r.stdout.decode(errors="replace")))
-
-
-def port_bound(proto, port):
-    r = subprocess.run(["ss", "-Hln" + proto, "sport = :%d" % port],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=10)
-    return bool(r.stdout.strip())
-
-
 @pytest.fixture(scope="session")
 def netns():
     """Enter a new network + mount namespace; lo with 127.0.0.2/.3; private
     resolv.conf (nameserver 127.0.0.1) and hosts."""
-    missing = [t for t in ("ip", "ss", "mount", "kamcmd", "sqlite3", "ldns-testns",
-                           "linphone-daemon", KAMAILIO, PY) if not shutil.which(t)]
-    for f in (MODULE, SAMPLE_CFG, PEER, ENUM_DATA, SCHEMA):
-        if not os.path.exists(f):
-            missing.append(f + (" (run make)" if f == MODULE else ""))
-    try:
-        import aiosmtpd  # noqa: F401
-    except ImportError:
-        missing.append("python3-aiosmtpd")
-    if missing:
-        pytest.fail("missing prerequisites: %s (make deps)" % ", ".join(missing), False)
-    if os.geteuid() != 0:
-        pytest.fail("the interop tests need root (network namespace, ports 25/53)", False)
-    # unshare(CLONE_NEWNS) needs a single-threaded process
-    if threading.active_count() != 1 or len(os.listdir("/proc/self/task")) != 1:
-        pytest.fail("pytest has more than one thread: cannot unshare", False)
-    host_net = os.readlink("/proc/self/ns/net")
-    host_mnt = os.readlink("/proc/self/ns/mnt")
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
-        pytest.fail("unshare(CLONE_NEWNS|CLONE_NEWNET): %s"
-                    % os.strerror(ctypes.get_errno()), False)
-    if os.readlink("/proc/self/ns/net") == host_net or \
-            os.readlink("/proc/self/ns/mnt") == host_mnt:
-        pytest.fail("still in the host's namespaces after unshare", False)
-    # mounts below must not propagate to the host
-    sh("mount", "--make-rprivate", "/")
-    sh("ip", "link", "set", "lo", "up")
-    sh("ip", "addr", "add", PEER_MM4[0] + "/32", "dev", "lo")
-    sh("ip", "addr", "add", LINPHONE_IP + "/32", "dev", "lo")
+    enter_private_namespace(
+        "interop", OUT,
+        ("ip", "ss", "mount", "kamcmd", "sqlite3", "ldns-testns", "linphone-daemon",
+         KAMAILIO, PY),
+        (MODULE, SAMPLE_CFG, PEER, ENUM_DATA, SCHEMA), addrs=(PEER_MM4[0], LINPHONE_IP))
     # liblinphone calls the network down (and never registers) when its
     # local address toward the internet is 127.0.0.1: a default route over
     # lo from 127.0.0.3 gives it one; nothing leaves the namespace anyway
     sh("ip", "route", "add", "default", "dev", "lo", "src", LINPHONE_IP)
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
-    with open(os.path.join(OUT, "resolv.conf"), "w") as f:
-        f.write("nameserver 127.0.0.1\noptions timeout:1 attempts:2\n")
-    with open(os.path.join(OUT, "hosts"), "w") as f:
-        f.write("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n127.0.0.1\t%s\n"
-                % socket.gethostname())
-    sh("mount", "--bind", os.path.join(OUT, "resolv.conf"), "/etc/resolv.conf")
-    sh("mount", "--bind", os.path.join(OUT, "hosts"), "/etc/hosts")
     # liblinphone writes ~/.local/share/linphone if a path is missing
     os.environ["HOME"] = OUT
     yield OUT
-
-
-def wait_until(pred, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    for _ in range(int(timeout / step) + 2):
-        v = pred()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def tail(path, n=25):
