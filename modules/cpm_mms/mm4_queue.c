@@ -7,7 +7,8 @@
 /* The queue is a pipe of shm pointers: writes of one pointer are atomic,
  * the write end is non-blocking so a SIP worker never waits (a full queue
  * is an overload answer), and every MM4 worker polls the read end and
- * takes a batch of what is queued (mm4_queue_take). */
+ * takes a batch of what is queued (mm4_queue_take). The MM4 workers write
+ * too: the report an IMDN job makes is a mail job of its own. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -321,12 +322,6 @@ int mm4_queue_take(void **jobs, int rank)
 	r = read(queue_fd[0], &jobs[1], share * sizeof(jobs[0]));
 	last_batch = 1 + (r > 0 ? (int)(r / sizeof(jobs[0])) : 0);
 	return last_batch;
-}
-
-void mm4_queue_worker_init(void)
-{
-	close(queue_fd[1]);
-	queue_fd[1] = -1;
 }
 
 void mm4_queue_done(void)

@@ -75,8 +75,6 @@ int mm4_queue_mail(const char *domain, const char *fallback_ip,
 int mm4_queue_imdn(const imdn_job *j);
 
 /* --- the MM4 workers' side */
-/* in a worker process: the write end goes */
-void mm4_queue_worker_init(void);
 /* the request fields of a forward job (pointing into the job) */
 void mm4_queue_job_request(const mm4_job *j, cpm_request *rq);
 /* wait for a job, let a batch gather, take this worker's share (at most

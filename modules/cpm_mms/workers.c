@@ -509,7 +509,6 @@ void workers_loop(int rank)
 	cpm_mem_use_pkg();
 	if (enum_resolve_init() < 0)
 		LM_ERR("enum_server resolver setup failed: using the system one\n");
-	mm4_queue_worker_init();
 	for (;;) {
 		n = mm4_queue_take(jobs, rank);
 		cfg_update();
