@@ -18,7 +18,8 @@
 #define CPM_RPT_DONE 1          /* handled: suspended, an MM4 worker answers */
 #define CPM_RPT_NOT_IMDN -1     /* not an IMDN: nothing answered */
 #define CPM_RPT_UNKNOWN -2      /* no db_url: answered 404 */
-#define CPM_RPT_ERROR -3        /* answered 400, 500 or 503 */
+#define CPM_RPT_ERROR -3        /* answered 400, 500 or 503 (none: no
+                                 * transaction could be created) */
 
 /* MM4 worker: remember a CPM -> MMS message (REQ tid) for its reports */
 void report_store_forward(const map_result *mr, const char *e164,
