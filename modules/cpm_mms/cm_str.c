@@ -212,6 +212,15 @@ void cm_buf_free(cm_buf *b)
 	cm_buf_init(b);
 }
 
+cm_str cm_str_mk(const char *s, int len)
+{
+	cm_str r;
+
+	r.s = (char *)s;
+	r.len = len;
+	return r;
+}
+
 cm_str cm_str_z(const char *z)
 {
 	cm_str s;

@@ -59,6 +59,7 @@ int cm_buf_take(cm_buf *b, cm_str *out);
 void cm_buf_free(cm_buf *b);
 
 /* helpers */
+cm_str cm_str_mk(const char *s, int len);           /* zero-copy slice */
 cm_str cm_str_z(const char *z);
 cm_str cm_str_trim(cm_str s);                       /* SP/HTAB/CR/LF both ends */
 int cm_str_ieq(cm_str a, cm_str b);                 /* ASCII case-insensitive */

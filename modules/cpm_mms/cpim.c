@@ -20,15 +20,6 @@ static int is_wsp(char c)
 	return c == ' ' || c == '\t';
 }
 
-static cm_str mk_str(const char *s, int len)
-{
-	cm_str r;
-
-	r.s = (char *)s;
-	r.len = len;
-	return r;
-}
-
 /* value of a header as stored while parsing: from after the colon up to
  * 'end' (continuation lines included, as zero-copy cannot unfold them) */
 static void extend_value(cm_str *v, const char *end)
@@ -140,13 +131,13 @@ static int parse_mime_block(const char *buf, int len, int pos, cpim_msg *out)
 				&& !out->content_transfer_encoding.len)
 			out->content_transfer_encoding = out->mime[i].value;
 	}
-	out->body = mk_str(buf + bodypos, len - bodypos);
+	out->body = cm_str_mk(buf + bodypos, len - bodypos);
 	return CPIM_OK;
 
 payload:
 	memset(out->mime, 0, sizeof(out->mime));
 	out->nmime = 0;
-	out->body = mk_str(buf + pos, len - pos);
+	out->body = cm_str_mk(buf + pos, len - pos);
 	return CPIM_OK;
 }
 
@@ -164,11 +155,11 @@ static int parse_ns(cm_str v, ns_decl *d)
 	v = cm_str_trim(v);
 	while (i < v.len && !is_wsp(v.s[i]) && v.s[i] != '<')
 		i++;
-	d->prefix = mk_str(v.s, i);
-	uri = cm_str_trim(mk_str(v.s + i, v.len - i));
+	d->prefix = cm_str_mk(v.s, i);
+	uri = cm_str_trim(cm_str_mk(v.s + i, v.len - i));
 	if (uri.len < 2 || uri.s[0] != '<' || uri.s[uri.len - 1] != '>')
 		return -1;
-	uri = cm_str_trim(mk_str(uri.s + 1, uri.len - 2));
+	uri = cm_str_trim(cm_str_mk(uri.s + 1, uri.len - 2));
 	/* URN NID and NSS of this URN compare case-insensitively */
 	d->imdn = cm_str_ieqz(uri, CPIM_IMDN_NS_URN);
 	return 0;
@@ -183,7 +174,7 @@ static cm_str strip_lang(cm_str v)
 		return v;
 	while (i < v.len && !is_wsp(v.s[i]))
 		i++;
-	return cm_str_trim(mk_str(v.s + i, v.len - i));
+	return cm_str_trim(cm_str_mk(v.s + i, v.len - i));
 }
 
 static int add_rcpt(cm_str *arr, int *n, cm_str v)
@@ -227,8 +218,8 @@ static int classify_headers(cpim_msg *out)
 		for (dot = 0; dot < name.len && name.s[dot] != '.'; dot++)
 			;
 		if (dot < name.len) {
-			prefix = mk_str(name.s, dot);
-			local = mk_str(name.s + dot + 1, name.len - dot - 1);
+			prefix = cm_str_mk(name.s, dot);
+			local = cm_str_mk(name.s + dot + 1, name.len - dot - 1);
 			is_imdn = 0;
 			for (j = 0; j < nns; j++)
 				if (ns[j].imdn && cm_str_ieq(ns[j].prefix, prefix))
@@ -328,7 +319,7 @@ int cpim_parse_dispositions(cm_str v)
 		start = i;
 		while (i < v.len && v.s[i] != ',')
 			i++;
-		tok = cm_str_trim(mk_str(v.s + start, i - start));
+		tok = cm_str_trim(cm_str_mk(v.s + start, i - start));
 		if (cm_str_ieqz(tok, "positive-delivery"))
 			bits |= CPIM_DN_POSITIVE_DELIVERY;
 		else if (cm_str_ieqz(tok, "negative-delivery"))
@@ -365,7 +356,7 @@ int cpim_split_addr(cm_str v, cm_str *display, cm_str *uri)
 				i++;
 		if (i >= v.len)
 			return -1;
-		*display = mk_str(v.s + 1, i - 1);
+		*display = cm_str_mk(v.s + 1, i - 1);
 		for (lt = i + 1; lt < v.len && v.s[lt] != '<'; lt++)
 			if (!is_wsp(v.s[lt]))
 				return -1;
@@ -382,13 +373,13 @@ int cpim_split_addr(cm_str v, cm_str *display, cm_str *uri)
 			*uri = v;
 			return 0;
 		}
-		*display = cm_str_trim(mk_str(v.s, lt));
+		*display = cm_str_trim(cm_str_mk(v.s, lt));
 	}
 	for (gt = lt + 1; gt < v.len && v.s[gt] != '>'; gt++)
 		;
 	if (gt >= v.len)
 		return -1;
-	*uri = cm_str_trim(mk_str(v.s + lt + 1, gt - lt - 1));
+	*uri = cm_str_trim(cm_str_mk(v.s + lt + 1, gt - lt - 1));
 	if (uri->len == 0)
 		return -1;
 	return 0;

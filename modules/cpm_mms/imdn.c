@@ -23,15 +23,6 @@
 #define IMDN_XML_TYPE "message/imdn+xml"
 #define IMDN_CPIM_TYPE "message/cpim"
 
-static cm_str mk_str(const char *s, int len)
-{
-	cm_str r;
-
-	r.s = (char *)s;
-	r.len = len;
-	return r;
-}
-
 static int is_xml_ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -419,7 +410,7 @@ static int split_routes(cm_str v, cm_str *routes, int max)
 				break;
 			}
 		}
-		one = mk_str(v.s + start, i - start);
+		one = cm_str_mk(v.s + start, i - start);
 		if (has_content(one)) {
 			if (n >= max)
 				return -1;

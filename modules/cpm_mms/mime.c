@@ -10,15 +10,6 @@
 
 #include "mime.h"
 
-static cm_str mk_str(const char *s, int len)
-{
-	cm_str r;
-
-	r.s = (char *)s;
-	r.len = len;
-	return r;
-}
-
 static int is_wsp(char c)
 {
 	return c == ' ' || c == '\t';
@@ -67,8 +58,8 @@ int mime_split_header(const char *s, int n, cm_str *name, cm_str *value)
 	for (i = 0; i < nlen; i++)
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
 			return 0;
-	*name = mk_str(s, nlen);
-	*value = mk_str(s + colon + 1, n - colon - 1);
+	*name = cm_str_mk(s, nlen);
+	*value = cm_str_mk(s + colon + 1, n - colon - 1);
 	return 1;
 }
 
@@ -87,7 +78,7 @@ cm_str mime_ct_type(cm_str ct)
 	}
 	for (i = 0; i < ct.len && ct.s[i] != ';'; i++)
 		;
-	return cm_str_trim(mk_str(ct.s, i));
+	return cm_str_trim(cm_str_mk(ct.s, i));
 }
 
 cm_str mime_ct_param(cm_str ct, const char *param)
@@ -112,7 +103,7 @@ cm_str mime_ct_param(cm_str ct, const char *param)
 		while (i < ct.len && ct.s[i] != '=' && ct.s[i] != ';'
 				&& !is_wsp(ct.s[i]))
 			i++;
-		pname = mk_str(ct.s + start, i - start);
+		pname = cm_str_mk(ct.s + start, i - start);
 		while (i < ct.len && is_wsp(ct.s[i]))
 			i++;
 		if (i >= ct.len || ct.s[i] != '=') {
@@ -133,14 +124,14 @@ cm_str mime_ct_param(cm_str ct, const char *param)
 			}
 			if (i > ct.len)
 				i = ct.len;
-			val = mk_str(ct.s + start, i - start);
+			val = cm_str_mk(ct.s + start, i - start);
 			if (i < ct.len)
 				i++; /* closing quote */
 		} else {
 			start = i;
 			while (i < ct.len && !is_tspecial_end(ct.s[i]))
 				i++;
-			val = mk_str(ct.s + start, i - start);
+			val = cm_str_mk(ct.s + start, i - start);
 		}
 		if (cm_str_ieqz(pname, param))
 			return val;
@@ -207,8 +198,8 @@ static void fill_part(const char *s, int n, mime_part *part)
 			}
 		}
 	}
-	part->headers = mk_str(s, hend);
-	part->body = mk_str(s + bstart, n - bstart);
+	part->headers = cm_str_mk(s, hend);
+	part->body = cm_str_mk(s + bstart, n - bstart);
 	for (p = 0; p < hend; p = next) {
 		next = mime_next_line(s, hend, p, &le);
 		if (le > p && is_wsp(s[p])) {

@@ -32,15 +32,6 @@ static int is_wsp(char c)
 	return c == ' ' || c == '\t';
 }
 
-static cm_str mk_str(const char *s, int len)
-{
-	cm_str r;
-
-	r.s = (char *)s;
-	r.len = len;
-	return r;
-}
-
 /* ---- reading ---- */
 
 /*
@@ -66,7 +57,7 @@ int mm4_parse(char *buf, int len, mm4_msg *m)
 	memset(m, 0, sizeof(*m));
 	if (!buf || len <= 0)
 		return MM4_ERR_SYNTAX;
-	m->body = mk_str(buf + len, 0);
+	m->body = cm_str_mk(buf + len, 0);
 
 	while (r < len) {
 		nl = memchr(buf + r, '\n', len - r);
@@ -74,7 +65,7 @@ int mm4_parse(char *buf, int len, mm4_msg *m)
 		next = nl ? e + 1 : len;
 		le = (e > r && buf[e - 1] == '\r') ? e - 1 : e;
 		if (le == r) {
-			m->body = mk_str(buf + next, len - next);
+			m->body = cm_str_mk(buf + next, len - next);
 			break;
 		}
 		if (memchr(buf + r, '\0', le - r))
@@ -122,9 +113,9 @@ int mm4_parse(char *buf, int len, mm4_msg *m)
 	if (m->nhdr == 0)
 		goto syntax;
 	for (i = 0; i < m->nhdr; i++) {
-		m->hdr[i].name = mk_str(buf + name_off[i], name_len[i]);
+		m->hdr[i].name = cm_str_mk(buf + name_off[i], name_len[i]);
 		m->hdr[i].value = cm_str_trim(
-				mk_str(buf + val_off[i], val_end[i] - val_off[i]));
+				cm_str_mk(buf + val_off[i], val_end[i] - val_off[i]));
 	}
 	m->type = mm4_type_from_str(mm4_get(m, "X-Mms-Message-Type"));
 	return MM4_OK;
@@ -535,7 +526,7 @@ static int add_wrapped(cm_buf *b, const char *name, const char *pre,
 		b->failed = 1;
 		return -1;
 	}
-	v = mk_str(t.s, t.len);
+	v = cm_str_mk(t.s, t.len);
 	rc = mm4_add_header(b, name, v, 0);
 	cm_buf_free(&t);
 	return rc;
@@ -546,7 +537,7 @@ static int add_date(cm_buf *b, const char *name, time_t t)
 	char d[32];
 	int n = mm4_format_date(t, d);
 
-	return mm4_add_header(b, name, mk_str(d, n), 0);
+	return mm4_add_header(b, name, cm_str_mk(d, n), 0);
 }
 
 static int add_addr_list(cm_buf *b, const char *name, const cm_str *a, int n)
@@ -566,7 +557,7 @@ static int add_addr_list(cm_buf *b, const char *name, const cm_str *a, int n)
 		b->failed = 1;
 		return -1;
 	}
-	rc = mm4_add_header(b, name, mk_str(t.s, t.len), 0);
+	rc = mm4_add_header(b, name, cm_str_mk(t.s, t.len), 0);
 	cm_buf_free(&t);
 	return rc;
 }
@@ -574,7 +565,7 @@ static int add_addr_list(cm_buf *b, const char *name, const cm_str *a, int n)
 static void addr_item(cm_str v, int start, int end, cm_str *out, int *n,
 		int max, int *over)
 {
-	cm_str a = cm_str_trim(mk_str(v.s + start, end - start));
+	cm_str a = cm_str_trim(cm_str_mk(v.s + start, end - start));
 
 	if (a.len <= 0)
 		return;
@@ -787,7 +778,7 @@ static int ct_has_param(cm_str ct, const char *name)
 	for (i = 1; i + n < ct.len; i++) {
 		if (ct.s[i - 1] != ';' && !is_wsp(ct.s[i - 1]))
 			continue;
-		if (cm_str_iprefix(mk_str(ct.s + i, ct.len - i), name)) {
+		if (cm_str_iprefix(cm_str_mk(ct.s + i, ct.len - i), name)) {
 			int k = i + n;
 			while (k < ct.len && is_wsp(ct.s[k]))
 				k++;
@@ -819,7 +810,7 @@ static void add_headers_but_cte(cm_buf *b, cm_str h)
 		if (!is_wsp(h.s[p]))
 			skip = e - p > (int)sizeof(name) - 1
 				   && h.s[p + sizeof(name) - 1] == ':'
-				   && cm_str_iprefix(mk_str(h.s + p, e - p), name);
+				   && cm_str_iprefix(cm_str_mk(h.s + p, e - p), name);
 		if (!skip)
 			cm_buf_add(b, h.s + p, e - p);
 		p = e;
@@ -838,13 +829,13 @@ static cm_str part_header(cm_str h, const char *name)
 		nl = memchr(h.s + p, '\n', h.len - p);
 		e = nl ? (int)(nl - h.s) : h.len;
 		if (e - p > n && h.s[p + n] == ':'
-				&& cm_str_iprefix(mk_str(h.s + p, e - p), name)) {
+				&& cm_str_iprefix(cm_str_mk(h.s + p, e - p), name)) {
 			v = p + n + 1;
-			return cm_str_trim(mk_str(h.s + v, e - v));
+			return cm_str_trim(cm_str_mk(h.s + v, e - v));
 		}
 		p = e + 1;
 	}
-	return mk_str(NULL, 0);
+	return cm_str_mk(NULL, 0);
 }
 
 /* 8-bit leaf part: the same bytes in a 7-bit encoding (text
@@ -976,7 +967,7 @@ static int downgrade_body(cm_buf *out, cm_str ct, cm_str body)
 		tmp.len = 0;
 		add_crlf_normalised(&crlf, body.s, body.len);
 		rc = crlf.failed ? -1
-			 : downgrade_mp(&tmp, mk_str(crlf.s, crlf.len), bnd, 0);
+			 : downgrade_mp(&tmp, cm_str_mk(crlf.s, crlf.len), bnd, 0);
 	}
 	if (rc == 0)
 		add_crlf_normalised(out, tmp.s, tmp.len);
@@ -1145,7 +1136,7 @@ int mm4_write_forward_req(cm_buf *b, const mm4_forward_req *r)
 			cm_buf_free(&ctb);
 			return -1;
 		}
-		ct = mk_str(ctb.s, ctb.len);
+		ct = cm_str_mk(ctb.s, ctb.len);
 	}
 
 	mm4_add_header(b, "X-Mms-3GPP-MMS-Version", r->version, 0);
@@ -1333,7 +1324,7 @@ static int ew_parse(cm_str in, int i, cm_str *cs, char *enc, cm_str *text)
 	}
 	if (q == p || q + 2 >= in.len || in.s[q + 2] != '?')
 		return -1;
-	*cs = mk_str(in.s + p, q - p);
+	*cs = cm_str_mk(in.s + p, q - p);
 	*enc = in.s[q + 1];
 	if (*enc != 'B' && *enc != 'b' && *enc != 'Q' && *enc != 'q')
 		return -1;
@@ -1347,7 +1338,7 @@ static int ew_parse(cm_str in, int i, cm_str *cs, char *enc, cm_str *text)
 	}
 	if (q + 1 >= in.len)
 		return -1;
-	*text = mk_str(in.s + p, q - p);
+	*text = cm_str_mk(in.s + p, q - p);
 	return q + 2;
 }
 

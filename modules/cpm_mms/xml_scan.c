@@ -10,15 +10,6 @@
 
 #define XML_NS_XML "http://www.w3.org/XML/1998/namespace"
 
-static cm_str mk_str(const char *s, int len)
-{
-	cm_str r;
-
-	r.s = (char *)s;
-	r.len = len;
-	return r;
-}
-
 static int is_ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -190,11 +181,11 @@ static void resolve(const xml_scanner *x, cm_str qname, int is_attr,
 
 	n->qname = qname;
 	n->local = qname;
-	n->ns = mk_str(NULL, 0);
+	n->ns = cm_str_mk(NULL, 0);
 	for (i = 0; i < qname.len; i++) {
 		if (qname.s[i] == ':') {
-			prefix = mk_str(qname.s, i);
-			n->local = mk_str(qname.s + i + 1, qname.len - i - 1);
+			prefix = cm_str_mk(qname.s, i);
+			n->local = cm_str_mk(qname.s + i + 1, qname.len - i - 1);
 			break;
 		}
 	}
@@ -241,7 +232,7 @@ static xml_tok_type start_tag(xml_scanner *x, xml_tok *t)
 		return XML_ERROR;
 	for (n0 = p; p < len && !name_end(s[p]); p++)
 		;
-	qname = mk_str(s + n0, p - n0);
+	qname = cm_str_mk(s + n0, p - n0);
 	if (!name_ok(qname) || p >= len)
 		return XML_ERROR;
 	t->nattr = 0;
@@ -259,7 +250,7 @@ static xml_tok_type start_tag(xml_scanner *x, xml_tok *t)
 			return XML_ERROR;
 		for (n0 = p; p < len && !name_end(s[p]); p++)
 			;
-		aname = mk_str(s + n0, p - n0);
+		aname = cm_str_mk(s + n0, p - n0);
 		while (p < len && is_ws(s[p]))
 			p++;
 		if (!name_ok(aname) || p >= len || s[p] != '=')
@@ -273,7 +264,7 @@ static xml_tok_type start_tag(xml_scanner *x, xml_tok *t)
 			;
 		if (p >= len)
 			return XML_ERROR;
-		val = mk_str(s + n0, p - n0);
+		val = cm_str_mk(s + n0, p - n0);
 		p++;
 		if (!refs_ok(val))
 			return XML_ERROR;
@@ -281,8 +272,8 @@ static xml_tok_type start_tag(xml_scanner *x, xml_tok *t)
 				&& (aname.len == 5 || aname.s[5] == ':')) {
 			if (x->nns >= XML_MAX_NS)
 				return XML_ERROR;
-			x->ns[x->nns].prefix = aname.len == 5 ? mk_str(NULL, 0)
-				: mk_str(aname.s + 6, aname.len - 6);
+			x->ns[x->nns].prefix = aname.len == 5 ? cm_str_mk(NULL, 0)
+				: cm_str_mk(aname.s + 6, aname.len - 6);
 			x->ns[x->nns].uri = val;
 			x->nns++;
 			continue;
@@ -307,7 +298,7 @@ static xml_tok_type start_tag(xml_scanner *x, xml_tok *t)
 		x->pending = t->name;
 		p++;
 	}
-	t->raw = mk_str(s + x->pos, p + 1 - x->pos);
+	t->raw = cm_str_mk(s + x->pos, p + 1 - x->pos);
 	x->pos = p + 1;
 	return XML_START;
 }
@@ -329,7 +320,7 @@ static xml_tok_type end_tag(xml_scanner *x, xml_tok *t)
 
 	for (n0 = p; p < len && !name_end(s[p]); p++)
 		;
-	qname = mk_str(s + n0, p - n0);
+	qname = cm_str_mk(s + n0, p - n0);
 	if (x->depth == 0 || !cm_str_eq(qname, x->st[x->depth - 1].qname))
 		return XML_ERROR;
 	while (p < len && is_ws(s[p]))
@@ -339,7 +330,7 @@ static xml_tok_type end_tag(xml_scanner *x, xml_tok *t)
 	resolve(x, qname, 0, &t->name);
 	t->type = XML_END;
 	t->depth = x->depth;
-	t->raw = mk_str(s + x->pos, p + 1 - x->pos);
+	t->raw = cm_str_mk(s + x->pos, p + 1 - x->pos);
 	pop(x);
 	x->pos = p + 1;
 	return XML_END;
@@ -355,7 +346,7 @@ static xml_tok_type scan(xml_scanner *x, xml_tok *t)
 		t->type = XML_END;
 		t->name = x->pending;
 		t->depth = x->depth;
-		t->raw = mk_str(s + x->pos, 0);
+		t->raw = cm_str_mk(s + x->pos, 0);
 		pop(x);
 		return XML_END;
 	}
@@ -373,7 +364,7 @@ static xml_tok_type scan(xml_scanner *x, xml_tok *t)
 				continue;
 			}
 			t->type = XML_TEXT;
-			t->text = mk_str(s + i, e - i);
+			t->text = cm_str_mk(s + i, e - i);
 			t->raw = t->text;
 			t->cdata = 0;
 			t->depth = x->depth;
@@ -403,8 +394,8 @@ static xml_tok_type scan(xml_scanner *x, xml_tok *t)
 				return XML_ERROR;
 			x->pos = e + 3;
 			t->type = XML_TEXT;
-			t->text = mk_str(s + i + 9, e - i - 9);
-			t->raw = mk_str(s + i, e + 3 - i);
+			t->text = cm_str_mk(s + i + 9, e - i - 9);
+			t->raw = cm_str_mk(s + i, e + 3 - i);
 			t->cdata = 1;
 			t->depth = x->depth;
 			return XML_TEXT;
