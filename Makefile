@@ -50,7 +50,7 @@ WARN := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 KAM_WARN := -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 PURE_SRC := cm_str.c cpim.c mime.c xml_scan.c resource_lists.c mm4.c e164.c mapping.c rfcdate.c \
-	smtp_server.c imdn.c charset.c msg_ids.c mm4_payload.c \
+	smtp_server.c imdn.c charset.c msg_ids.c mm4_payload.c map_flat.c \
 	content_coding.c
 GLUE_SRC := cpm_mms_mod.c settings.c cpm_util.c pv.c forward.c completion.c \
 	mm4_queue.c workers.c pending.c enum_resolve.c smtp_client.c \

@@ -6,7 +6,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 /* The answer goes through tm from whatever module process learnt the
- * outcome (listener, worker, timer, RPC): cpm_resume_reply(). */
+ * outcome (MM4 worker, timer, RPC): cpm_resume_reply(). */
 #include <stdio.h>
 #include <string.h>
 
@@ -86,9 +86,9 @@ int completion_abort(const char *tid, map_local_failure lf, const char *why)
 	return completion_answer(tid, st.code, st.reason, why);
 }
 
-/* ---- what the listener hands over ---- */
+/* ---- the RES the listener received, in an MM4 worker ---- */
 
-int completion_res(mm4_msg *m)
+void completion_res(const mm4_msg *m)
 {
 	cm_str tid = mm4_get_unquoted(m, "X-Mms-Transaction-ID");
 	cm_str status = mm4_get(m, "X-Mms-Request-Status-Code");
@@ -103,14 +103,14 @@ int completion_res(mm4_msg *m)
 	if (tid.len == 0 || status.len == 0) {
 		LM_NOTICE("MM4_forward.RES without %s: ignored\n",
 				tid.len ? "X-Mms-Request-Status-Code" : "X-Mms-Transaction-ID");
-		return 250;
+		return;
 	}
 	if (pending_split_tid(tid.s, tid.len, base, sizeof(base), &n) < 0
 			|| cm_str_copy(tid_z, sizeof(tid_z), tid) < 0) {
 		stats_inc(CPM_ST_RES_UNMATCHED);
 		LM_NOTICE("MM4_forward.RES for unknown transaction '%.*s': ignored\n",
 				tid.len, tid.s);
-		return 250;
+		return;
 	}
 	map_res_status_to_sip(status, stext, &st);
 	/* a peer that gives the MM its own id (Mbuni) may report with it */
@@ -142,7 +142,6 @@ int completion_res(mm4_msg *m)
 				" (late, duplicate or forged): ignored\n", tid.len, tid.s,
 				status.len, status.s);
 	}
-	return 250;
 }
 
 void completion_expire(long long now_ms)

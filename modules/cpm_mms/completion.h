@@ -1,7 +1,7 @@
 /*
  * cpm_mms - completion of a CPM -> MMS MESSAGE. Whatever learns an outcome
- * comes here: the MM4_forward.RES (listener), an SMTP or routing failure
- * (MM4 worker), res_timeout (the timer process), an RPC drop. The MESSAGE
+ * comes here: the MM4_forward.RES, an SMTP or routing failure (MM4
+ * workers), res_timeout (the timer process), an RPC drop. The MESSAGE
  * is answered once, through tm, from the process that completes it.
  *
  * Copyright (C) 2026 cpm_mms authors
@@ -27,9 +27,8 @@ int completion_answer(const char *tid, int code, const char *reason,
 /* answer it now with a local failure; 0 / -1 as above */
 int completion_abort(const char *tid, map_local_failure lf, const char *why);
 
-/* an MM4_forward.RES the listener received: the SMTP code to answer the
- * mail with (250; the RES is never refused) */
-int completion_res(mm4_msg *m);
+/* an MM4_forward.RES the listener received (in an MM4 worker) */
+void completion_res(const mm4_msg *m);
 /* res_timeout: answer every MESSAGE whose time is up at now_ms */
 void completion_expire(long long now_ms);
 

@@ -158,7 +158,8 @@ static int mod_init(void)
 	if (cpm_resume_init() < 0 || pending_init(cpm_get(max_pending)) < 0
 			|| mm4_queue_init() < 0 || stats_init() < 0 || peers_init() < 0
 			|| inbound_init(cpm_get(max_inbound)) < 0 || mm4_in_init() < 0
-			|| store_init() < 0 || enum_cache_init(cpm_get(dns_cache_size)) < 0)
+			|| store_init() < 0 || report_init() < 0
+			|| enum_cache_init(cpm_get(dns_cache_size)) < 0)
 		return -1;
 	if (listener_bind(cpm_fixed.mm4_listen) < 0)
 		return -1;
@@ -222,6 +223,7 @@ static void mod_destroy(void)
 	pending_destroy();
 	peers_destroy();
 	inbound_destroy();
+	report_destroy();
 	enum_cache_destroy();
 }
 

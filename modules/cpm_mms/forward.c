@@ -6,7 +6,7 @@
  */
 /* Runs in SIP workers and never touches the network: it validates and maps
  * the request (so bad input is answered at once), suspends the transaction
- * and queues the work for the MM4 workers. */
+ * and queues the mapped request for the MM4 workers (mapped once). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,7 +194,9 @@ static int cpm_forward_do(struct sip_msg *msg, str *recipient)
 		set_last(503, "Service Unavailable");
 		return CPM_FWD_OVERLOAD;
 	}
-	if (mm4_queue_forward(&rq, tid, unique, now) < 0) {
+	/* the IMDNs for it come from the address the sender wrote to */
+	mr->cpm_to = rq.to;
+	if (mm4_queue_forward(mr, tid) < 0) {
 		pending_free(pending_take(tid));
 		cpm_tmb.t_cancel_suspend(t_hash, t_label);
 		set_last(503, "Service Unavailable");

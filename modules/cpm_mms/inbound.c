@@ -214,6 +214,23 @@ int inbound_outcome(const char *key, int idx, const char *status,
 	return ret;
 }
 
+void inbound_forget(const char *key)
+{
+	unsigned int h = inbound_hash(key);
+	inbound_entry **pp, *e;
+
+	lock_get(&itab->lock);
+	for (pp = &itab->bucket[h]; (e = *pp) != NULL; pp = &e->next) {
+		if (!e->done && strcmp(e->key, key) == 0) {
+			*pp = e->next;
+			itab->count--;
+			shm_free(e);
+			break;
+		}
+	}
+	lock_release(&itab->lock);
+}
+
 void inbound_expire(time_t now)
 {
 	inbound_entry **pp, *e;

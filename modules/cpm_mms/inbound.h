@@ -46,6 +46,9 @@ inbound_state inbound_begin(const char *key, const inbound_res *info,
  * one (the caller sends the RES), 0 otherwise, -1 if unknown */
 int inbound_outcome(const char *key, int idx, const char *status,
 		const char *status_text, inbound_res *res);
+/* forget an entry that is still waiting (its REQ could not be handed
+ * over and was refused, so the peer sends it again as new) */
+void inbound_forget(const char *key);
 /* forget answered entries older than their keep time */
 void inbound_expire(time_t now);
 int inbound_count(void);

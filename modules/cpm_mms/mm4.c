@@ -125,6 +125,23 @@ syntax:
 	return MM4_ERR_SYNTAX;
 }
 
+static void move_str(cm_str *v, const char *from, char *to)
+{
+	if (v->s)
+		v->s = to + (v->s - from);
+}
+
+void mm4_msg_move(mm4_msg *m, const char *from, char *to)
+{
+	int i;
+
+	for (i = 0; i < m->nhdr; i++) {
+		move_str(&m->hdr[i].name, from, to);
+		move_str(&m->hdr[i].value, from, to);
+	}
+	move_str(&m->body, from, to);
+}
+
 cm_str mm4_get(const mm4_msg *m, const char *name)
 {
 	cm_str none = {NULL, 0};

@@ -44,6 +44,10 @@ typedef struct mm4_msg {
  * The buffer is modified (unfolding). Sets type from X-Mms-Message-Type
  * (case-insensitive). */
 int mm4_parse(char *buf, int len, mm4_msg *m);
+/* m was parsed from 'from' and the buffer was copied to 'to': point every
+ * header and the body into 'to' (the parsed mail handed to another
+ * process without parsing it again) */
+void mm4_msg_move(mm4_msg *m, const char *from, char *to);
 
 /* first header of that name (case-insensitive); empty cm_str if absent */
 cm_str mm4_get(const mm4_msg *m, const char *name);

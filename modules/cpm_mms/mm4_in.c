@@ -5,9 +5,10 @@
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-/* Runs in the MM4 listener process. A REQ is acknowledged with SMTP 250
- * only after every MESSAGE it produces is in tm's hands (tm keeps and
- * retransmits it, sip_uac.c) or its RES is queued (mm4_res.c), so nothing
+/* The listener checks a REQ (ids, recipients, duplicates) and answers
+ * SMTP 250 once it is queued to the MM4 workers in shm; a worker maps it,
+ * runs the event route and hands each MESSAGE to tm (sip_uac.c), or
+ * queues the RES (mm4_res.c). Like tm's transactions, nothing
  * acknowledged is lost while Kamailio runs. */
 #include <stdio.h>
 #include <string.h>
@@ -119,7 +120,7 @@ static int run_event_route(mm4_in_ctx *ctx)
 
 /* section 9: remember what the MMS originator asked for, so the CPM
  * side's IMDNs can become MM4 reports (Tables 7 and 9) */
-static int forward_row(mm4_msg *m, cm_str rcpt, const cpm_out *o,
+static int forward_row(const mm4_msg *m, cm_str rcpt, const cpm_out *o,
 		const char *peer, corr_row *out)
 {
 	corr_row r;
@@ -158,10 +159,10 @@ static int forward_row(mm4_msg *m, cm_str rcpt, const cpm_out *o,
 
 /* one MESSAGE for one recipient; the outcome is recorded either now (local
  * failure) or by the tm callback */
-static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
+static void deliver_one(const mm4_msg *m, cm_str rcpt, int idx, const char *key,
 		const char *peer)
 {
-	/* one recipient at a time in the listener: not a pkg block each */
+	/* one recipient at a time in an MM4 worker: not a pkg block each */
 	static cpm_out out;
 	cpm_out *o = &out;
 	mm4_in_ctx ctx;
@@ -172,7 +173,7 @@ static void deliver_one(mm4_msg *m, cm_str rcpt, int idx, const char *key,
 	char unique[33];
 	map_sip_head head;
 	sip_uac_msg uac;
-	/* one at a time in the listener (2 KB: not on the stack each) */
+	/* one at a time in an MM4 worker (2 KB: not on the stack each) */
 	static corr_row row;
 	int ret, has_row;
 
@@ -250,15 +251,16 @@ done:
 }
 
 int mm4_in_forward_req(mm4_msg *m, cm_str *rcpts, int nrcpt,
-		const char *peer, char *text, int textsize)
+		const char *peer, char *key, cm_str *local, int *nlocal, char *text,
+		int textsize)
 {
 	inbound_res info, res;
 	cm_str tid, osys;
-	cm_str local[INBOUND_MAX_RCPT];
-	char key[INBOUND_KEY_MAX];
-	int nlocal = 0, i;
+	int i;
 	inbound_state st;
 
+	key[0] = '\0';
+	*nlocal = 0;
 	stats_inc(CPM_ST_MM4_REQ_IN);
 	if (mm4_res_request_info(m, peer, MM4_FORWARD_RES, &info, &tid, &osys) < 0) {
 		LM_NOTICE("MM4_forward.REQ from %s: oversized ids\n", peer);
@@ -280,11 +282,11 @@ int mm4_in_forward_req(mm4_msg *m, cm_str *rcpts, int nrcpt,
 		mm4_res_send(&info);
 		return 250;
 	}
-	for (i = 0; i < nrcpt && nlocal < INBOUND_MAX_RCPT; i++) {
+	for (i = 0; i < nrcpt && *nlocal < INBOUND_MAX_RCPT; i++) {
 		if (!is_system_address(rcpts[i]))
-			local[nlocal++] = rcpts[i];
+			local[(*nlocal)++] = rcpts[i];
 	}
-	if (nlocal == 0) {
+	if (*nlocal == 0) {
 		snprintf(info.status, sizeof(info.status),
 				"Error-sending-address-unresolved");
 		snprintf(info.status_text, sizeof(info.status_text),
@@ -293,31 +295,42 @@ int mm4_in_forward_req(mm4_msg *m, cm_str *rcpts, int nrcpt,
 		mm4_res_send(&info);
 		return 250;
 	}
-	if (osys.len + tid.len + 2 >= (int)sizeof(key)) {
+	if (osys.len + tid.len + 2 >= INBOUND_KEY_MAX) {
 		snprintf(text, textsize, "5.6.0 ids too long");
 		return 554;
 	}
-	snprintf(key, sizeof(key), "%.*s|%.*s", osys.len, osys.s, tid.len, tid.s);
-	st = inbound_begin(key, &info, nlocal, cpm_get(dedup_time), &res);
+	snprintf(key, INBOUND_KEY_MAX, "%.*s|%.*s", osys.len, osys.s, tid.len,
+			tid.s);
+	st = inbound_begin(key, &info, *nlocal, cpm_get(dedup_time), &res);
 	switch (st) {
 	case INBOUND_DONE:
 		stats_inc(CPM_ST_MM4_DUPLICATES);
 		LM_NOTICE("MM4_forward.REQ %.*s from %s again: same RES (%s)\n",
 				tid.len, tid.s, peer, res.status);
+		key[0] = '\0';
 		mm4_res_send(&res);
 		return 250;
 	case INBOUND_IN_PROGRESS:
 		stats_inc(CPM_ST_MM4_DUPLICATES);
 		LM_NOTICE("MM4_forward.REQ %.*s from %s again while in progress\n",
 				tid.len, tid.s, peer);
+		key[0] = '\0';
 		return 250;
 	case INBOUND_FULL:
+		key[0] = '\0';
 		snprintf(text, textsize, "4.3.2 busy, try again later");
 		return 451;
 	default:
 		break;
 	}
-	for (i = 0; i < nlocal; i++)
-		deliver_one(m, local[i], i, key, peer);
 	return 250;
+}
+
+void mm4_in_deliver(const mm4_msg *m, const cm_str *rcpts, int nrcpt,
+		const char *key, const char *peer)
+{
+	int i;
+
+	for (i = 0; i < nrcpt; i++)
+		deliver_one(m, rcpts[i], i, key, peer);
 }

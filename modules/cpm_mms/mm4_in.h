@@ -29,9 +29,16 @@ extern mm4_in_ctx *mm4_in_cur;
 int mm4_in_init(void);   /* mod_init: event route lookup */
 /* 1 if an envelope recipient is ours (one of our domains) */
 int mm4_in_rcpt_is_local(cm_str addr);
-/* a received MM4_forward.REQ; returns the SMTP reply code (250 once every
- * MESSAGE is handed to tm or the RES is queued) */
+/* listener: the checks of a received MM4_forward.REQ and its duplicate
+ * lookup. Returns the SMTP reply code; 250 with key (INBOUND_KEY_MAX) set
+ * when the REQ is new: local[0..*nlocal) (INBOUND_MAX_RCPT) are to be
+ * delivered by mm4_in_deliver() */
 int mm4_in_forward_req(mm4_msg *m, cm_str *rcpts, int nrcpt,
-		const char *peer, char *text, int textsize);
+		const char *peer, char *key, cm_str *local, int *nlocal, char *text,
+		int textsize);
+/* MM4 worker: map the REQ for each recipient, run the event route and send
+ * the MESSAGE; every outcome ends in the RES (mm4_res.c) */
+void mm4_in_deliver(const mm4_msg *m, const cm_str *rcpts, int nrcpt,
+		const char *key, const char *peer);
 
 #endif

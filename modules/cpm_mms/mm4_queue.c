@@ -23,6 +23,7 @@
 
 #include "settings.h"
 #include "mm4_queue.h"
+#include "map_flat.h"
 
 static int queue_fd[2] = { -1, -1 };
 /* MM4 workers busy with a batch (shm): sizes the next worker's share */
@@ -84,76 +85,19 @@ void mm4_queue_destroy(void)
 	busy_workers = waiting_sessions = NULL;
 }
 
-static void job_fields(const cpm_request *rq, cm_str *f)
+int mm4_queue_forward(const map_result *mr, const char *tid)
 {
-	f[JF_RURI] = rq->ruri;
-	f[JF_FROM] = rq->from;
-	f[JF_PAI] = rq->pai;
-	f[JF_PRIVACY] = rq->privacy;
-	f[JF_SUBJECT] = rq->subject;
-	f[JF_PRIORITY] = rq->priority;
-	f[JF_DATE] = rq->date;
-	f[JF_CTYPE] = rq->content_type;
-	f[JF_BODY] = rq->body;
-	f[JF_TO] = rq->to;
-}
-
-void mm4_queue_job_request(const mm4_job *j, cpm_request *rq)
-{
-	cm_str f[JF_COUNT];
-	int i;
-
-	for (i = 0; i < JF_COUNT; i++) {
-		f[i].s = (char *)j->data + j->off[i];
-		f[i].len = j->len[i];
-	}
-	memset(rq, 0, sizeof(*rq));
-	rq->ruri = f[JF_RURI];
-	rq->from = f[JF_FROM];
-	rq->pai = f[JF_PAI];
-	rq->privacy = f[JF_PRIVACY];
-	rq->subject = f[JF_SUBJECT];
-	rq->priority = f[JF_PRIORITY];
-	rq->date = f[JF_DATE];
-	rq->content_type = f[JF_CTYPE];
-	rq->body = f[JF_BODY];
-	rq->to = f[JF_TO];
-	rq->expires = j->expires;
-	rq->max_forwards = j->max_forwards;
-}
-
-int mm4_queue_forward(const cpm_request *rq, const char *tid,
-		const char *unique, time_t now)
-{
-	cm_str f[JF_COUNT];
 	mm4_job *j;
-	int i, total = 0, pos = 0;
+	int size = map_flat_size(mr);
 
-	job_fields(rq, f);
-	for (i = 0; i < JF_COUNT; i++)
-		total += (f[i].s ? f[i].len : 0) + 1;
-	j = shm_malloc(sizeof(*j) + total);
+	j = shm_malloc(sizeof(*j) + size);
 	if (!j) {
 		SHM_MEM_ERROR;
 		return -1;
 	}
-	memset(j, 0, sizeof(*j));
 	j->type = MM4_JOB_FORWARD;
 	snprintf(j->tid, sizeof(j->tid), "%s", tid);
-	snprintf(j->unique, sizeof(j->unique), "%s", unique);
-	j->now = now;
-	j->expires = rq->expires;
-	j->max_forwards = rq->max_forwards;
-	for (i = 0; i < JF_COUNT; i++) {
-		int len = f[i].s ? f[i].len : 0;
-
-		j->off[i] = pos;
-		j->len[i] = len;
-		if (len)
-			memcpy(j->data + pos, f[i].s, len);
-		j->data[pos + len] = '\0';
-		pos += len + 1;
-	}
+	map_flat_copy(mr, &j->mr, j->data);
 	if (queue_write(j) < 0) {
 		shm_free(j);
 		return -1;
@@ -208,6 +152,46 @@ int mm4_queue_imdn(const imdn_job *j)
 	c->type = MM4_JOB_IMDN;
 	if (queue_write(c) < 0) {
 		shm_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+int mm4_queue_inbound(const mm4_msg *m, const char *data, int len,
+		const cm_str *rcpts, int nrcpt, const char *key, const char *peer)
+{
+	inbound_job *j;
+	int i, total = len + 1, pos;
+
+	if (nrcpt > INBOUND_MAX_RCPT || strlen(key) >= sizeof(j->key))
+		return -1;
+	for (i = 0; i < nrcpt; i++)
+		total += rcpts[i].len + 1;
+	j = shm_malloc(sizeof(*j) + total);
+	if (!j) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	memset(j, 0, sizeof(*j));
+	j->type = MM4_JOB_INBOUND;
+	strcpy(j->key, key);
+	snprintf(j->peer, sizeof(j->peer), "%s", peer);
+	memcpy(j->data, data, len);
+	j->data[len] = '\0';
+	j->len = len;
+	j->m = *m;
+	mm4_msg_move(&j->m, data, j->data);
+	pos = len + 1;
+	for (i = 0; i < nrcpt; i++) {
+		memcpy(j->data + pos, rcpts[i].s, rcpts[i].len);
+		j->rcpts[i].s = j->data + pos;
+		j->rcpts[i].len = rcpts[i].len;
+		j->data[pos + rcpts[i].len] = '\0';
+		pos += rcpts[i].len + 1;
+	}
+	j->nrcpt = nrcpt;
+	if (queue_write(j) < 0) {
+		shm_free(j);
 		return -1;
 	}
 	return 0;

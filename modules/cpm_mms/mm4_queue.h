@@ -1,7 +1,7 @@
 /*
  * cpm_mms - the queue from the SIP workers, the listener and the RPC to the
  * MM4 worker processes: forward jobs (a MESSAGE to map and send), ready
- * mails (RESs, reports) and IMDNs to look up.
+ * mails (RESs, reports), IMDNs to look up and the MM4 mails received.
  *
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -12,26 +12,18 @@
 #include <time.h>
 #include "mapping.h"
 #include "pending.h"
+#include "inbound.h"
 
 #define MM4_JOB_FORWARD 1
 #define MM4_JOB_MAIL 2
 #define MM4_JOB_IMDN 3
+#define MM4_JOB_INBOUND 4
 
-enum {
-	JF_RURI = 0, JF_FROM, JF_PAI, JF_PRIVACY, JF_SUBJECT, JF_PRIORITY,
-	JF_DATE, JF_CTYPE, JF_BODY, JF_TO, JF_COUNT
-};
-
-/* one MESSAGE to forward: the SIP fields Table 1 needs, copied to shm */
+/* one MESSAGE to forward, mapped by the SIP worker (map_flat.h) */
 typedef struct mm4_job {
 	int type;                /* MM4_JOB_FORWARD */
 	char tid[PENDING_TID_MAX];
-	char unique[48];
-	time_t now;
-	int expires;
-	int max_forwards;
-	int off[JF_COUNT];
-	int len[JF_COUNT];
+	map_result mr;           /* its strings point into itself and data */
 	char data[];
 } mm4_job;
 
@@ -59,13 +51,25 @@ typedef struct imdn_job {
 	time_t when;             /* its DateTime, else when it came */
 } imdn_job;
 
+/* an MM4 mail the listener took (a REQ to deliver, a report to map, a RES
+ * to complete): parsed once, copied to shm with the parse */
+typedef struct inbound_job {
+	int type;                /* MM4_JOB_INBOUND */
+	char key[INBOUND_KEY_MAX]; /* the inbound table's entry (REQs, reports) */
+	char peer[64];
+	cm_str rcpts[INBOUND_MAX_RCPT]; /* the recipients to deliver to */
+	int nrcpt;
+	mm4_msg m;               /* points into data */
+	int len;
+	char data[];
+} inbound_job;
+
 int mm4_queue_init(void);    /* mod_init */
 void mm4_queue_destroy(void);
 
 /* --- the senders' side; never blocks, 0 or -1 (no memory / queue full) */
-/* copy the request to shm and queue it */
-int mm4_queue_forward(const cpm_request *rq, const char *tid,
-		const char *unique, time_t now);
+/* copy the mapped request to shm and queue it */
+int mm4_queue_forward(const map_result *mr, const char *tid);
 /* queue one ready mail (an MM4 *.RES or report): sent to the MX/A hosts of
  * 'domain', else to fallback_ip (may be empty) on mm4_port */
 int mm4_queue_mail(const char *domain, const char *fallback_ip,
@@ -74,9 +78,12 @@ int mm4_queue_mail(const char *domain, const char *fallback_ip,
 /* copy an IMDN job to shm and queue it */
 int mm4_queue_imdn(const imdn_job *j);
 
+/* copy a mail parsed from data[0..len) (m points into it), the
+ * recipients and the ids to shm and queue it */
+int mm4_queue_inbound(const mm4_msg *m, const char *data, int len,
+		const cm_str *rcpts, int nrcpt, const char *key, const char *peer);
+
 /* --- the MM4 workers' side */
-/* the request fields of a forward job (pointing into the job) */
-void mm4_queue_job_request(const mm4_job *j, cpm_request *rq);
 /* wait for a job, let a batch gather, take this worker's share (at most
  * mm4_batch): the number of jobs in jobs[]; the worker counts as busy
  * until mm4_queue_done() */

@@ -4,8 +4,9 @@
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-/* The outcomes come from the listener (refusals), the tm callback of a
- * MESSAGE or IMDN (any process) and the report code; whichever records the
+/* The outcomes come from the listener (duplicates, refusals), the MM4
+ * workers (mapping, the event route), the tm callback of a MESSAGE or IMDN
+ * (any process) and the report code; whichever records the
  * last one queues the RES for an MM4 worker. */
 #include <stdio.h>
 #include <string.h>

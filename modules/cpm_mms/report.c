@@ -16,6 +16,8 @@
 #include "core/parser/parse_hname2.h"
 #include "core/parser/hf.h"
 #include "core/mem/mem.h"
+#include "core/mem/shm_mem.h"
+#include "core/locking.h"
 #include "core/dprint.h"
 
 #include "settings.h"
@@ -139,11 +141,11 @@ void report_store_forward(const map_result *mr, const char *e164,
 	}
 }
 
-/* ---- the peer's own X-Mms-Message-ID from its RES (listener) ---- */
+/* ---- the peer's own X-Mms-Message-ID from its RES ---- */
 
-/* a RES can come before the MM4 worker wrote the row (it writes it once
- * the session's mails are sent): those aliases wait here, in the
- * listener, and are tried again every second */
+/* a RES can come before the MM4 worker that sent the REQ wrote the row
+ * (it writes it once the session's mails are sent): those aliases wait
+ * here, in shm, and the timer process tries them again every second */
 #define ALIAS_WAIT_MAX 64
 #define ALIAS_WAIT_S 120
 
@@ -154,12 +156,56 @@ typedef struct alias_wait {
 	time_t until;
 } alias_wait;
 
-static alias_wait alias_waits[ALIAS_WAIT_MAX];
-static int alias_nwait = 0;
+typedef struct alias_waits {
+	gen_lock_t lock;
+	int n;
+	alias_wait w[ALIAS_WAIT_MAX];
+} alias_waits;
+
+static alias_waits *aliases = NULL;
+
+int report_init(void)
+{
+	aliases = shm_malloc(sizeof(*aliases));
+	if (!aliases) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	memset(aliases, 0, sizeof(*aliases));
+	if (!lock_init(&aliases->lock)) {
+		shm_free(aliases);
+		aliases = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void report_destroy(void)
+{
+	if (!aliases)
+		return;
+	lock_destroy(&aliases->lock);
+	shm_free(aliases);
+	aliases = NULL;
+}
+
+/* 0 queued, -1 the list is full */
+static int alias_wait_add(const alias_wait *a)
+{
+	int ret = -1;
+
+	lock_get(&aliases->lock);
+	if (aliases->n < ALIAS_WAIT_MAX) {
+		aliases->w[aliases->n++] = *a;
+		ret = 0;
+	}
+	lock_release(&aliases->lock);
+	return ret;
+}
 
 void report_res_alias(const char *mms_id, const char *tid, cm_str alias)
 {
-	alias_wait *a;
+	alias_wait a;
 	char al[160];
 	int ret;
 
@@ -173,35 +219,41 @@ void report_res_alias(const char *mms_id, const char *tid, cm_str alias)
 				: " (not recorded)");
 	if (ret != 0)
 		return;
-	if (alias_nwait >= ALIAS_WAIT_MAX) {
+	memset(&a, 0, sizeof(a));
+	snprintf(a.mms_id, sizeof(a.mms_id), "%s", mms_id);
+	snprintf(a.tid, sizeof(a.tid), "%s", tid);
+	snprintf(a.alias, sizeof(a.alias), "%s", al);
+	a.until = time(NULL) + ALIAS_WAIT_S;
+	if (alias_wait_add(&a) < 0)
 		LM_WARN("too many RES ids waiting for their rows: '%s' for %s"
 				" not recorded\n", al, mms_id);
-		return;
-	}
-	a = &alias_waits[alias_nwait++];
-	snprintf(a->mms_id, sizeof(a->mms_id), "%s", mms_id);
-	snprintf(a->tid, sizeof(a->tid), "%s", tid);
-	snprintf(a->alias, sizeof(a->alias), "%s", al);
-	a->until = time(NULL) + ALIAS_WAIT_S;
 }
 
 void report_alias_retry(time_t now)
 {
-	int i = 0, ret;
+	/* taken out of the list: no lock held while the store is written */
+	static alias_wait mine[ALIAS_WAIT_MAX];
+	int i, n, ret;
 
-	while (i < alias_nwait) {
-		alias_wait *a = &alias_waits[i];
+	lock_get(&aliases->lock);
+	n = aliases->n;
+	memcpy(mine, aliases->w, n * sizeof(mine[0]));
+	aliases->n = 0;
+	lock_release(&aliases->lock);
+	for (i = 0; i < n; i++) {
+		alias_wait *a = &mine[i];
 
 		ret = store_set_alias(a->mms_id, a->tid, a->alias);
 		if (ret == 0 && now < a->until) {
-			i++;
+			if (alias_wait_add(a) < 0)
+				LM_WARN("too many RES ids waiting for their rows: '%s' for"
+						" %s not recorded\n", a->alias, a->mms_id);
 			continue;
 		}
 		if (ret == 0)
 			LM_NOTICE("no correlation row for %s (%s) within %d s: the"
 					" peer's id '%s' not recorded\n", a->mms_id, a->tid,
 					ALIAS_WAIT_S, a->alias);
-		alias_waits[i] = alias_waits[--alias_nwait];
 	}
 }
 
@@ -323,49 +375,64 @@ static int send_imdn(const corr_row *row, const char *recipient_e164,
 	return ret;
 }
 
-int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
+int report_mm4_in(mm4_msg *m, const char *peer, char *key, char *text,
+		int textsize)
 {
 	inbound_res info, res;
-	cm_str tid, osys, mid, from, status;
-	char key[INBOUND_KEY_MAX], mms_id[160], e164[E164_BUF];
-	corr_row row;
-	imdn_status ist;
-	imdn_kind kind;
-	time_t when;
-	int found, dr = (m->type == MM4_DELIVERY_REPORT_REQ);
+	cm_str tid, osys;
+	int dr = (m->type == MM4_DELIVERY_REPORT_REQ);
 
+	key[0] = '\0';
 	stats_inc(CPM_ST_REPORTS_IN);
 	if (mm4_res_request_info(m, peer, dr ? MM4_DELIVERY_REPORT_RES
 				: MM4_READ_REPLY_REPORT_RES, &info, &tid, &osys) < 0
-			|| tid.len == 0 || osys.len + tid.len + 2 >= (int)sizeof(key)) {
+			|| tid.len == 0 || osys.len + tid.len + 2 >= INBOUND_KEY_MAX) {
 		snprintf(text, textsize, "5.6.0 bad or missing X-Mms ids");
 		return 554;
 	}
-	snprintf(key, sizeof(key), "%.*s|%.*s", osys.len, osys.s, tid.len, tid.s);
+	snprintf(key, INBOUND_KEY_MAX, "%.*s|%.*s", osys.len, osys.s, tid.len,
+			tid.s);
 	switch (inbound_begin(key, &info, 1, cpm_get(dedup_time), &res)) {
 	case INBOUND_DONE:
+		key[0] = '\0';
 		mm4_res_send(&res);
 		return 250;
 	case INBOUND_IN_PROGRESS:
+		key[0] = '\0';
 		return 250;
 	case INBOUND_FULL:
+		key[0] = '\0';
 		snprintf(text, textsize, "4.3.2 busy, try again later");
 		return 451;
 	default:
 		break;
 	}
+	return 250;
+}
+
+void report_mm4_deliver(const mm4_msg *m, const char *key, const char *peer)
+{
+	cm_str mid, from, status;
+	char mms_id[160], e164[E164_BUF];
+	/* one at a time in an MM4 worker (2 KB: not on the stack each) */
+	static corr_row row;
+	imdn_status ist;
+	imdn_kind kind;
+	time_t when;
+	int found, dr = (m->type == MM4_DELIVERY_REPORT_REQ);
+
 	mid = mm4_get_unquoted(m, "X-Mms-Message-ID");
 	from = mm4_get(m, "From");
 	if (cm_str_copy(mms_id, sizeof(mms_id), mid) < 0 || mid.len == 0
 			|| e164_from_mm4_address(mm4_bare_address(from), e164) < 0) {
 		mm4_res_outcome(key, 0, "Error-message-format-corrupt",
 				"X-Mms-Message-ID or From unusable");
-		return 250;
+		return;
 	}
 	if (!store_enabled()) {
 		mm4_res_outcome(key, 0, "Error-message-not-found",
 				"no correlation store");
-		return 250;
+		return;
 	}
 	found = store_get_by_mms(mms_id, e164, &row);
 	if (found == 0)
@@ -377,13 +444,13 @@ int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
 		found = store_get_by_peer_id(mms_id, NULL, &row);
 	if (found < 0) {
 		mm4_res_outcome(key, 0, "Error-network-problem", "store unavailable");
-		return 250;
+		return;
 	}
 	if (found == 0) {
 		LM_NOTICE("%s for unknown X-Mms-Message-ID %s from %s\n",
 				mm4_type_name(m->type), mms_id, peer);
 		mm4_res_outcome(key, 0, "Error-message-not-found", "");
-		return 250;
+		return;
 	}
 	if (dr) {
 		status = mm4_get(m, "X-Mms-MM-Status-Code");
@@ -401,17 +468,16 @@ int report_mm4_in(mm4_msg *m, const char *peer, char *text, int textsize)
 				ist == IMDN_ST_NONE ? "not requested or not final"
 					: "already sent");
 		mm4_res_outcome(key, 0, "Ok", "");
-		return 250;
+		return;
 	}
 	if (rfcdate_parse_rfc5322(mm4_get(m, "Date"), &when) < 0)
 		when = time(NULL);
 	if (send_imdn(&row, e164, kind, ist, when, key,
 				dr ? CORR_DONE_DELIVERY : CORR_DONE_READ) < 0)
 		mm4_res_outcome(key, 0, "Error-network-problem", "IMDN not sent");
-	return 250;
 }
 
-void report_late_failure(mm4_msg *m, cm_str status)
+void report_late_failure(const mm4_msg *m, cm_str status)
 {
 	corr_row row;
 	char mms_id[160];
@@ -703,10 +769,10 @@ void report_failed_now(const map_result *mr, const char *e164)
 		mm4_res_outcome(key, 0, "Error-network-problem", "");
 }
 
-/* ---- MMS -> CPM messages that expire unreported (listener timer) ---- */
+/* ---- MMS -> CPM messages that expire unreported (timer process) ---- */
 
 /* rows handled per query, queries per round: a backlog drains over
- * rounds instead of filling the listener's memory and the worker queue */
+ * rounds instead of filling the timer process's memory and the worker queue */
 #define EXPIRED_BATCH 200
 #define EXPIRED_ROUNDS 5
 /* a report that could not be queued is tried again while the row lasts,

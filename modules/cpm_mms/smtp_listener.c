@@ -29,12 +29,11 @@
 #include "smtp_server.h"
 #include "mm4.h"
 #include "pending.h"
-#include "completion.h"
 #include "stats.h"
 #include "peers.h"
 #include "mm4_in.h"
+#include "mm4_queue.h"
 #include "report.h"
-#include "store.h"
 
 /* idle connections are looked at once a second */
 #define LISTENER_TICK_MS 1000
@@ -55,13 +54,6 @@ typedef struct mm4_conn {
 static int listen_fd = -1;
 static int nconns = 0;
 static mm4_conn *conn_list = NULL; /* for the idle scan */
-
-/* The correlation rows written while one round of events is handled go
- * into one transaction (one SQLite commit per round, not one per REQ),
- * and the round's SMTP answers are written after that commit: a peer never
- * gets 250 for a REQ whose row is not stored. */
-static mm4_conn *round_conns[LISTENER_MAX_EVENTS];
-static int round_nconns = 0;
 
 static int net_match(const cpm_peer_net *n, const unsigned char *a)
 {
@@ -181,6 +173,10 @@ static int on_rcpt(void *ctx, cm_str forward_path, char *text, int textsize)
 	return 250;
 }
 
+/* The listener classifies a mail and checks what decides the SMTP answer
+ * (ids, duplicates); what the mail does (a MESSAGE, an IMDN, a suspended
+ * MESSAGE answered) is an MM4 worker's job: it is queued, parsed, before
+ * the 250. */
 static int on_message(void *ctx, cm_str reverse_path, cm_str *rcpts,
 		int nrcpt, char *data, int len, char *text, int textsize)
 {
@@ -188,7 +184,9 @@ static int on_message(void *ctx, cm_str reverse_path, cm_str *rcpts,
 	static mm4_msg msg;
 	mm4_conn *c = ctx;
 	mm4_msg *m = &msg;
-	int code;
+	char key[INBOUND_KEY_MAX];
+	cm_str local[INBOUND_MAX_RCPT];
+	int code, nlocal = 0, hand_over = 0;
 
 	stats_inc(CPM_ST_MM4_IN);
 	peers_msg_in(c->peer);
@@ -197,16 +195,21 @@ static int on_message(void *ctx, cm_str reverse_path, cm_str *rcpts,
 		snprintf(text, textsize, "5.6.0 malformed header block");
 		return 554;
 	}
+	key[0] = '\0';
 	switch (m->type) {
 	case MM4_FORWARD_RES:
-		code = completion_res(m);
+		code = 250;
+		hand_over = 1;
 		break;
 	case MM4_FORWARD_REQ:
-		code = mm4_in_forward_req(m, rcpts, nrcpt, c->peer, text, textsize);
+		code = mm4_in_forward_req(m, rcpts, nrcpt, c->peer, key, local,
+				&nlocal, text, textsize);
+		hand_over = key[0] != '\0';
 		break;
 	case MM4_DELIVERY_REPORT_REQ:
 	case MM4_READ_REPLY_REPORT_REQ:
-		code = report_mm4_in(m, c->peer, text, textsize);
+		code = report_mm4_in(m, c->peer, key, text, textsize);
+		hand_over = key[0] != '\0';
 		break;
 	case MM4_DELIVERY_REPORT_RES:
 	case MM4_READ_REPLY_REPORT_RES:
@@ -233,6 +236,17 @@ static int on_message(void *ctx, cm_str reverse_path, cm_str *rcpts,
 				mm4_type_name(m->type));
 		code = 554;
 		break;
+	}
+	if (code == 250 && hand_over
+			&& mm4_queue_inbound(m, data, len, local, nlocal, key, c->peer)
+				< 0) {
+		/* not taken: the peer sends it again, and it is new then */
+		if (key[0])
+			inbound_forget(key);
+		LM_WARN("%s from %s refused: the MM4 workers' queue is full\n",
+				mm4_type_name(m->type), c->peer);
+		snprintf(text, textsize, "4.3.2 busy, try again later");
+		code = 451;
 	}
 	return code;
 }
@@ -391,13 +405,6 @@ static void conn_accept(int ep)
 	}
 }
 
-/* what this round wrote is stored: answers may go out */
-static void round_commit(void)
-{
-	store_batch_end();
-	store_batch_begin();
-}
-
 static void conn_read(int ep, mm4_conn *c)
 {
 	char buf[16384];
@@ -421,27 +428,12 @@ static void conn_read(int ep, mm4_conn *c)
 		return;
 	}
 	if (st == SMTPD_CLOSE || c->out.failed) {
-		round_commit();
 		conn_flush(ep, c);
 		conn_close(ep, c);
 		return;
 	}
-	if (c->out.len > 0 && round_nconns < LISTENER_MAX_EVENTS)
-		round_conns[round_nconns++] = c;
-	else if (c->out.len > 0 && conn_flush(ep, c) < 0)
-		conn_close(ep, c); /* not reached: one event per connection */
-}
-
-/* the end of a round: commit, then answer */
-static void round_flush(int ep)
-{
-	int i;
-
-	store_batch_end();
-	for (i = 0; i < round_nconns; i++)
-		if (conn_flush(ep, round_conns[i]) < 0)
-			conn_close(ep, round_conns[i]);
-	round_nconns = 0;
+	if (c->out.len > 0 && conn_flush(ep, c) < 0)
+		conn_close(ep, c);
 }
 
 static void conn_idle_scan(int ep, long long now)
@@ -486,7 +478,6 @@ void listener_loop(void)
 	for (;;) {
 		n = epoll_wait(ep, events, LISTENER_MAX_EVENTS, LISTENER_TICK_MS);
 		cfg_update();
-		store_batch_begin();
 		for (i = 0; i < n; i++) {
 			mm4_conn *c = events[i].data.ptr;
 
@@ -501,12 +492,10 @@ void listener_loop(void)
 					conn_close(ep, c);
 			}
 		}
-		round_flush(ep);
 		now = pending_now_ms();
 		if (now - last_idle_check >= 1000) {
 			last_idle_check = now;
 			conn_idle_scan(ep, now);
-			report_alias_retry(time(NULL));
 		}
 	}
 }

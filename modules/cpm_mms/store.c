@@ -5,7 +5,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 /* One connection per process, opened on first use (DB handles must not be
- * shared across fork). Rows are written by MM4 workers and the listener and
+ * shared across fork). Rows are written by MM4 workers and the timer process and
  * read with indexed lookups (mms_message_id, imdn_message_id). */
 #include <stdio.h>
 #include <string.h>

@@ -39,6 +39,8 @@ static void timer_tick(unsigned int ticks_ms, void *param)
 	if (now - last_inbound >= TIMER_INBOUND_MS) {
 		last_inbound = now;
 		inbound_expire(time(NULL));
+		if (store_enabled())
+			report_alias_retry(time(NULL));
 	}
 	/* Expired reports before the purge deletes their rows */
 	if (store_enabled() && (now - last_expired >= TIMER_EXPIRED_MS

@@ -1,7 +1,8 @@
 /*
  * cpm_mms - the MM4 worker processes: take jobs from the queue
  * (mm4_queue.c), map, resolve and send them over SMTP in batches, and
- * complete each job with its outcome.
+ * complete each job with its outcome; carry out the MM4 mails the listener
+ * received (MESSAGEs, IMDNs, answers to suspended MESSAGEs).
  *
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -27,6 +28,7 @@
 #include "stats.h"
 #include "peers.h"
 #include "report.h"
+#include "mm4_in.h"
 #include "store.h"
 
 /* A batch: the jobs a worker took from the queue at once, prepared into
@@ -70,9 +72,8 @@ typedef struct batch {
 	int nmailjob;
 } batch;
 
-/* per process, not allocated per batch (pkg blocks of 3.5 and 6.8 KB per
- * job were q_malloc walks): a batch has at most SMTP_BATCH_MAX jobs */
-static map_result fwd_maps[SMTP_BATCH_MAX];
+/* per process, not allocated per batch (a 3.5 KB pkg block per job was a
+ * q_malloc walk): a batch has at most SMTP_BATCH_MAX jobs */
 static mm4_dest mail_dests[SMTP_BATCH_MAX];
 
 /* A worker's mail buffers, kept from batch to batch: a fresh 4 KB pkg
@@ -175,29 +176,17 @@ static void complete_mail(out_mail *o)
 				out->text, out->host[0] ? out->host : "no host");
 }
 
-/* map, resolve and write the REQs of one forward job into the batch */
+/* resolve and write the REQs of one forward job (mapped by the SIP
+ * worker) into the batch */
 static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 {
-	cpm_request rq;
-	map_config mcfg;
 	map_result *mr;
 	mm4_dest *dest;
 	out_mail *o;
 	int i, k, nr, first;
 
 	w->j = j;
-	mm4_queue_job_request(j, &rq);
-	mr = w->mr = &fwd_maps[w - b->fwd];
-	settings_map_out(&mcfg);
-	if (map_cpm_to_mm4(&rq, &mcfg, cm_str_z(j->unique), j->now, mr) < 0) {
-		/* validated by the SIP worker already: a setting changed at
-		 * runtime in between, or a bug */
-		completion_answer(j->tid, mr->sip_code, mr->sip_reason,
-				"mapping failed");
-		return;
-	}
-	/* the IMDNs for it come from the address the sender wrote to */
-	mr->cpm_to = rq.to;
+	mr = w->mr = &j->mr;
 	if (pending_set_state(j->tid, PENDING_SENDING, 0, NULL) < 0) {
 		LM_NOTICE("%s answered before an MM4 worker took it: not sent\n",
 				j->tid);
@@ -359,6 +348,20 @@ static int take_mails(batch *b, const out_mail *first, smtp_mail **out,
 	return n;
 }
 
+/* a mail the listener took: no mail of its own (a RES it owes is
+ * queued); the rows of one mail are committed together */
+static void run_inbound(const inbound_job *j)
+{
+	store_batch_begin();
+	if (j->m.type == MM4_FORWARD_RES)
+		completion_res(&j->m);
+	else if (j->m.type == MM4_FORWARD_REQ)
+		mm4_in_deliver(&j->m, j->rcpts, j->nrcpt, j->key, j->peer);
+	else
+		report_mm4_deliver(&j->m, j->key, j->peer);
+	store_batch_end();
+}
+
 static void batch_prepare(batch *b, void *job)
 {
 	if (*(int *)job == MM4_JOB_MAIL) {
@@ -366,6 +369,8 @@ static void batch_prepare(batch *b, void *job)
 	} else if (*(int *)job == MM4_JOB_IMDN) {
 		/* no mail of its own: a report it makes is queued */
 		report_imdn_job(job);
+	} else if (*(int *)job == MM4_JOB_INBOUND) {
+		run_inbound(job);
 	} else {
 		memset(&b->fwd[b->nfwd], 0, sizeof(b->fwd[b->nfwd]));
 		prepare_forward(b, &b->fwd[b->nfwd++], job);

@@ -1499,9 +1499,51 @@ static void test_write_res(void **state)
 	cm_buf_free(&b);
 }
 
+/* a parsed mail copied elsewhere reads the same from the copy, and
+ * nothing of it points into the original any more */
+static void test_msg_move(void **state)
+{
+	const char *z = "X-Mms-Message-Type: MM4_forward.REQ\r\n"
+		"Subject: one\r\n two\r\n"
+		"X-Mms-Transaction-ID: \"t1\"\r\n"
+		"\r\n"
+		"body text";
+	char *orig, *copy;
+	int n = (int)strlen(z), i;
+
+	assert_int_equal(parse_z(z, &orig), MM4_OK);
+	copy = dup_exact(orig, n);
+	mm4_msg_move(&M, orig, copy);
+	memset(orig, 'x', n);
+	free(orig);
+	assert_int_equal(M.type, MM4_FORWARD_REQ);
+	assert_str(mm4_get(&M, "Subject"), "one two");
+	assert_str(mm4_get_unquoted(&M, "X-Mms-Transaction-ID"), "t1");
+	assert_str(M.body, "body text");
+	for (i = 0; i < M.nhdr; i++) {
+		assert_true(M.hdr[i].name.s >= copy && M.hdr[i].name.s < copy + n);
+		assert_true(M.hdr[i].value.s >= copy
+				&& M.hdr[i].value.s + M.hdr[i].value.len <= copy + n);
+	}
+	free(copy);
+
+	/* no body: the empty body still points into the copy (at its end) */
+	assert_int_equal(parse_z("X-Mms-Message-Type: MM4_forward.RES\r\n",
+				&orig), MM4_OK);
+	n = (int)strlen("X-Mms-Message-Type: MM4_forward.RES\r\n");
+	copy = dup_exact(orig, n);
+	mm4_msg_move(&M, orig, copy);
+	free(orig);
+	assert_int_equal(M.body.len, 0);
+	assert_true(M.body.s == NULL || (M.body.s >= copy && M.body.s <= copy + n));
+	assert_str(mm4_get(&M, "X-Mms-Message-Type"), "MM4_forward.RES");
+	free(copy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_msg_move),
 		cmocka_unit_test(test_parse_forward_req),
 		cmocka_unit_test(test_parse_others),
 		cmocka_unit_test(test_bare_address),
