@@ -5,11 +5,13 @@ The MM4 workers and the listener are Kamailio processes whose modules'
 child_init ran there: every SIP request they originate carries a Call-ID of
 its own process (tm's suffix holds the pid), the sample's native
 event_route[cpm-mms:mm4-request] runs, and an event route can use a module
-that connects in child_init (sqlops).
+that connects in child_init (sqlops). The event route runs in an MM4 worker:
+a slow one holds up no MM4 connection.
 """
 
 import os
 import re
+import socket
 import subprocess
 import time
 
@@ -109,30 +111,39 @@ SQLOPS_ROUTE = """event_route[cpm-mms:mm4-request] {
 """
 
 
-def test_event_route_can_use_sqlops(netns, procs, dns, mm4_peer, cpm_core):
-    """An operator's event route that queries a DB through sqlops (which
-    connects in child_init) works in the listener process."""
+def start_with_route(procs, name, route, modules, sip_port, mm4_port, db):
+    """The sample with its event route replaced by this one and these
+    lines after loadmodule "db_sqlite.so"; listening on these ports."""
     with open(SAMPLE_CFG, encoding="utf-8") as f:
         cfg = f.read()
     start = cfg.index("event_route[cpm-mms:mm4-request] {")
     end = cfg.index("\n}\n", start) + 3
-    db = os.path.join(OUT, "corr-sqlops.sqlite")
-    cfg = cfg[:start] + SQLOPS_ROUTE + cfg[end:]
-    cfg = cfg.replace('loadmodule "db_sqlite.so"\n',
-                      'loadmodule "db_sqlite.so"\nloadmodule "sqlops.so"\n'
-                      'modparam("sqlops", "sqlcon", "corr=>sqlite://%s")\n' % ("/" + db), 1)
-    path = os.path.join(OUT, "iwf-sqlops.cfg")
+    cfg = cfg[:start] + route + cfg[end:]
+    cfg = cfg.replace('loadmodule "db_sqlite.so"\n', 'loadmodule "db_sqlite.so"\n' + modules, 1)
+    path = os.path.join(OUT, name + ".cfg")
     with open(path, "w", encoding="utf-8") as f:
         f.write(cfg)
     with open(SCHEMA, "rb") as f:
         subprocess.run(["sqlite3", db], input=f.read(), check=True, timeout=30)
-    ctl = "unix:" + os.path.join(OUT, "iwf_sqlops_ctl.sock")
-    env = {"CPM_MMS_SIP_LISTEN": "udp:127.0.0.1:5062", "CPM_MMS_MM4_LISTEN": "127.0.0.1:2527",
+    ctl = "unix:" + os.path.join(OUT, name + "_ctl.sock")
+    env = {"CPM_MMS_SIP_LISTEN": "udp:127.0.0.1:%d" % sip_port,
+           "CPM_MMS_MM4_LISTEN": "127.0.0.1:%d" % mm4_port,
            "CPM_MMS_MM4_PORT": str(PEER_MM4[1]), "CPM_MMS_DOMAIN": IWF_DOMAIN,
            "CPM_MMS_ENUM_SERVER": "127.0.0.1:53", "CPM_MMS_MM4_PEERS": "127.0.0.0/8",
            "CPM_MMS_CPM_ROUTE": "sip:%s:%d" % CORE_SIP, "CPM_MMS_URI_FORM": "sip",
-           "CPM_MMS_DB_URL": "sqlite:///" + db, "CPM_MMS_CTL": ctl, "CPM_MMS_MODULE": MODULE, "_CTL": ctl}
-    k = start_kamailio(procs, "iwf-sqlops", path, env, 5062, 2527)
+           "CPM_MMS_DB_URL": "sqlite:///" + db, "CPM_MMS_CTL": ctl, "CPM_MMS_MODULE": MODULE,
+           "_CTL": ctl}
+    return start_kamailio(procs, name, path, env, sip_port, mm4_port)
+
+
+def test_event_route_can_use_sqlops(netns, procs, dns, mm4_peer, cpm_core):
+    """An operator's event route that queries a DB through sqlops (which
+    connects in child_init) works in the MM4 worker that runs it."""
+    db = os.path.join(OUT, "corr-sqlops.sqlite")
+    k = start_with_route(procs, "iwf-sqlops", SQLOPS_ROUTE,
+                         'loadmodule "sqlops.so"\n'
+                         'modparam("sqlops", "sqlcon", "corr=>sqlite://%s")\n' % ("/" + db),
+                         5062, 2527, db)
     try:
         mark = k.mark()
         tid = "sqlops-%d" % os.getpid()
@@ -141,6 +152,67 @@ def test_event_route_can_use_sqlops(netns, procs, dns, mm4_peer, cpm_core):
         assert got, "the event route did not run:\n%s" % "\n".join(k.lines(mark)[-15:])
         assert "failed" not in got[0] and re.search(r": 1 row\(s\), count \d+ for ", got[0]), \
             "sqlops in the event route: %s" % got[0]
+    finally:
+        procs.stop(k.proc)
+        time.sleep(0.2)
+
+
+SLOW_ROUTE = """event_route[cpm-mms:mm4-request] {
+	xlog("L_NOTICE", "slow event route in pid $pp for $mm4(to)\\n");
+	usleep("%d");
+}
+"""
+SLOW_US = 800000
+
+
+def greeting_time(addr):
+    """Seconds from connect to the listener's 220 greeting."""
+    t0 = time.monotonic()
+    with socket.create_connection(addr, timeout=10) as s:
+        s.settimeout(10)
+        line = s.recv(512)
+        took = time.monotonic() - t0
+        s.sendall(b"QUIT\r\n")
+    assert line.startswith(b"220"), "greeting: %r" % line
+    return took
+
+
+def test_slow_event_route_does_not_hold_the_listener(netns, procs, dns, mm4_peer, cpm_core):
+    """The event route runs in an MM4 worker: a route that sleeps 0.8 s per
+    recipient (3 recipients) holds up neither the REQ's 250 nor another
+    peer's greeting."""
+    db = os.path.join(OUT, "corr-slow.sqlite")
+    k = start_with_route(procs, "iwf-slow", SLOW_ROUTE % SLOW_US,
+                         'loadmodule "cfgutils.so"\n', 5063, 2528, db)
+    try:
+        mark = k.mark()
+        tid = "slow-%d" % os.getpid()
+        t0 = time.monotonic()
+        sender = subprocess.Popen(
+            [PY, PEER, "send-req", "--to", "127.0.0.1:2528", "--bind", PEER_MM4[0],
+             "--from", plmn("+4791000001", PEER_DOMAIN), "--tid", '"%s"' % tid,
+             "--message-id", '"%s@%s"' % (tid, PEER_DOMAIN), "--ack", "Yes",
+             "--text", "slow route"] +
+            sum((["--rcpt", plmn("+479940000%d" % i, IWF_DOMAIN)] for i in range(3)), []),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert wait_until(lambda: k.lines(mark, r"slow event route in pid"), 10), \
+            "the event route did not run:\n%s" % "\n".join(k.lines(mark)[-15:])
+        took = greeting_time(("127.0.0.1", 2528))
+        out, _ = sender.communicate(timeout=30)
+        acked = time.monotonic() - t0
+        out = out.decode("utf-8", "replace")
+        assert '"ok": true' in out, "the REQ was not taken: %s" % out[-600:]
+        assert took < 0.4, "another peer waited %.2f s for the greeting while the " \
+            "event route slept" % took
+        # 3 x 0.8 s of event route would come before a 250 given after delivery
+        assert acked < 1.6, "the REQ's 250 took %.2f s: it waited for the event route" % acked
+        ran = wait_until(lambda: len(k.lines(mark, r"slow event route in pid")) >= 3, 10)
+        assert ran, "the event route ran %d time(s)" % len(k.lines(mark, r"slow event route"))
+        pids = {int(re.search(r"in pid (\d+)", ln).group(1))
+                for ln in k.lines(mark, r"slow event route in pid")}
+        workers = {pid for pid, dsc in processes(k.ctl) if dsc == "cpm_mms MM4 worker"}
+        assert pids and pids <= workers, "the event route ran in %s, the MM4 workers are %s" % (
+            sorted(pids), sorted(workers))
     finally:
         procs.stop(k.proc)
         time.sleep(0.2)
