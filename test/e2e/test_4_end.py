@@ -60,4 +60,5 @@ def test_kamailio_log_clean(mode, kam):
 def test_kamailio_stops_cleanly(mode, kam):
     """kamailio stops cleanly on SIGTERM"""
     assert kam.alive(), "not running"
-    assert mode.kam.stop(), "needed SIGKILL"
+    assert mode.kam.stop(), "needed SIGKILL; alive after SIGTERM (pid state wchan; the " \
+        "log's second column is the pid): %s" % mode.procs.stuck

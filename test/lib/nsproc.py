@@ -46,12 +46,25 @@ def pid_alive(pid):
         return False
 
 
+def proc_state(pid):
+    """'pid state wchan' of a live process, for a stop that needed KILL."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rpartition(")")[2].split()[0]
+        with open("/proc/%d/wchan" % pid) as f:
+            wchan = f.read().strip() or "-"
+    except OSError:
+        return "%d gone" % pid
+    return "%d %s %s" % (pid, state, wchan)
+
+
 class Procs:
     """Every process a suite starts in the background; stopped by PID,
     newest first."""
 
     def __init__(self):
         self.procs = []
+        self.stuck = []   # what the last stop that needed KILL found alive
 
     def popen(self, argv, name, **kw):
         p = subprocess.Popen(argv, **kw)
@@ -70,6 +83,7 @@ class Procs:
                 p.wait(grace)
             except subprocess.TimeoutExpired:
                 clean = False
+                self.stuck = [proc_state(k) for k in [p.pid] + kids if pid_alive(k)]
                 p.kill()
                 p.wait(5)
             for _ in range(30):
@@ -77,6 +91,8 @@ class Procs:
                 if not kids:
                     break
                 time.sleep(0.1)
+            if kids and clean:
+                self.stuck = [proc_state(k) for k in kids]
             for k in kids:
                 clean = False
                 try:
