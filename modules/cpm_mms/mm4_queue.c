@@ -6,13 +6,11 @@
  */
 /* One lane per MM4 worker: a pipe of shm pointers (a write of one pointer
  * is atomic; the write ends are non-blocking, so no sender ever waits, and
- * a full lane is an overload answer) and its state in shm. A sender picks
- * the lane (pick_lane): a worker whose SMTP session waits for one more
- * job, else an idle worker, else the shortest lane. A worker waits on its
- * own lane only, reads what is there at once (poll, no polling of the
- * queue's size) and, idle, takes what waits in a busy worker's lane. The
- * MM4 workers write too: the report an IMDN job makes is a job of its
- * own. */
+ * every lane full is an overload answer) and its state in shm. A sender
+ * picks the lane (pick_lane). A worker waits on its own lane only, reads
+ * what is there at once (poll, no polling of the queue's size) and, with
+ * its lane empty, takes what waits in a busy worker's lane. The MM4
+ * workers write too: the report an IMDN job makes is a job of its own. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -112,7 +110,10 @@ int mm4_queue_init(void)
 	if (!lane_fd || !lanes) {
 		if (lane_fd)
 			pkg_free(lane_fd);
+		if (lanes)
+			shm_free(lanes);
 		lane_fd = NULL;
+		lanes = NULL;
 		SHM_MEM_ERROR;
 		return -1;
 	}

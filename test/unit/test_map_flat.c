@@ -56,6 +56,17 @@ static void assert_inside(cm_str v, const map_result *dst, const char *data,
 	fail_msg("'%.*s' points outside the flat copy", v.len, v.s);
 }
 
+static map_config cfg(void)
+{
+	map_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.mms_version = cm_str_z("6.16.0");
+	c.domain = cm_str_z(DOMAIN);
+	c.system_address = cm_str_z("system-user@" DOMAIN);
+	return c;
+}
+
 static const char cpim_head[] =
 	"From: \"Kari\" <tel:+4712345678>\r\n"
 	"To: <tel:+358401234567>\r\n"
@@ -100,10 +111,7 @@ static void test_flat_copy(void **state)
 	assert_non_null(body);
 	snprintf(body, blen + 1, "%s%s", cpim_head, text);
 
-	memset(&c, 0, sizeof(c));
-	c.mms_version = cm_str_z("6.16.0");
-	c.domain = cm_str_z(DOMAIN);
-	c.system_address = cm_str_z("system-user@" DOMAIN);
+	c = cfg();
 	memset(&r, 0, sizeof(r));
 	r.ruri = heap("sip:+358401234567@ims.example.net;user=phone", &kruri);
 	r.from = heap("<tel:+4712345678>;tag=abc", &kfrom);
@@ -169,10 +177,7 @@ static void test_flat_plain(void **state)
 
 	assert_non_null(m);
 	assert_non_null(dst);
-	memset(&c, 0, sizeof(c));
-	c.mms_version = cm_str_z("6.16.0");
-	c.domain = cm_str_z(DOMAIN);
-	c.system_address = cm_str_z("system-user@" DOMAIN);
+	c = cfg();
 	memset(&r, 0, sizeof(r));
 	r.ruri = cm_str_z("tel:+358401234567");
 	r.from = cm_str_z("<tel:+4712345678>;tag=abc");
