@@ -349,17 +349,16 @@ static int take_mails(batch *b, const out_mail *first, smtp_mail **out,
 }
 
 /* a mail the listener took: no mail of its own (a RES it owes is
- * queued); the rows of one mail are committed together */
+ * queued). A REQ's rows are committed one by one, each before its
+ * MESSAGE goes out: the answer, in another process, must find it. */
 static void run_inbound(const inbound_job *j)
 {
-	store_batch_begin();
 	if (j->m.type == MM4_FORWARD_RES)
 		completion_res(&j->m);
 	else if (j->m.type == MM4_FORWARD_REQ)
 		mm4_in_deliver(&j->m, j->rcpts, j->nrcpt, j->key, j->peer);
 	else
 		report_mm4_deliver(&j->m, j->key, j->peer);
-	store_batch_end();
 }
 
 static void batch_prepare(batch *b, void *job)
