@@ -4,136 +4,70 @@
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-/* One lane per MM4 worker: a pipe of shm pointers (a write of one pointer
- * is atomic; the write ends are non-blocking, so no sender ever waits, and
- * every lane full is an overload answer) and its state in shm. A sender
- * picks the lane (pick_lane). A worker waits on its own lane only, reads
- * what is there at once (poll, no polling of the queue's size) and, with
- * its lane empty, takes what waits in a busy worker's lane. The MM4
- * workers write too: the report an IMDN job makes is a job of its own. */
+/* The queue is a pipe of shm pointers: writes of one pointer are atomic,
+ * the write end is non-blocking so a SIP worker never waits (a full queue
+ * is an overload answer), and every MM4 worker polls the read end and
+ * takes a batch of what is queued (mm4_queue_take). The MM4 workers write
+ * too: the report an IMDN job makes is a mail job of its own. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <limits.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/mem/shm_mem.h"
-#include "core/mem/mem.h"
 #include "core/dprint.h"
 
 #include "settings.h"
 #include "mm4_queue.h"
 #include "map_flat.h"
 
-/* what senders read to choose, what a worker shows of itself (shm) */
-typedef struct lane_state {
-	int queued;              /* in the pipe or read ahead, not taken yet */
-	int busy;                /* working on a batch */
-	int waiting;             /* its SMTP session waits for one more job */
-} lane_state;
-
-static int nlanes = 0;
-static int (*lane_fd)[2] = NULL; /* [lane][0 read, 1 write], every process */
-static lane_state *lanes = NULL;
-static unsigned int *lane_turn = NULL; /* where the next pick starts (shm) */
-static int my_lane = -1;         /* an MM4 worker's own lane */
-
-/* The lane for the next job (a hint: the state may change meanwhile): a
- * worker whose session waits for one more job, else an idle worker, else,
- * all busy, the fullest lane that has room for a batch, so that the jobs
- * that wait share a session: the first worker to be free takes them
- * (steal()). */
-static int pick_lane(void)
-{
-	unsigned int start = __atomic_fetch_add(lane_turn, 1, __ATOMIC_RELAXED);
-	int i, l, q, fullest = -1, fullest_q = -1, emptiest = 0, emptiest_q = -1;
-
-	for (i = 0; i < nlanes; i++) {
-		l = (start + i) % nlanes;
-		if (__atomic_load_n(&lanes[l].waiting, __ATOMIC_RELAXED)
-				&& __atomic_load_n(&lanes[l].queued, __ATOMIC_RELAXED) == 0)
-			return l;
-	}
-	for (i = 0; i < nlanes; i++) {
-		l = (start + i) % nlanes;
-		q = __atomic_load_n(&lanes[l].queued, __ATOMIC_RELAXED);
-		if (q == 0 && !__atomic_load_n(&lanes[l].busy, __ATOMIC_RELAXED))
-			return l;
-		if (q < cpm_get(mm4_batch) && q > fullest_q) {
-			fullest = l;
-			fullest_q = q;
-		}
-		if (emptiest_q < 0 || q < emptiest_q) {
-			emptiest = l;
-			emptiest_q = q;
-		}
-	}
-	return fullest >= 0 ? fullest : emptiest;
-}
-
-static int lane_write(int l, void *j)
-{
-	ssize_t n;
-
-	__atomic_add_fetch(&lanes[l].queued, 1, __ATOMIC_SEQ_CST);
-	do {
-		n = write(lane_fd[l][1], &j, sizeof(j));
-	} while (n < 0 && errno == EINTR);
-	if (n == sizeof(j))
-		return 0;
-	__atomic_sub_fetch(&lanes[l].queued, 1, __ATOMIC_SEQ_CST);
-	return -1;
-}
+static int queue_fd[2] = { -1, -1 };
+/* MM4 workers busy with a batch (shm): sizes the next worker's share */
+static int *busy_workers = NULL;
+/* of those, waiting for one more job for an open SMTP session (shm) */
+static int *waiting_sessions = NULL;
 
 static int queue_write(void *j)
 {
-	int first = pick_lane(), i;
+	ssize_t n;
 
-	/* a full lane: the next ones before an overload answer */
-	for (i = 0; i < nlanes; i++)
-		if (lane_write((first + i) % nlanes, j) == 0)
-			return 0;
-	LM_WARN("MM4 worker queues full\n");
-	return -1;
+	do {
+		n = write(queue_fd[1], &j, sizeof(j));
+	} while (n < 0 && errno == EINTR);
+	if (n != sizeof(j)) {
+		LM_WARN("MM4 worker queue full (%s)\n",
+				n < 0 ? strerror(errno) : "short write");
+		return -1;
+	}
+	return 0;
 }
 
 int mm4_queue_init(void)
 {
-	int fl, i, k;
+	int fl, i;
 
-	nlanes = cpm_get(mm4_workers);
-	lane_fd = pkg_malloc(nlanes * sizeof(*lane_fd));
-	lanes = shm_malloc(nlanes * sizeof(*lanes) + sizeof(*lane_turn));
-	if (!lane_fd || !lanes) {
-		if (lane_fd)
-			pkg_free(lane_fd);
-		if (lanes)
-			shm_free(lanes);
-		lane_fd = NULL;
-		lanes = NULL;
+	busy_workers = shm_malloc(2 * sizeof(*busy_workers));
+	if (!busy_workers) {
 		SHM_MEM_ERROR;
 		return -1;
 	}
-	memset(lanes, 0, nlanes * sizeof(*lanes) + sizeof(*lane_turn));
-	lane_turn = (unsigned int *)&lanes[nlanes];
-	for (i = 0; i < nlanes; i++)
-		lane_fd[i][0] = lane_fd[i][1] = -1;
-	for (i = 0; i < nlanes; i++) {
-		if (pipe(lane_fd[i]) < 0) {
-			LM_ERR("pipe: %s\n", strerror(errno));
+	busy_workers[0] = busy_workers[1] = 0;
+	waiting_sessions = &busy_workers[1];
+	if (pipe(queue_fd) < 0) {
+		LM_ERR("pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	/* both ends non-blocking: SIP workers never wait, MM4 workers wait
+	 * in poll() and take what is there without blocking */
+	for (i = 0; i < 2; i++) {
+		fl = fcntl(queue_fd[i], F_GETFL);
+		if (fl < 0 || fcntl(queue_fd[i], F_SETFL, fl | O_NONBLOCK) < 0) {
+			LM_ERR("fcntl: %s\n", strerror(errno));
 			return -1;
-		}
-		/* non-blocking both ends: senders never wait, workers wait in
-		 * poll() and take what is there */
-		for (k = 0; k < 2; k++) {
-			fl = fcntl(lane_fd[i][k], F_GETFL);
-			if (fl < 0 || fcntl(lane_fd[i][k], F_SETFL, fl | O_NONBLOCK) < 0) {
-				LM_ERR("fcntl: %s\n", strerror(errno));
-				return -1;
-			}
 		}
 	}
 	return 0;
@@ -141,22 +75,14 @@ int mm4_queue_init(void)
 
 void mm4_queue_destroy(void)
 {
-	int i;
-
-	for (i = 0; lane_fd && i < nlanes; i++) {
-		if (lane_fd[i][0] >= 0)
-			close(lane_fd[i][0]);
-		if (lane_fd[i][1] >= 0)
-			close(lane_fd[i][1]);
-	}
-	if (lane_fd)
-		pkg_free(lane_fd);
-	lane_fd = NULL;
-	if (lanes)
-		shm_free(lanes);
-	lanes = NULL;
-	lane_turn = NULL;
-	nlanes = 0;
+	if (queue_fd[0] >= 0)
+		close(queue_fd[0]);
+	if (queue_fd[1] >= 0)
+		close(queue_fd[1]);
+	queue_fd[0] = queue_fd[1] = -1;
+	if (busy_workers)
+		shm_free(busy_workers);
+	busy_workers = waiting_sessions = NULL;
 }
 
 int mm4_queue_forward(const map_result *mr, const char *tid)
@@ -271,93 +197,48 @@ int mm4_queue_inbound(const mm4_msg *m, const char *data, int len,
 	return 0;
 }
 
-/* ---- the MM4 workers' side ---- */
-
-/* jobs read from the own lane and not handed out yet */
-static void *ahead[CPM_MMS_BATCH_MAX];
-static int nahead = 0, ahead_pos = 0;
-
-/* read what the own lane holds (up to the read-ahead's room), waiting for
- * it up to 'until' (pending_now_ms() time; 0: not at all, -1: for ever) */
-static void lane_read(long long until)
+/* one more job from the queue, waiting until 'until' (ms); NULL if none */
+static void *take_one(long long until)
 {
 	struct pollfd pfd;
+	void *job;
 	ssize_t r;
 	long long left;
 
-	if (ahead_pos > 0) {
-		memmove(ahead, &ahead[ahead_pos], (nahead - ahead_pos) * sizeof(ahead[0]));
-		nahead -= ahead_pos;
-		ahead_pos = 0;
-	}
-	if (nahead >= CPM_MMS_BATCH_MAX)
-		return;
-	pfd.fd = lane_fd[my_lane][0];
+	pfd.fd = queue_fd[0];
 	pfd.events = POLLIN;
 	for (;;) {
-		r = read(pfd.fd, &ahead[nahead],
-				(CPM_MMS_BATCH_MAX - nahead) * sizeof(ahead[0]));
-		if (r > 0) {
-			/* whole pointers only: every write was one pointer */
-			nahead += (int)(r / sizeof(ahead[0]));
-			return;
-		}
+		r = read(queue_fd[0], &job, sizeof(job));
+		if (r == sizeof(job))
+			return job;
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-			LM_CRIT("MM4 worker lane %d: read failed (%s)\n", my_lane,
-					r < 0 ? strerror(errno) : "eof");
-			sleep(1);
-			return;
-		}
-		if (until == 0)
-			return;
-		left = until < 0 ? -1 : until - pending_now_ms();
-		if (until > 0 && left <= 0)
-			return;
-		if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) < 0
-				&& errno != EINTR)
-			return;
+		if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return NULL;
+		left = until - pending_now_ms();
+		if (left <= 0)
+			return NULL;
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+			return NULL;
 	}
 }
 
-static void *ahead_take(void)
+static int queued_jobs(void)
 {
-	if (ahead_pos >= nahead)
-		return NULL;
-	__atomic_sub_fetch(&lanes[my_lane].queued, 1, __ATOMIC_SEQ_CST);
-	return ahead[ahead_pos++];
+	int bytes;
+
+	if (ioctl(queue_fd[0], FIONREAD, &bytes) < 0)
+		return -1;
+	return bytes / (int)sizeof(void *);
 }
 
-static int ahead_count(void)
+/* a job that makes no mail of its own (a mail received, an IMDN) waits
+ * for no batch: a suspended transaction or a MESSAGE depends on it */
+static int makes_mail(const void *job)
 {
-	return nahead - ahead_pos;
-}
+	int type = *(const int *)job;
 
-/* idle: the jobs (at most max) waiting in the fullest lane of a busy
- * worker; how many were taken */
-static int steal(void **jobs, int max)
-{
-	ssize_t r;
-	int i, l, q, from = -1, most = 0;
-
-	for (i = 1; i < nlanes; i++) {
-		l = (my_lane + i) % nlanes;
-		q = __atomic_load_n(&lanes[l].queued, __ATOMIC_SEQ_CST);
-		if (q > most && __atomic_load_n(&lanes[l].busy, __ATOMIC_SEQ_CST)) {
-			from = l;
-			most = q;
-		}
-	}
-	if (from < 0)
-		return 0;
-	/* whole pointers only: every write was one pointer */
-	r = read(lane_fd[from][0], jobs, max * sizeof(jobs[0]));
-	if (r <= 0)
-		return 0;
-	__atomic_sub_fetch(&lanes[from].queued, (int)(r / sizeof(jobs[0])),
-			__ATOMIC_SEQ_CST);
-	return (int)(r / sizeof(jobs[0]));
+	return type == MM4_JOB_FORWARD || type == MM4_JOB_MAIL;
 }
 
 /* Under a steady load jobs arrive one at a time, and each would get an
@@ -367,76 +248,93 @@ static int steal(void **jobs, int max)
  * more than one. At low load a job goes out at once. */
 static void gather(int last_batch)
 {
+	struct timespec slice = { 0, 1000000 };
 	long long until;
+	int q;
 
 	if (cpm_get(mm4_batch) <= 1 || cpm_get(mm4_batch_wait) <= 0)
 		return;
-	lane_read(0);
-	if (last_batch <= 1 && ahead_count() <= 0)
+	if (last_batch <= 1 && queued_jobs() <= 0)
 		return;
 	until = pending_now_ms() + cpm_get(mm4_batch_wait);
-	while (ahead_count() < cpm_get(mm4_batch) - 1 && pending_now_ms() < until
-			&& ahead_count() < CPM_MMS_BATCH_MAX)
-		lane_read(until);
+	while ((q = queued_jobs()) >= 0 && q < cpm_get(mm4_batch) - 1
+			&& pending_now_ms() < until)
+		nanosleep(&slice, NULL);
 }
 
-int mm4_queue_worker_init(int rank)
-{
-	if (rank < 0 || rank >= nlanes)
-		return -1;
-	my_lane = rank;
-	return 0;
-}
-
-/* Wait for one job in the own lane, let a batch gather (gather()), then
- * take what the lane holds, at most mm4_batch in all; with the own lane
- * empty, what waits in a busy worker's lane. */
-int mm4_queue_take(void **jobs)
+/* Wait for one job, let a batch gather (gather()), then take this
+ * worker's share of what is queued, at most mm4_batch in all. The share
+ * is the queue divided among this worker and the idle ones, so idle
+ * workers take the rest, while a worker that finds the others busy takes
+ * a full batch: the jobs for one MMSC then share an SMTP session. */
+int mm4_queue_take(void **jobs, int rank)
 {
 	static int last_batch = 0;
-	int n = 0;
+	struct timespec yield = { 0, 1000000 };
+	struct pollfd pfd;
+	ssize_t r;
+	int queued, share, idle;
 
+	pfd.fd = queue_fd[0];
+	pfd.events = POLLIN;
 	for (;;) {
-		lane_read(0);
-		if ((jobs[0] = ahead_take()) != NULL)
+		r = read(queue_fd[0], &jobs[0], sizeof(jobs[0]));
+		if (r == sizeof(jobs[0]))
 			break;
-		__atomic_store_n(&lanes[my_lane].busy, 1, __ATOMIC_SEQ_CST);
-		n = steal(jobs, cpm_get(mm4_batch));
-		if (n > 0) {
-			last_batch = n;
-			return n;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				LM_ERR("MM4 worker %d: poll: %s\n", rank, strerror(errno));
+			/* a worker whose SMTP session waits for a job wakes too:
+			 * leave it a moment to take it on its open connection */
+			if (__atomic_load_n(waiting_sessions, __ATOMIC_SEQ_CST) > 0)
+				nanosleep(&yield, NULL);
+			continue;
 		}
-		__atomic_store_n(&lanes[my_lane].busy, 0, __ATOMIC_SEQ_CST);
-		lane_read(-1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		LM_CRIT("MM4 worker %d: queue read failed (%zd, %s)\n", rank, r,
+				r < 0 ? strerror(errno) : "eof");
+		sleep(1);
 	}
-	__atomic_store_n(&lanes[my_lane].busy, 1, __ATOMIC_SEQ_CST);
-	gather(last_batch);
-	for (n = 1; n < cpm_get(mm4_batch) && (jobs[n] = ahead_take()) != NULL; n++)
-		;
-	last_batch = n;
-	return n;
+	__atomic_add_fetch(busy_workers, 1, __ATOMIC_SEQ_CST);
+	if (makes_mail(jobs[0]))
+		gather(last_batch);
+	last_batch = 1;
+	idle = cpm_get(mm4_workers)
+			- __atomic_load_n(busy_workers, __ATOMIC_SEQ_CST);
+	if (cpm_get(mm4_batch) <= 1 || (queued = queued_jobs()) < 0)
+		return 1;
+	if (idle < 0)
+		idle = 0;
+	/* rounded down: a job the idle workers can take is left to them */
+	share = queued / (idle + 1);
+	if (share > cpm_get(mm4_batch) - 1)
+		share = cpm_get(mm4_batch) - 1;
+	if (share <= 0)
+		return 1;
+	/* whole pointers only: every write was one pointer */
+	r = read(queue_fd[0], &jobs[1], share * sizeof(jobs[0]));
+	last_batch = 1 + (r > 0 ? (int)(r / sizeof(jobs[0])) : 0);
+	return last_batch;
 }
 
 void mm4_queue_done(void)
 {
-	__atomic_store_n(&lanes[my_lane].busy, 0, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(busy_workers, 1, __ATOMIC_SEQ_CST);
 }
 
 void *mm4_queue_take_more(long long until, int last_growth)
 {
 	void *job;
 
-	lane_read(0);
-	if ((job = ahead_take()) == NULL && until > 0) {
-		__atomic_store_n(&lanes[my_lane].waiting, 1, __ATOMIC_SEQ_CST);
-		while (ahead_count() == 0 && pending_now_ms() < until)
-			lane_read(until);
-		__atomic_store_n(&lanes[my_lane].waiting, 0, __ATOMIC_SEQ_CST);
-		job = ahead_take();
-	}
+	if (until <= 0)
+		return take_one(0);
+	__atomic_add_fetch(waiting_sessions, 1, __ATOMIC_SEQ_CST);
+	job = take_one(until);
+	__atomic_sub_fetch(waiting_sessions, 1, __ATOMIC_SEQ_CST);
 	/* jobs coming faster than one per round trip: let the next ones
 	 * gather as before a session (mm4_batch_wait) */
-	if (job)
+	if (job && makes_mail(job))
 		gather(last_growth);
 	return job;
 }

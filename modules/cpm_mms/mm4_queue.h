@@ -84,18 +84,15 @@ int mm4_queue_inbound(const mm4_msg *m, const char *data, int len,
 		const cm_str *rcpts, int nrcpt, const char *key, const char *peer);
 
 /* --- the MM4 workers' side */
-/* the worker of this rank reads its own lane */
-int mm4_queue_worker_init(int rank);
-/* wait for a job, let a batch gather, take what the own lane holds (at
- * most mm4_batch): the number of jobs in jobs[]; the worker counts as busy
+/* wait for a job, let a batch gather, take this worker's share (at most
+ * mm4_batch): the number of jobs in jobs[]; the worker counts as busy
  * until mm4_queue_done() */
-int mm4_queue_take(void **jobs);
+int mm4_queue_take(void **jobs, int rank);
 void mm4_queue_done(void);
-/* one more job for an open SMTP session: what the own lane holds now
- * (until 0), or waiting up to 'until' (pending_now_ms() time; senders
- * prefer a session that waits), then letting the jobs after it gather as
- * before a session (last_growth: mails the session took last); NULL if
- * none */
+/* one more job for an open SMTP session: what is queued now (until 0),
+ * or waiting up to 'until' (pending_now_ms() time), then letting the jobs
+ * after it gather as before a session (last_growth: mails the session
+ * took last); NULL if none */
 void *mm4_queue_take_more(long long until, int last_growth);
 
 #endif

@@ -511,14 +511,10 @@ void workers_loop(int rank)
 
 	signal(SIGPIPE, SIG_IGN);
 	cpm_mem_use_pkg();
-	if (mm4_queue_worker_init(rank) < 0) {
-		LM_CRIT("MM4 worker %d has no queue\n", rank);
-		exit(-1);
-	}
 	if (enum_resolve_init() < 0)
 		LM_ERR("enum_server resolver setup failed: using the system one\n");
 	for (;;) {
-		n = mm4_queue_take(jobs);
+		n = mm4_queue_take(jobs, rank);
 		cfg_update();
 		batch_run(jobs, &n);
 		for (i = 0; i < n; i++)
