@@ -35,7 +35,7 @@ function ksr_request_route()
 	return 1
 end
 
--- event_route[cpm-mms:mm4-request] as a KEMI callback (run by an MM4 worker)
+-- event_route[cpm-mms:mm4-request] as a KEMI callback (run by the MM4 delivery process)
 function ksr_cpm_mms_event(evname)
 	KSR.info("MM4 " .. tostring(KSR.pv.get("$mm4(message_id)")) .. " from " ..
 		tostring(KSR.pv.get("$mm4(from)")) .. " to " ..

@@ -163,9 +163,9 @@ static int mod_init(void)
 		return -1;
 	if (listener_bind(cpm_fixed.mm4_listen) < 0)
 		return -1;
-	/* MM4 workers + the listener; the timer process */
-	register_procs(cpm_get(mm4_workers) + 1);
-	cfg_register_child(cpm_get(mm4_workers) + 1);
+	/* MM4 workers, the listener, the delivery process; the timer process */
+	register_procs(cpm_get(mm4_workers) + 2);
+	cfg_register_child(cpm_get(mm4_workers) + 2);
 	if (timers_register() < 0)
 		return -1;
 	return 0;
@@ -200,6 +200,15 @@ static int child_init(int rank)
 			workers_loop(i);
 			exit(-1);
 		}
+	}
+	pid = fork_process(PROC_RPC, "cpm_mms MM4 delivery", 1);
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (cfg_child_init())
+			return -1;
+		workers_delivery_loop();
+		exit(-1);
 	}
 	forking_listener = 1;
 	pid = fork_process(PROC_RPC, "cpm_mms MM4 listener", 1);

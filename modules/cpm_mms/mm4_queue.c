@@ -8,7 +8,8 @@
  * the write end is non-blocking so a SIP worker never waits (a full queue
  * is an overload answer), and every MM4 worker polls the read end and
  * takes a batch of what is queued (mm4_queue_take). The MM4 workers write
- * too: the report an IMDN job makes is a mail job of its own. */
+ * too: the report an IMDN job makes is a mail job of its own. The mails
+ * the listener took go through a second pipe to the delivery process. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -26,24 +27,31 @@
 #include "map_flat.h"
 
 static int queue_fd[2] = { -1, -1 };
+/* the listener's parsed mails to the delivery process */
+static int inbound_fd[2] = { -1, -1 };
 /* MM4 workers busy with a batch (shm): sizes the next worker's share */
 static int *busy_workers = NULL;
 /* of those, waiting for one more job for an open SMTP session (shm) */
 static int *waiting_sessions = NULL;
 
-static int queue_write(void *j)
+static int pipe_write(int fd, void *j, const char *what)
 {
 	ssize_t n;
 
 	do {
-		n = write(queue_fd[1], &j, sizeof(j));
+		n = write(fd, &j, sizeof(j));
 	} while (n < 0 && errno == EINTR);
 	if (n != sizeof(j)) {
-		LM_WARN("MM4 worker queue full (%s)\n",
+		LM_WARN("%s full (%s)\n", what,
 				n < 0 ? strerror(errno) : "short write");
 		return -1;
 	}
 	return 0;
+}
+
+static int queue_write(void *j)
+{
+	return pipe_write(queue_fd[1], j, "MM4 worker queue");
 }
 
 int mm4_queue_init(void)
@@ -57,15 +65,17 @@ int mm4_queue_init(void)
 	}
 	busy_workers[0] = busy_workers[1] = 0;
 	waiting_sessions = &busy_workers[1];
-	if (pipe(queue_fd) < 0) {
+	if (pipe(queue_fd) < 0 || pipe(inbound_fd) < 0) {
 		LM_ERR("pipe: %s\n", strerror(errno));
 		return -1;
 	}
-	/* both ends non-blocking: SIP workers never wait, MM4 workers wait
-	 * in poll() and take what is there without blocking */
-	for (i = 0; i < 2; i++) {
-		fl = fcntl(queue_fd[i], F_GETFL);
-		if (fl < 0 || fcntl(queue_fd[i], F_SETFL, fl | O_NONBLOCK) < 0) {
+	/* all ends non-blocking: senders never wait, readers wait in poll()
+	 * and take what is there without blocking */
+	for (i = 0; i < 4; i++) {
+		int fd = i < 2 ? queue_fd[i] : inbound_fd[i - 2];
+
+		fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 			LM_ERR("fcntl: %s\n", strerror(errno));
 			return -1;
 		}
@@ -79,7 +89,11 @@ void mm4_queue_destroy(void)
 		close(queue_fd[0]);
 	if (queue_fd[1] >= 0)
 		close(queue_fd[1]);
-	queue_fd[0] = queue_fd[1] = -1;
+	if (inbound_fd[0] >= 0)
+		close(inbound_fd[0]);
+	if (inbound_fd[1] >= 0)
+		close(inbound_fd[1]);
+	queue_fd[0] = queue_fd[1] = inbound_fd[0] = inbound_fd[1] = -1;
 	if (busy_workers)
 		shm_free(busy_workers);
 	busy_workers = waiting_sessions = NULL;
@@ -190,7 +204,7 @@ int mm4_queue_inbound(const mm4_msg *m, const char *data, int len,
 		pos += rcpts[i].len + 1;
 	}
 	j->nrcpt = nrcpt;
-	if (queue_write(j) < 0) {
+	if (pipe_write(inbound_fd[1], j, "MM4 delivery queue") < 0) {
 		shm_free(j);
 		return -1;
 	}
@@ -232,8 +246,8 @@ static int queued_jobs(void)
 	return bytes / (int)sizeof(void *);
 }
 
-/* a job that makes no mail of its own (a mail received, an IMDN) waits
- * for no batch: a suspended transaction or a MESSAGE depends on it */
+/* a job that makes no mail of its own (an IMDN) waits for no batch: a
+ * suspended transaction depends on it */
 static int makes_mail(const void *job)
 {
 	int type = *(const int *)job;
@@ -337,4 +351,29 @@ void *mm4_queue_take_more(long long until, int last_growth)
 	if (job && makes_mail(job))
 		gather(last_growth);
 	return job;
+}
+
+int mm4_queue_take_inbound(inbound_job **jobs, int max)
+{
+	struct pollfd pfd;
+	ssize_t r;
+
+	pfd.fd = inbound_fd[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		/* whole pointers only: every write was one pointer */
+		r = read(inbound_fd[0], jobs, max * sizeof(jobs[0]));
+		if (r > 0)
+			return (int)(r / sizeof(jobs[0]));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				LM_ERR("MM4 delivery: poll: %s\n", strerror(errno));
+			continue;
+		}
+		LM_CRIT("MM4 delivery: queue read failed (%zd, %s)\n", r,
+				r < 0 ? strerror(errno) : "eof");
+		sleep(1);
+	}
 }

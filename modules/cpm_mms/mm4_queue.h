@@ -79,7 +79,8 @@ int mm4_queue_mail(const char *domain, const char *fallback_ip,
 int mm4_queue_imdn(const imdn_job *j);
 
 /* copy a mail parsed from data[0..len) (m points into it), the
- * recipients and the ids to shm and queue it */
+ * recipients and the ids to shm and queue it for the delivery process
+ * (a queue of its own: it never waits behind an SMTP session) */
 int mm4_queue_inbound(const mm4_msg *m, const char *data, int len,
 		const cm_str *rcpts, int nrcpt, const char *key, const char *peer);
 
@@ -89,6 +90,9 @@ int mm4_queue_inbound(const mm4_msg *m, const char *data, int len,
  * until mm4_queue_done() */
 int mm4_queue_take(void **jobs, int rank);
 void mm4_queue_done(void);
+/* the delivery process: wait for mails the listener took, take up to max */
+#define MM4_INBOUND_TAKE_MAX 64
+int mm4_queue_take_inbound(inbound_job **jobs, int max);
 /* one more job for an open SMTP session: what is queued now (until 0),
  * or waiting up to 'until' (pending_now_ms() time), then letting the jobs
  * after it gather as before a session (last_growth: mails the session

@@ -348,9 +348,10 @@ static int take_mails(batch *b, const out_mail *first, smtp_mail **out,
 	return n;
 }
 
-/* a mail the listener took: no mail of its own (a RES it owes is
- * queued). A REQ's rows are committed one by one, each before its
- * MESSAGE goes out: the answer, in another process, must find it. */
+/* a mail the listener took (in the delivery process): no mail of its own
+ * (a RES it owes is queued for the workers). A REQ's rows are committed
+ * one by one, each before its MESSAGE goes out: the answer, in another
+ * process, must find it. */
 static void run_inbound(const inbound_job *j)
 {
 	if (j->m.type == MM4_FORWARD_RES)
@@ -368,8 +369,6 @@ static void batch_prepare(batch *b, void *job)
 	} else if (*(int *)job == MM4_JOB_IMDN) {
 		/* no mail of its own: a report it makes is queued */
 		report_imdn_job(job);
-	} else if (*(int *)job == MM4_JOB_INBOUND) {
-		run_inbound(job);
 	} else {
 		memset(&b->fwd[b->nfwd], 0, sizeof(b->fwd[b->nfwd]));
 		prepare_forward(b, &b->fwd[b->nfwd++], job);
@@ -520,5 +519,22 @@ void workers_loop(int rank)
 		for (i = 0; i < n; i++)
 			shm_free(jobs[i]);
 		mm4_queue_done();
+	}
+}
+
+void workers_delivery_loop(void)
+{
+	inbound_job *jobs[MM4_INBOUND_TAKE_MAX];
+	int i, n;
+
+	signal(SIGPIPE, SIG_IGN);
+	cpm_mem_use_pkg();
+	for (;;) {
+		n = mm4_queue_take_inbound(jobs, MM4_INBOUND_TAKE_MAX);
+		cfg_update();
+		for (i = 0; i < n; i++) {
+			run_inbound(jobs[i]);
+			shm_free(jobs[i]);
+		}
 	}
 }

@@ -5,8 +5,8 @@ The MM4 workers and the listener are Kamailio processes whose modules'
 child_init ran there: every SIP request they originate carries a Call-ID of
 its own process (tm's suffix holds the pid), the sample's native
 event_route[cpm-mms:mm4-request] runs, and an event route can use a module
-that connects in child_init (sqlops). The event route runs in an MM4 worker:
-a slow one holds up no MM4 connection.
+that connects in child_init (sqlops). The event route runs in the MM4
+delivery process: a slow one holds up no MM4 connection.
 """
 
 import os
@@ -138,7 +138,7 @@ def start_with_route(procs, name, route, modules, sip_port, mm4_port, db):
 
 def test_event_route_can_use_sqlops(netns, procs, dns, mm4_peer, cpm_core):
     """An operator's event route that queries a DB through sqlops (which
-    connects in child_init) works in the MM4 worker that runs it."""
+    connects in child_init) works in the MM4 delivery process."""
     db = os.path.join(OUT, "corr-sqlops.sqlite")
     k = start_with_route(procs, "iwf-sqlops", SQLOPS_ROUTE,
                          'loadmodule "sqlops.so"\n'
@@ -178,9 +178,9 @@ def greeting_time(addr):
 
 
 def test_slow_event_route_does_not_hold_the_listener(netns, procs, dns, mm4_peer, cpm_core):
-    """The event route runs in an MM4 worker: a route that sleeps 0.8 s per
-    recipient (3 recipients) holds up neither the REQ's 250 nor another
-    peer's greeting."""
+    """The event route runs in the MM4 delivery process: a route that sleeps
+    0.8 s per recipient (3 recipients) holds up neither the REQ's 250 nor
+    another peer's greeting."""
     db = os.path.join(OUT, "corr-slow.sqlite")
     k = start_with_route(procs, "iwf-slow", SLOW_ROUTE % SLOW_US,
                          'loadmodule "cfgutils.so"\n', 5063, 2528, db)
@@ -210,9 +210,10 @@ def test_slow_event_route_does_not_hold_the_listener(netns, procs, dns, mm4_peer
         assert ran, "the event route ran %d time(s)" % len(k.lines(mark, r"slow event route"))
         pids = {int(re.search(r"in pid (\d+)", ln).group(1))
                 for ln in k.lines(mark, r"slow event route in pid")}
-        workers = {pid for pid, dsc in processes(k.ctl) if dsc == "cpm_mms MM4 worker"}
-        assert pids and pids <= workers, "the event route ran in %s, the MM4 workers are %s" % (
-            sorted(pids), sorted(workers))
+        delivery = {pid for pid, dsc in processes(k.ctl) if dsc == "cpm_mms MM4 delivery"}
+        assert pids and pids <= delivery, \
+            "the event route ran in %s, the MM4 delivery process is %s" % (
+                sorted(pids), sorted(delivery))
     finally:
         procs.stop(k.proc)
         time.sleep(0.2)
