@@ -1,8 +1,9 @@
 /*
  * cpm_mms - the MM4 worker processes: take jobs from the queue
  * (mm4_queue.c), map, resolve and send them over SMTP in batches, and
- * complete each job with its outcome; carry out the MM4 mails the listener
- * received (MESSAGEs, IMDNs, answers to suspended MESSAGEs).
+ * complete each job with its outcome. And the MM4 delivery process, which
+ * carries out the MM4 mails the listener received (MESSAGEs, IMDNs,
+ * answers to suspended MESSAGEs).
  *
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
