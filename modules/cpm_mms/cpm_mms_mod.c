@@ -175,6 +175,20 @@ static int mod_init(void)
  * own child_init (run by fork_process) keeps the listening socket */
 static int forking_listener;
 
+/* fork one process that runs loop (never returning); -1 on failure */
+static int fork_loop(char *desc, void (*loop)(void))
+{
+	int pid = fork_process(PROC_RPC, desc, 1);
+
+	if (pid == 0) {
+		if (cfg_child_init())
+			return -1;
+		loop();
+		exit(-1);
+	}
+	return pid < 0 ? -1 : 0;
+}
+
 /* Our processes are forked PROC_RPC, as Kamailio's own modules fork theirs:
  * fork_process() runs every module's child_init there (tm's Call-ID suffix
  * of this pid, DB connections of sqlops and friends for the event route). */
@@ -201,26 +215,13 @@ static int child_init(int rank)
 			exit(-1);
 		}
 	}
-	pid = fork_process(PROC_RPC, "cpm_mms MM4 delivery", 1);
-	if (pid < 0)
+	if (fork_loop("cpm_mms MM4 delivery", workers_delivery_loop) < 0)
 		return -1;
-	if (pid == 0) {
-		if (cfg_child_init())
-			return -1;
-		workers_delivery_loop();
-		exit(-1);
-	}
 	forking_listener = 1;
-	pid = fork_process(PROC_RPC, "cpm_mms MM4 listener", 1);
+	pid = fork_loop("cpm_mms MM4 listener", listener_loop);
 	forking_listener = 0;
 	if (pid < 0)
 		return -1;
-	if (pid == 0) {
-		if (cfg_child_init())
-			return -1;
-		listener_loop();
-		exit(-1);
-	}
 	/* later forks of the main process do not inherit it */
 	listener_close();
 	return timers_fork();
