@@ -187,7 +187,6 @@ int mm4_queue_inbound(const mm4_msg *m, const char *data, int len,
 		return -1;
 	}
 	memset(j, 0, sizeof(*j));
-	j->type = MM4_JOB_INBOUND;
 	strcpy(j->key, key);
 	snprintf(j->peer, sizeof(j->peer), "%s", peer);
 	memcpy(j->data, data, len);

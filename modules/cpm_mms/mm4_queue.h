@@ -1,7 +1,8 @@
 /*
  * cpm_mms - the queue from the SIP workers, the listener and the RPC to the
- * MM4 worker processes: forward jobs (a MESSAGE to map and send), ready
- * mails (RESs, reports), IMDNs to look up and the MM4 mails received.
+ * MM4 worker processes: forward jobs (a mapped MESSAGE to send), ready
+ * mails (RESs, reports) and IMDNs to look up; and the queue from the
+ * listener to the MM4 delivery process: the MM4 mails received.
  *
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -17,7 +18,6 @@
 #define MM4_JOB_FORWARD 1
 #define MM4_JOB_MAIL 2
 #define MM4_JOB_IMDN 3
-#define MM4_JOB_INBOUND 4
 
 /* one MESSAGE to forward, mapped by the SIP worker (map_flat.h) */
 typedef struct mm4_job {
@@ -52,9 +52,9 @@ typedef struct imdn_job {
 } imdn_job;
 
 /* an MM4 mail the listener took (a REQ to deliver, a report to map, a RES
- * to complete): parsed once, copied to shm with the parse */
+ * to complete) for the delivery process: parsed once, copied to shm with
+ * the parse */
 typedef struct inbound_job {
-	int type;                /* MM4_JOB_INBOUND */
 	char key[INBOUND_KEY_MAX]; /* the inbound table's entry (REQs, reports) */
 	char peer[64];
 	cm_str rcpts[INBOUND_MAX_RCPT]; /* the recipients to deliver to */

@@ -189,18 +189,19 @@ void report_destroy(void)
 	aliases = NULL;
 }
 
-/* 0 queued, -1 the list is full */
-static int alias_wait_add(const alias_wait *a)
+/* queued to be tried again, or dropped (logged) when the list is full */
+static void alias_wait_add(const alias_wait *a)
 {
-	int ret = -1;
+	int full;
 
 	lock_get(&aliases->lock);
-	if (aliases->n < ALIAS_WAIT_MAX) {
+	full = aliases->n >= ALIAS_WAIT_MAX;
+	if (!full)
 		aliases->w[aliases->n++] = *a;
-		ret = 0;
-	}
 	lock_release(&aliases->lock);
-	return ret;
+	if (full)
+		LM_WARN("too many RES ids waiting for their rows: '%s' for %s"
+				" not recorded\n", a->alias, a->mms_id);
 }
 
 void report_res_alias(const char *mms_id, const char *tid, cm_str alias)
@@ -224,9 +225,7 @@ void report_res_alias(const char *mms_id, const char *tid, cm_str alias)
 	snprintf(a.tid, sizeof(a.tid), "%s", tid);
 	snprintf(a.alias, sizeof(a.alias), "%s", al);
 	a.until = time(NULL) + ALIAS_WAIT_S;
-	if (alias_wait_add(&a) < 0)
-		LM_WARN("too many RES ids waiting for their rows: '%s' for %s"
-				" not recorded\n", al, mms_id);
+	alias_wait_add(&a);
 }
 
 void report_alias_retry(time_t now)
@@ -245,9 +244,7 @@ void report_alias_retry(time_t now)
 
 		ret = store_set_alias(a->mms_id, a->tid, a->alias);
 		if (ret == 0 && now < a->until) {
-			if (alias_wait_add(a) < 0)
-				LM_WARN("too many RES ids waiting for their rows: '%s' for"
-						" %s not recorded\n", a->alias, a->mms_id);
+			alias_wait_add(a);
 			continue;
 		}
 		if (ret == 0)
