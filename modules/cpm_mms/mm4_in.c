@@ -6,8 +6,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 /* The listener checks a REQ (ids, recipients, duplicates) and answers
- * SMTP 250 once it is queued to the MM4 workers in shm; a worker maps it,
- * runs the event route and hands each MESSAGE to tm (sip_uac.c), or
+ * SMTP 250 once it is queued to the MM4 delivery process in shm; that
+ * process maps it, runs the event route and hands each MESSAGE to tm (sip_uac.c), or
  * queues the RES (mm4_res.c). Like tm's transactions, nothing
  * acknowledged is lost while Kamailio runs. */
 #include <stdio.h>
@@ -162,7 +162,8 @@ static int forward_row(const mm4_msg *m, cm_str rcpt, const cpm_out *o,
 static void deliver_one(const mm4_msg *m, cm_str rcpt, int idx, const char *key,
 		const char *peer)
 {
-	/* one recipient at a time in an MM4 worker: not a pkg block each */
+	/* one recipient at a time in the delivery process: not a pkg block
+	 * each */
 	static cpm_out out;
 	cpm_out *o = &out;
 	mm4_in_ctx ctx;
@@ -173,7 +174,8 @@ static void deliver_one(const mm4_msg *m, cm_str rcpt, int idx, const char *key,
 	char unique[33];
 	map_sip_head head;
 	sip_uac_msg uac;
-	/* one at a time in an MM4 worker (2 KB: not on the stack each) */
+	/* one at a time in the delivery process (2 KB: not on the stack
+	 * each) */
 	static corr_row row;
 	int ret, has_row;
 
