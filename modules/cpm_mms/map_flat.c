@@ -1,16 +1,16 @@
 /*
- * cpm_mms - a map_result made self-contained.
+ * cpm_mms - the mapped CPM -> MMS request as the MM4 worker needs it.
  *
  * Copyright (C) 2026 cpm_mms authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "map_flat.h"
 
-/* every string field of a map_result, the CPIM parse included */
-#define FLAT_MAX_FIELDS (16 + 2 * 32 + 2 * CPIM_MAX_HEADERS \
-		+ 2 * CPIM_MAX_MIME_HEADERS + 3 * CPIM_MAX_RCPT + 16)
+#define FWD_MAX_FIELDS (20 + 2 * 32 + MAP_MAX_RCPT + CPIM_MAX_RCPT)
+#define FWD_ALIGN (sizeof(void *))
 
 static int add_fields(cm_str **f, int n, cm_str *v, int count)
 {
@@ -21,11 +21,10 @@ static int add_fields(cm_str **f, int n, cm_str *v, int count)
 	return n;
 }
 
-static int list_fields(map_result *mr, cm_str **f)
+static int list_fields(map_fwd *v, cm_str **f)
 {
-	mm4_forward_req *r = &mr->req;
-	cpim_msg *c = &mr->cpim;
-	int n = 0, i;
+	mm4_forward_req *r = &v->req;
+	int n = 0;
 
 	f[n++] = &r->version;
 	f[n++] = &r->transaction_id;
@@ -41,50 +40,56 @@ static int list_fields(map_result *mr, cm_str **f)
 	f[n++] = &r->content_type;
 	f[n++] = &r->content_transfer_encoding;
 	f[n++] = &r->body;
-	f[n++] = &mr->imdn_message_id;
-	f[n++] = &mr->cpm_to;
-	for (i = 0; i < c->nhdr; i++) {
-		f[n++] = &c->hdr[i].name;
-		f[n++] = &c->hdr[i].value;
-	}
-	f[n++] = &c->from;
-	n = add_fields(f, n, c->to, c->nto);
-	n = add_fields(f, n, c->cc, c->ncc);
-	f[n++] = &c->datetime;
-	f[n++] = &c->subject;
-	f[n++] = &c->imdn_message_id;
-	f[n++] = &c->imdn_disposition;
-	n = add_fields(f, n, c->imdn_record_route, c->nrecord_route);
-	for (i = 0; i < c->nmime; i++) {
-		f[n++] = &c->mime[i].name;
-		f[n++] = &c->mime[i].value;
-	}
-	f[n++] = &c->content_type;
-	f[n++] = &c->content_transfer_encoding;
-	f[n++] = &c->body;
+	f[n++] = &v->sender_addr;
+	f[n++] = &v->message_id;
+	f[n++] = &v->imdn_message_id;
+	f[n++] = &v->cpm_to;
+	f[n++] = &v->cpim_from;
+	f[n++] = &v->cpim_datetime;
+	n = add_fields(f, n, v->rcpt_e164, v->nrcpt);
+	n = add_fields(f, n, v->record_route, v->nrecord_route);
 	return n;
 }
 
-/* The strings of *from that point outside it, longest first, each copied
- * unless it lies inside one copied before. With dst NULL, only counted.
- * dst's fields hold from's pointers until they are moved here. */
-static int flatten(const map_result *from, map_result *dst, char *data)
+/* v as a view of mr: its strings still point into mr and what mr points
+ * to; the lists are rcpt[] and rr[] */
+static void view(const map_result *mr, map_fwd *v, cm_str *rcpt, cm_str *rr)
 {
-	static map_result scratch;
-	cm_str *f[FLAT_MAX_FIELDS];
-	const char *orig[FLAT_MAX_FIELDS];
-	int order[FLAT_MAX_FIELDS];
-	const char *lo = (const char *)from, *hi = lo + sizeof(*from);
+	int i;
+
+	memset(v, 0, sizeof(*v));
+	v->req = mr->req;
+	v->sender_addr = cm_str_z(mr->sender_addr);
+	v->message_id = cm_str_z(mr->message_id);
+	v->imdn_message_id = mr->imdn_message_id;
+	v->cpm_to = mr->cpm_to;
+	v->cpim_from = mr->cpim.from;
+	v->cpim_datetime = mr->cpim.datetime;
+	v->dispositions = mr->dispositions;
+	v->nrcpt = mr->nrcpt;
+	v->nrecord_route = mr->cpim.nrecord_route;
+	memcpy(v->rcpt_copy, mr->rcpt_copy, sizeof(v->rcpt_copy));
+	for (i = 0; i < v->nrcpt; i++)
+		rcpt[i] = cm_str_z(mr->rcpt_e164[i]);
+	for (i = 0; i < v->nrecord_route; i++)
+		rr[i] = mr->cpim.imdn_record_route[i];
+	v->rcpt_e164 = rcpt;
+	v->record_route = rr;
+}
+
+/* Every string of v, longest first, copied to strings unless it lies
+ * inside one copied before (the payload before its parts). With strings
+ * NULL, only counted. Returns the bytes used. */
+static int place(map_fwd *v, char *strings)
+{
+	cm_str *f[FWD_MAX_FIELDS];
+	const char *orig[FWD_MAX_FIELDS];
+	int order[FWD_MAX_FIELDS];
 	int n, i, j, k, pos = 0;
 
-	if (!dst) {
-		scratch = *from;
-		dst = &scratch;
-	}
-	n = list_fields(dst, f);
+	n = list_fields(v, f);
 	for (i = 0; i < n; i++) {
 		orig[i] = f[i]->s;
-		/* insertion sort, longest first: the payload before its parts */
 		for (j = i; j > 0 && f[order[j - 1]]->len < f[i]->len; j--)
 			order[j] = order[j - 1];
 		order[j] = i;
@@ -95,15 +100,10 @@ static int flatten(const map_result *from, map_result *dst, char *data)
 			f[i]->len = 0;
 			continue;
 		}
-		if (orig[i] >= lo && orig[i] < hi) {
-			f[i]->s = (char *)dst + (orig[i] - lo);
-			continue;
-		}
 		for (j = 0; j < k; j++) {
 			int c = order[j];
 
-			if (orig[c] && !(orig[c] >= lo && orig[c] < hi)
-					&& orig[i] >= orig[c]
+			if (orig[c] && orig[i] >= orig[c]
 					&& orig[i] + f[i]->len <= orig[c] + f[c]->len) {
 				f[i]->s = f[c]->s + (orig[i] - orig[c]);
 				break;
@@ -111,26 +111,36 @@ static int flatten(const map_result *from, map_result *dst, char *data)
 		}
 		if (j < k)
 			continue;
-		if (data) {
-			memcpy(data + pos, orig[i], f[i]->len);
-			data[pos + f[i]->len] = '\0';
-			f[i]->s = data + pos;
-		} else {
-			/* counting: any non-NULL value will do for the checks */
-			f[i]->s = (char *)orig[i];
+		if (strings) {
+			memcpy(strings + pos, orig[i], f[i]->len);
+			strings[pos + f[i]->len] = '\0';
+			f[i]->s = strings + pos;
 		}
 		pos += f[i]->len + 1;
 	}
 	return pos;
 }
 
-int map_flat_size(const map_result *mr)
+int map_fwd_size(const map_result *mr)
 {
-	return flatten(mr, NULL, NULL);
+	cm_str rcpt[MAP_MAX_RCPT], rr[CPIM_MAX_RCPT];
+	map_fwd v;
+
+	view(mr, &v, rcpt, rr);
+	return (int)(FWD_ALIGN - 1
+			+ (v.nrcpt + v.nrecord_route) * sizeof(cm_str))
+		+ place(&v, NULL);
 }
 
-void map_flat_copy(const map_result *mr, map_result *dst, char *data)
+void map_fwd_copy(const map_result *mr, map_fwd *dst, char *data)
 {
-	*dst = *mr;
-	flatten(mr, dst, data);
+	cm_str rcpt[MAP_MAX_RCPT], rr[CPIM_MAX_RCPT];
+	char *p = data + ((FWD_ALIGN - (uintptr_t)data % FWD_ALIGN) % FWD_ALIGN);
+
+	view(mr, dst, rcpt, rr);
+	dst->rcpt_e164 = memcpy(p, rcpt, dst->nrcpt * sizeof(cm_str));
+	p += dst->nrcpt * sizeof(cm_str);
+	dst->record_route = memcpy(p, rr, dst->nrecord_route * sizeof(cm_str));
+	p += dst->nrecord_route * sizeof(cm_str);
+	place(dst, p);
 }

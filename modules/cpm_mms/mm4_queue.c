@@ -102,7 +102,7 @@ void mm4_queue_destroy(void)
 int mm4_queue_forward(const map_result *mr, const char *tid)
 {
 	mm4_job *j;
-	int size = map_flat_size(mr);
+	int size = map_fwd_size(mr);
 
 	j = shm_malloc(sizeof(*j) + size);
 	if (!j) {
@@ -111,7 +111,7 @@ int mm4_queue_forward(const map_result *mr, const char *tid)
 	}
 	j->type = MM4_JOB_FORWARD;
 	snprintf(j->tid, sizeof(j->tid), "%s", tid);
-	map_flat_copy(mr, &j->mr, j->data);
+	map_fwd_copy(mr, &j->f, j->data);
 	if (queue_write(j) < 0) {
 		shm_free(j);
 		return -1;
@@ -164,6 +164,24 @@ int mm4_queue_imdn(const imdn_job *j)
 	}
 	*c = *j;
 	c->type = MM4_JOB_IMDN;
+	if (queue_write(c) < 0) {
+		shm_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+int mm4_queue_mark(const corr_row *row, int bit)
+{
+	mark_job *c = shm_malloc(sizeof(*c));
+
+	if (!c) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	c->type = MM4_JOB_MARK;
+	c->bit = bit;
+	c->row = *row;
 	if (queue_write(c) < 0) {
 		shm_free(c);
 		return -1;

@@ -12,18 +12,21 @@
 
 #include <time.h>
 #include "mapping.h"
+#include "map_flat.h"
 #include "pending.h"
 #include "inbound.h"
+#include "store.h"
 
 #define MM4_JOB_FORWARD 1
 #define MM4_JOB_MAIL 2
 #define MM4_JOB_IMDN 3
+#define MM4_JOB_MARK 4
 
 /* one MESSAGE to forward, mapped by the SIP worker (map_flat.h) */
 typedef struct mm4_job {
 	int type;                /* MM4_JOB_FORWARD */
 	char tid[PENDING_TID_MAX];
-	map_result mr;           /* its strings point into itself and data */
+	map_fwd f;               /* its strings and lists point into data */
 	char data[];
 } mm4_job;
 
@@ -51,6 +54,14 @@ typedef struct imdn_job {
 	time_t when;             /* its DateTime, else when it came */
 } imdn_job;
 
+/* a correlation row to mark done (store_mark_done), for a process that
+ * must not wait on the DB: a tm callback in a SIP worker */
+typedef struct mark_job {
+	int type;                /* MM4_JOB_MARK */
+	int bit;                 /* CORR_DONE_* */
+	corr_row row;
+} mark_job;
+
 /* an MM4 mail the listener took (a REQ to deliver, a report to map, a RES
  * to complete) for the delivery process: parsed once, copied to shm with
  * the parse */
@@ -68,7 +79,8 @@ int mm4_queue_init(void);    /* mod_init */
 void mm4_queue_destroy(void);
 
 /* --- the senders' side; never blocks, 0 or -1 (no memory / queue full) */
-/* copy the mapped request to shm and queue it */
+/* copy what the MM4 worker needs of the mapped request to shm and queue
+ * it */
 int mm4_queue_forward(const map_result *mr, const char *tid);
 /* queue one ready mail (an MM4 *.RES or report): sent to the MX/A hosts of
  * 'domain', else to fallback_ip (may be empty) on mm4_port */
@@ -77,6 +89,8 @@ int mm4_queue_mail(const char *domain, const char *fallback_ip,
 		const char *what);
 /* copy an IMDN job to shm and queue it */
 int mm4_queue_imdn(const imdn_job *j);
+/* queue store_mark_done(row, bit) for an MM4 worker */
+int mm4_queue_mark(const corr_row *row, int bit);
 
 /* copy a mail parsed from data[0..len) (m points into it), the
  * recipients and the ids to shm and queue it for the delivery process

@@ -61,16 +61,16 @@ static int header_uri(cm_str v, char *out, int size)
  * to (a client files a notification by that address; tel: or an added
  * ;user=phone makes it unknown). With several recipients the To is the
  * group's: each recipient is its number at the To's host. */
-static void imdn_from_uri(const map_result *mr, const char *e164, char *out,
+static void imdn_from_uri(const map_fwd *f, const char *e164, char *out,
 		int size)
 {
 	char uri[256];
 	const char *at, *end;
 
 	out[0] = '\0';
-	if (header_uri(mr->cpm_to, uri, sizeof(uri)) < 0)
+	if (header_uri(f->cpm_to, uri, sizeof(uri)) < 0)
 		return;
-	if (mr->nrcpt <= 1) {
+	if (f->nrcpt <= 1) {
 		snprintf(out, size, "%s", uri);
 		return;
 	}
@@ -85,7 +85,7 @@ static void imdn_from_uri(const map_result *mr, const char *e164, char *out,
 }
 
 /* the correlation row of a CPM -> MMS message; 0 / -1 */
-static int corr_from_forward(const map_result *mr, const char *e164,
+static int corr_from_forward(const map_fwd *f, const char *e164,
 		corr_row *out)
 {
 	corr_row r;
@@ -94,21 +94,21 @@ static int corr_from_forward(const map_result *mr, const char *e164,
 
 	memset(&r, 0, sizeof(r));
 	r.direction = CORR_CPM_TO_MMS;
-	snprintf(r.mms_message_id, sizeof(r.mms_message_id), "%s",
-			mr->message_id);
-	if (cm_str_copy(r.imdn_message_id, sizeof(r.imdn_message_id),
-				mr->imdn_message_id) < 0)
+	if (cm_str_copy(r.mms_message_id, sizeof(r.mms_message_id),
+				f->message_id) < 0
+			|| cm_str_copy(r.imdn_message_id, sizeof(r.imdn_message_id),
+				f->imdn_message_id) < 0)
 		return -1;
 	/* IMDNs go back to the CPIM From of the original message; without
 	 * one (or without an imdn.Message-ID) none can be sent, but the row
 	 * still lets reports for the message be answered */
-	if (mr->cpim.from.len <= 0 || cpim_split_addr(mr->cpim.from, &disp, &uri) < 0
+	if (f->cpim_from.len <= 0 || cpim_split_addr(f->cpim_from, &disp, &uri) < 0
 			|| cm_str_copy(r.sender, sizeof(r.sender), uri) < 0)
 		r.sender[0] = '\0';
 	snprintf(r.recipient, sizeof(r.recipient), "%s", e164);
-	imdn_from_uri(mr, e164, r.recipient_uri, sizeof(r.recipient_uri));
-	for (i = 0; i < mr->cpim.nrecord_route; i++) {
-		cm_str v = mr->cpim.imdn_record_route[i];
+	imdn_from_uri(f, e164, r.recipient_uri, sizeof(r.recipient_uri));
+	for (i = 0; i < f->nrecord_route; i++) {
+		cm_str v = f->record_route[i];
 
 		if (used + v.len + 2 >= (int)sizeof(r.record_route))
 			break;
@@ -118,15 +118,15 @@ static int corr_from_forward(const map_result *mr, const char *e164,
 		used += v.len;
 		r.record_route[used] = '\0';
 	}
-	cm_str_copy(r.datetime, sizeof(r.datetime), mr->cpim.datetime);
+	cm_str_copy(r.datetime, sizeof(r.datetime), f->cpim_datetime);
 	r.dispositions = (r.sender[0] && r.imdn_message_id[0])
-		? mr->dispositions : 0;
+		? f->dispositions : 0;
 	r.expires = time(NULL) + cpm_get(corr_expire);
 	*out = r;
 	return 0;
 }
 
-void report_store_forward(const map_result *mr, const char *e164,
+void report_store_forward(const map_fwd *f, const char *e164,
 		const char *tid)
 {
 	corr_row r;
@@ -135,7 +135,7 @@ void report_store_forward(const map_result *mr, const char *e164,
 	 * for it are answered Ok (nothing to notify), not "not found" */
 	if (!store_enabled())
 		return;
-	if (corr_from_forward(mr, e164, &r) == 0) {
+	if (corr_from_forward(f, e164, &r) == 0) {
 		snprintf(r.transaction_id, sizeof(r.transaction_id), "%s", tid);
 		store_put(&r);
 	}
@@ -742,14 +742,14 @@ void report_imdn_job(const imdn_job *j)
 			code == 503 ? "Retry-After: 60\r\n" : NULL);
 }
 
-void report_failed_now(const map_result *mr, const char *e164)
+void report_failed_now(const map_fwd *f, const char *e164)
 {
 	corr_row r;
 	char key[INBOUND_KEY_MAX];
 	inbound_res info, res;
 
-	if (!(mr->dispositions & CPIM_DN_NEGATIVE_DELIVERY)
-			|| corr_from_forward(mr, e164, &r) < 0
+	if (!(f->dispositions & CPIM_DN_NEGATIVE_DELIVERY)
+			|| corr_from_forward(f, e164, &r) < 0
 			|| !(r.dispositions & CPIM_DN_NEGATIVE_DELIVERY))
 		return;
 	memset(&info, 0, sizeof(info));

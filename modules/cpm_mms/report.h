@@ -22,7 +22,7 @@
                                  * transaction could be created) */
 
 /* MM4 worker: remember a CPM -> MMS message (REQ tid) for its reports */
-void report_store_forward(const map_result *mr, const char *e164,
+void report_store_forward(const map_fwd *f, const char *e164,
 		const char *tid);
 /* mod_init / mod_destroy: the aliases waiting for their rows (shm) */
 int report_init(void);
@@ -37,7 +37,7 @@ void report_alias_retry(time_t now);
 void report_expired(time_t now);
 /* MM4 worker: a message already answered (202) could not be sent: a
  * negative-delivery IMDN when the sender asked for one (Table 6b) */
-void report_failed_now(const map_result *mr, const char *e164);
+void report_failed_now(const map_fwd *f, const char *e164);
 /* listener: the checks of an MM4_delivery_report.REQ /
  * MM4_read_reply_report.REQ and its duplicate lookup. Returns the SMTP
  * reply code; 250 with key (INBOUND_KEY_MAX) set when it is new: for

@@ -20,6 +20,7 @@
 #include "mm4_res.h"
 #include "inbound.h"
 #include "stats.h"
+#include "mm4_queue.h"
 
 /* tm callback parameter, in shm */
 typedef struct uac_cbp {
@@ -51,6 +52,16 @@ static int uri_is_reliable(const char *uri)
 			|| (pu.proto != PROTO_NONE && pu.proto != PROTO_UDP);
 }
 
+/* the row's update goes to an MM4 worker: this runs in a SIP worker (or
+ * tm's timer), which never waits on the DB */
+static void mark_done_later(const corr_row *row, int bit)
+{
+	if (mm4_queue_mark(row, bit) < 0)
+		LM_ERR("correlation row of %s not marked done (%d): queue full\n",
+				row->direction == CORR_CPM_TO_MMS ? row->mms_message_id
+				: row->imdn_message_id, bit);
+}
+
 /* tm: the request was sent, or got its final answer (or timed out) */
 static void uac_done(struct cell *t, int type, struct tmcb_params *ps)
 {
@@ -72,14 +83,14 @@ static void uac_done(struct cell *t, int type, struct tmcb_params *ps)
 		/* an IMDN: the report is Ok once the CPM side took it */
 		status = ps->code < 300 ? "Ok" : "Error-network-problem";
 		if (ps->code < 300 && cbp->corr_bit)
-			store_mark_done(&cbp->corr, cbp->corr_bit);
+			mark_done_later(&cbp->corr, cbp->corr_bit);
 		if (ps->code < 300)
 			stats_inc(CPM_ST_IMDN_OUT);
 	} else {
 		status = map_sip_to_res_status(ps->code);
 		/* the RES tells the originator: the MM did not expire */
 		if (ps->code >= 300 && cbp->corr.mm_expiry)
-			store_mark_done(&cbp->corr, CORR_DONE_DELIVERY);
+			mark_done_later(&cbp->corr, CORR_DONE_DELIVERY);
 	}
 	if (ps->rpl && ps->rpl != FAKED_REPLY)
 		snprintf(text, sizeof(text), "SIP %d %.*s", ps->code,

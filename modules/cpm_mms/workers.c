@@ -39,7 +39,7 @@
 /* a forward job being worked on */
 typedef struct fwd_work {
 	mm4_job *j;
-	map_result *mr;
+	map_fwd *f;
 	mm4_dest *dest;
 	int fail[MAP_MAX_RCPT];
 	int group[MAP_MAX_RCPT]; /* REQ number (1-based) of each recipient */
@@ -181,32 +181,32 @@ static void complete_mail(out_mail *o)
  * worker) into the batch */
 static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 {
-	map_result *mr;
+	map_fwd *f;
 	mm4_dest *dest;
 	out_mail *o;
 	int i, k, nr, first;
 
 	w->j = j;
-	mr = w->mr = &j->mr;
+	f = w->f = &j->f;
 	if (pending_set_state(j->tid, PENDING_SENDING, 0, NULL) < 0) {
 		LM_NOTICE("%s answered before an MM4 worker took it: not sent\n",
 				j->tid);
 		return;
 	}
-	dest = w->dest = pkg_malloc(sizeof(*dest) * mr->nrcpt);
+	dest = w->dest = pkg_malloc(sizeof(*dest) * f->nrcpt);
 	if (!dest) {
 		PKG_MEM_ERROR;
 		completion_abort(j->tid, MAP_LF_INTERNAL, "internal error");
 		return;
 	}
 	/* resolve everybody, then one REQ per destination MMSE */
-	mr->req.nto = 0;
-	mr->req.ncc = 0;
-	mr->req.nbcc = 0;
+	f->req.nto = 0;
+	f->req.ncc = 0;
+	f->req.nbcc = 0;
 	w->nreq = 0;
-	for (i = 0; i < mr->nrcpt; i++) {
-		w->fail[i] = enum_resolve(mr->rcpt_e164[i], &dest[i]);
-		LM_DBG("%s: %s\n", mr->rcpt_e164[i], dest[i].trace);
+	for (i = 0; i < f->nrcpt; i++) {
+		w->fail[i] = enum_resolve(f->rcpt_e164[i].s, &dest[i]);
+		LM_DBG("%s: %s\n", f->rcpt_e164[i].s, dest[i].trace);
 		w->group[i] = 0;
 		for (k = 0; k < i && !w->fail[i]; k++) {
 			if (!w->fail[k]
@@ -218,15 +218,15 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 		if (!w->group[i])
 			w->group[i] = ++w->nreq;
 		/* bcc: only in its MMSE's RCPT TO (o->rcpts below) */
-		if (!w->fail[i] && mr->rcpt_copy[i] == RL_COPY_BCC)
-			mr->req.nbcc++;
-		else if (!w->fail[i] && mr->rcpt_copy[i] == RL_COPY_CC)
-			mr->req.cc[mr->req.ncc++] = cm_str_z(dest[i].mailbox);
+		if (!w->fail[i] && f->rcpt_copy[i] == RL_COPY_BCC)
+			f->req.nbcc++;
+		else if (!w->fail[i] && f->rcpt_copy[i] == RL_COPY_CC)
+			f->req.cc[f->req.ncc++] = cm_str_z(dest[i].mailbox);
 		else if (!w->fail[i])
-			mr->req.to[mr->req.nto++] = cm_str_z(dest[i].mailbox);
+			f->req.to[f->req.nto++] = cm_str_z(dest[i].mailbox);
 		else {
 			stats_inc(CPM_ST_DNS_FAILURES);
-			LM_NOTICE("no MMS route for %s: %s\n", mr->rcpt_e164[i],
+			LM_NOTICE("no MMS route for %s: %s\n", f->rcpt_e164[i].s,
 					dest[i].trace);
 		}
 	}
@@ -237,7 +237,7 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 	}
 	w->sending = 1;
 	for (k = 1; k <= w->nreq; k++) {
-		for (i = 0, first = -1; i < mr->nrcpt; i++) {
+		for (i = 0, first = -1; i < f->nrcpt; i++) {
 			if (w->group[i] == k) {
 				first = i;
 				break;
@@ -254,16 +254,16 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 			continue;
 		}
 		snprintf(o->req_tid, sizeof(o->req_tid), "%s-%d", j->tid, k);
-		mr->req.transaction_id = cm_str_z(o->req_tid);
+		f->req.transaction_id = cm_str_z(o->req_tid);
 		mail_buf_take(o, b->nmail - 1);
-		if (mm4_write_forward_req(&o->buf, &mr->req) < 0 || o->buf.failed) {
+		if (mm4_write_forward_req(&o->buf, &f->req) < 0 || o->buf.failed) {
 			mail_buf_give_back(o, b->nmail - 1);
 			b->nmail--;
 			LM_ERR("%s-%d: content cannot be written as MM4\n", j->tid, k);
 			completion_failure(j->tid, k, MAP_LF_CONTENT_TYPE, "MM4 encoding");
 			continue;
 		}
-		for (i = 0, nr = 0; i < mr->nrcpt; i++)
+		for (i = 0, nr = 0; i < f->nrcpt; i++)
 			if (w->group[i] == k)
 				o->rcpts[nr++] = dest[i].mailbox;
 		o->fwd = w;
@@ -271,7 +271,7 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 		o->hosts = dest[first].hosts;
 		o->nhosts = dest[first].nhosts;
 		o->domain = dest[first].domain;
-		o->m.mail_from = mr->sender_addr;
+		o->m.mail_from = f->sender_addr.s;
 		o->m.rcpts = o->rcpts;
 		o->m.nrcpt = nr;
 		o->m.data = o->buf.s;
@@ -282,7 +282,7 @@ static void prepare_forward(batch *b, fwd_work *w, mm4_job *j)
 static void complete_forward_req(out_mail *o)
 {
 	fwd_work *w = o->fwd;
-	map_result *mr = w->mr;
+	map_fwd *f = w->f;
 	smtp_outcome *out = &o->m.out;
 	int i;
 
@@ -290,12 +290,12 @@ static void complete_forward_req(out_mail *o)
 		peers_msg_out(out->host, out->ok, out->code, out->text);
 	if (out->ok) {
 		stats_inc(CPM_ST_MM4_REQ_SENT);
-		for (i = 0; i < mr->nrcpt; i++)
+		for (i = 0; i < f->nrcpt; i++)
 			if (w->group[i] == o->req)
-				report_store_forward(mr, mr->rcpt_e164[i], o->req_tid);
+				report_store_forward(f, f->rcpt_e164[i].s, o->req_tid);
 		LM_DBG("MM4_forward.REQ %s (X-Mms-Message-ID %s, imdn %.*s) "
-				"to %s via %s\n", o->req_tid, mr->message_id,
-				mr->imdn_message_id.len, mr->imdn_message_id.s,
+				"to %s via %s\n", o->req_tid, f->message_id.s,
+				f->imdn_message_id.len, f->imdn_message_id.s,
 				o->rcpts[0], out->host);
 		return;
 	}
@@ -307,9 +307,9 @@ static void complete_forward_req(out_mail *o)
 				map_smtp_reply(out->code, cm_str_z(out->text)),
 				"SMTP failed")) {
 		/* answered 202 meanwhile: tell the sender it failed */
-		for (i = 0; i < mr->nrcpt; i++)
+		for (i = 0; i < f->nrcpt; i++)
 			if (w->group[i] == o->req)
-				report_failed_now(mr, mr->rcpt_e164[i]);
+				report_failed_now(f, f->rcpt_e164[i].s);
 	}
 }
 
@@ -370,6 +370,8 @@ static void batch_prepare(batch *b, void *job)
 	} else if (*(int *)job == MM4_JOB_IMDN) {
 		/* no mail of its own: a report it makes is queued */
 		report_imdn_job(job);
+	} else if (*(int *)job == MM4_JOB_MARK) {
+		store_mark_done(&((mark_job *)job)->row, ((mark_job *)job)->bit);
 	} else {
 		memset(&b->fwd[b->nfwd], 0, sizeof(b->fwd[b->nfwd]));
 		prepare_forward(b, &b->fwd[b->nfwd++], job);
