@@ -209,6 +209,26 @@ def test_t5_cpm_answer(mode, uas, code, status):
                   ruri("+4720000" + code), res=status)
 
 
+def test_refused_row_marked(mode, uas):
+    """MMS->CPM delivery report and expiry asked, CPM answers 486 -> RES
+    Error-network-problem, and the row is marked (reports_done 1, mm_expiry 0:
+    no Expired report later) by an MM4 worker, not the SIP worker tm's
+    callback ran in"""
+    mid = '"refused-%s-%s@%s"' % (mode.name, rnd(), PEER_DOMAIN)
+    mode.mm4_case(req("--rcpt", plmn("+4720000486"), "--message-id", mid, "--dr", "Yes",
+                      "--expiry-in", "600"),
+                  ruri("+4720000486"), res="Error-network-problem")
+    q = ("SELECT reports_done || ':' || mm_expiry FROM cpm_mms_corr WHERE "
+         "mms_message_id = '%s';" % unq(mid))
+    row = None
+    for _ in range(50):
+        row = uas.kam.cur.sql(q)
+        if row == "1:0":
+            break
+        time.sleep(0.1)
+    assert row == "1:0", "row reports_done:mm_expiry '%s', expected '1:0'" % row
+
+
 def test_duplicate_req_after_res(mode, uas):
     """MMS->CPM duplicate REQ (after its RES) -> one MESSAGE, the same RES twice"""
     c = mode.mm4_case(req("--rcpt", plmn("+4730000002"), "--count", "2", "--gap", "1.0"),
