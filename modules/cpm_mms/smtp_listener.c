@@ -38,6 +38,14 @@
 /* idle connections are looked at once a second */
 #define LISTENER_TICK_MS 1000
 #define LISTENER_MAX_EVENTS 64
+/* bytes one connection may feed per round of the loop: a peer streaming
+ * at full speed cannot hold the others, the accept and the idle scan (the
+ * poll is level-triggered: the rest is read next round) */
+#define LISTENER_READ_ROUND (64 * 1024)
+/* replies a peer has not read: above this its commands are not read
+ * until it reads them, so the buffer cannot grow without limit (and the
+ * idle timeout closes a peer that never reads) */
+#define LISTENER_OUT_MAX (64 * 1024)
 
 typedef struct mm4_conn {
 	struct mm4_conn *prev, *next;
@@ -48,7 +56,7 @@ typedef struct mm4_conn {
 	smtpd_session smtp;
 	cm_buf out;
 	int closing;
-	int want_out;           /* EPOLLOUT is registered */
+	unsigned int events;    /* what the poll watches for it */
 } mm4_conn;
 
 static int listen_fd = -1;
@@ -289,10 +297,11 @@ static int conn_flush(int ep, mm4_conn *c)
 		memmove(c->out.s, c->out.s + n, c->out.len - n);
 		c->out.len -= n;
 	}
-	if (c->want_out == (c->out.len > 0))
+	ev.events = (c->out.len < LISTENER_OUT_MAX ? EPOLLIN : 0)
+		| (c->out.len > 0 ? EPOLLOUT : 0);
+	if (ev.events == c->events)
 		return 0;
-	c->want_out = c->out.len > 0;
-	ev.events = EPOLLIN | (c->want_out ? EPOLLOUT : 0);
+	c->events = ev.events;
 	ev.data.ptr = c;
 	epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 	return 0;
@@ -384,7 +393,7 @@ static void conn_accept(int ep)
 		smtpd_init(&c->smtp, &lim, &listener_cb, c, cpm_fixed.hostname);
 		cm_buf_init(&c->out);
 		smtpd_greeting(&c->smtp, &c->out);
-		ev.events = EPOLLIN;
+		ev.events = c->events = EPOLLIN;
 		ev.data.ptr = c;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			smtpd_free(&c->smtp);
@@ -409,12 +418,13 @@ static void conn_read(int ep, mm4_conn *c)
 {
 	char buf[16384];
 	ssize_t n;
-	int st = SMTPD_CONTINUE;
+	int st = SMTPD_CONTINUE, left = LISTENER_READ_ROUND;
 
-	for (;;) {
+	while (left > 0 && c->out.len < LISTENER_OUT_MAX) {
 		n = recv(c->fd, buf, sizeof(buf), 0);
 		if (n > 0) {
 			c->last_ms = pending_now_ms();
+			left -= n;
 			st = smtpd_feed(&c->smtp, buf, n, &c->out);
 			if (st == SMTPD_CLOSE || c->out.failed)
 				break;
@@ -432,7 +442,7 @@ static void conn_read(int ep, mm4_conn *c)
 		conn_close(ep, c);
 		return;
 	}
-	if (c->out.len > 0 && conn_flush(ep, c) < 0)
+	if (conn_flush(ep, c) < 0)
 		conn_close(ep, c);
 }
 

@@ -8,6 +8,10 @@
                                                expect close within SECONDS
     listener_probe.py perpeer IP:PORT N         N connections at once: all but
                                                the allowed ones get 421
+    listener_probe.py deaf IP:PORT N            pipelines N NOOPs and never
+                                               reads a reply (a 4 KB receive
+                                               buffer), holding the
+                                               connection 4 s
     listener_probe.py bdat IP:PORT SECONDS      CHUNKING offered; a BDAT out of
                                                sequence is refused (503) after
                                                its bytes are read (they are
@@ -88,6 +92,28 @@ def main():
         print("perpeer: greetings %s" % ",".join(greet))
         n220, n421 = greet.count("220"), greet.count("421")
         sys.exit(0 if n421 >= 1 and n220 >= 1 and n220 + n421 == len(greet) else 1)
+    if mode == "deaf":
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        h, p = addr.rsplit(":", 1)
+        s.settimeout(5)
+        s.connect((h, int(p)))
+        s.recv(64)
+        data = b"NOOP\r\n" * int(arg)
+        s.settimeout(0.5)
+        sent, t0 = 0, time.time()
+        while sent < len(data) and time.time() - t0 < 3:
+            try:
+                sent += s.send(data[sent:sent + 65536])
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+        time.sleep(max(0.0, 4 - (time.time() - t0)))   # held, unread
+        s.close()
+        print("deaf: %d of %d bytes of commands taken in %.1f s" % (sent, len(data),
+                                                                    time.time() - t0))
+        sys.exit(0)
     if mode == "bdat":
         s = connect(addr)
         s.settimeout(arg)

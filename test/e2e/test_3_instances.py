@@ -10,6 +10,7 @@ that records the outcome of every step; each test asserts one of them.
 import os
 import re
 import subprocess
+import threading
 import time
 
 import pytest
@@ -133,6 +134,39 @@ def test_fault_burst_over_max_pending(mode, kam_dnshole):
 def test_fault_listener_limits(mode, kam_dnshole, how, arg):
     ok, out = mode.probe(how, MM4, arg)
     assert ok, out
+
+
+def listener_pkg(kam):
+    """pkg bytes the MM4 listener process uses (kamcmd pkg.stats)."""
+    pid = None
+    for rec in kam.out("core.psx").split("{"):
+        if "MM4 listener" in rec:
+            pid = re.search(r"PID: (\d+)", rec).group(1)
+    assert pid, "no MM4 listener in core.psx"
+    for rec in kam.out("pkg.stats").split("{"):
+        if re.search(r"pid: %s\b" % pid, rec):
+            return int(re.search(r"real_used: (\d+)", rec).group(1))
+    raise AssertionError("no pkg.stats entry for the listener pid %s" % pid)
+
+
+@pytest.mark.modes("ldns")
+def test_fault_listener_deaf_peer(mode, kam_dnshole):
+    """fault: a peer that pipelines 90 000 NOOPs and never reads a reply does
+    not grow the listener's memory (it stops reading the peer's commands
+    while 64 KB of replies are unread)"""
+    kam = kam_dnshole
+    before = listener_pkg(kam)
+    res = {}
+    t = threading.Thread(target=lambda: res.update(out=mode.probe("deaf", MM4, 90000)[1]))
+    t.start()
+    peak = before
+    while t.is_alive():
+        peak = max(peak, listener_pkg(kam))
+        time.sleep(0.1)
+    t.join()
+    print("%s; listener pkg +%d bytes" % (res.get("out"), peak - before))
+    assert peak - before < 512 * 1024, \
+        "listener pkg %d -> %d bytes (%s)" % (before, peak, res.get("out"))
 
 
 @pytest.mark.modes("ldns")
