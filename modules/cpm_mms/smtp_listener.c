@@ -390,6 +390,7 @@ static void conn_accept(int ep)
 		lim.max_rcpt = INBOUND_MAX_RCPT;
 		/* peers keep sessions open for thousands of mails */
 		lim.max_cmds = cpm_get(mm4_max_commands);
+		lim.max_junk = cpm_get(mm4_junk_commands);
 		smtpd_init(&c->smtp, &lim, &listener_cb, c, cpm_fixed.hostname);
 		cm_buf_init(&c->out);
 		smtpd_greeting(&c->smtp, &c->out);

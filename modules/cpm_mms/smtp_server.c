@@ -51,6 +51,7 @@ void smtpd_limits_default(smtpd_limits *lim)
 	lim->max_msg_size = 1048576;
 	lim->max_rcpt = SMTPD_MAX_RCPT_LIMIT;
 	lim->max_cmds = 1000;
+	lim->max_junk = 100;
 	lim->max_errors = 10;
 }
 
@@ -78,6 +79,8 @@ void smtpd_init(smtpd_session *s, const smtpd_limits *lim,
 		s->lim.max_cmds = def.max_cmds;
 	if (s->lim.max_errors <= 0)
 		s->lim.max_errors = def.max_errors;
+	if (s->lim.max_junk <= 0)
+		s->lim.max_junk = def.max_junk;
 	if (cb)
 		s->cb = *cb;
 	s->ctx = ctx;
@@ -671,6 +674,20 @@ static int smtpd_count_cmd(smtpd_session *s, cm_buf *out)
 	return 1;
 }
 
+/* commands that move no mail: a client may send a few between mails, not
+ * an endless stream (Postfix counts the same four) */
+static int smtpd_count_junk(smtpd_session *s, cm_str verb, cm_buf *out)
+{
+	if (!cm_str_ieqz(verb, "NOOP") && !cm_str_ieqz(verb, "VRFY")
+			&& !cm_str_ieqz(verb, "ETRN") && !cm_str_ieqz(verb, "RSET"))
+		return 1;
+	if (++s->njunk > s->lim.max_junk) {
+		smtpd_close(s, out, "Too many junk commands");
+		return 0;
+	}
+	return 1;
+}
+
 static int smtpd_known_verb(cm_str verb)
 {
 	int i;
@@ -705,6 +722,8 @@ static void smtpd_command(smtpd_session *s, const char *line, int len,
 	arg.s = l.s + verb.len;
 	arg.len = l.len - verb.len;
 	arg = cm_str_trim(arg);
+	if (!smtpd_count_junk(s, verb, out))
+		return;
 
 	if (cm_str_ieqz(verb, "EHLO")) {
 		smtpd_ehlo(s, arg, 1, out);
@@ -768,8 +787,10 @@ static void smtpd_message_end(smtpd_session *s, cm_buf *out)
 					s->nrcpt, s->data.s ? s->data.s : empty, s->data.len, text,
 					sizeof(text));
 		if (smtpd_verdict(s, code, text, "2.0.0", "Ok: queued", "6.0",
-					"Message rejected", out))
+					"Message rejected", out)) {
 			s->messages++;
+			s->njunk = 0;
+		}
 	}
 	smtpd_reset_tx(s);
 	s->state = SMTPD_S_READY;

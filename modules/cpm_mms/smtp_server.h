@@ -26,6 +26,9 @@ typedef struct smtpd_limits {
 	                     * and close (its bytes are not read) */
 	int max_rcpt;       /* <= SMTPD_MAX_RCPT_LIMIT; more -> 452 */
 	int max_cmds;       /* commands per session; more -> 421 and close */
+	int max_junk;       /* NOOP, VRFY, ETRN, RSET since the last mail
+	                     * accepted (Postfix's smtpd_junk_command_limit);
+	                     * more -> 421 and close */
 	int max_errors;     /* bad commands in a row before 421 and close */
 } smtpd_limits;
 
@@ -65,6 +68,7 @@ typedef struct smtpd_session {
 	cm_str rcpt[SMTPD_MAX_RCPT_LIMIT]; /* cm_malloc'd */
 	int nrcpt;
 	int ncmds;
+	int njunk;            /* junk commands since the last mail accepted */
 	int nerrors;
 	int messages;         /* mails accepted in this session */
 	int rcpt_refused;     /* RCPTs refused in this transaction: DATA -> 554 */

@@ -8,10 +8,13 @@
                                                expect close within SECONDS
     listener_probe.py perpeer IP:PORT N         N connections at once: all but
                                                the allowed ones get 421
-    listener_probe.py deaf IP:PORT N            pipelines N NOOPs and never
+    listener_probe.py deaf IP:PORT N            pipelines N HELPs and never
                                                reads a reply (a 4 KB receive
                                                buffer), holding the
                                                connection 4 s
+    listener_probe.py junk IP:PORT N            EHLO and N + 1 NOOPs: N answered
+                                               250, then 421 (junk commands,
+                                               mm4_junk_commands N) and closed
     listener_probe.py bdat IP:PORT SECONDS      CHUNKING offered; a BDAT out of
                                                sequence is refused (503) after
                                                its bytes are read (they are
@@ -99,7 +102,7 @@ def main():
         s.settimeout(5)
         s.connect((h, int(p)))
         s.recv(64)
-        data = b"NOOP\r\n" * int(arg)
+        data = b"HELP\r\n" * int(arg)   # not junk: a 79-byte reply each
         s.settimeout(0.5)
         sent, t0 = 0, time.time()
         while sent < len(data) and time.time() - t0 < 3:
@@ -114,6 +117,17 @@ def main():
         print("deaf: %d of %d bytes of commands taken in %.1f s" % (sent, len(data),
                                                                     time.time() - t0))
         sys.exit(0)
+    if mode == "junk":
+        s = connect(addr)
+        n = int(arg)
+        s.sendall(b"EHLO probe.test\r\n" + b"NOOP\r\n" * (n + 1))
+        data, closed = read_all(s, 5)
+        lines = data.split(b"\r\n")
+        ok250 = sum(1 for ln in lines if ln.startswith(b"250 2.0.0 Ok"))
+        last = [ln for ln in lines if ln][-1:]
+        print("junk: %d NOOPs answered 250, then %r, closed=%s" % (ok250, last, closed))
+        sys.exit(0 if ok250 == n and closed and last
+                 and last[0].startswith(b"421 4.7.0") and b"junk" in last[0] else 1)
     if mode == "bdat":
         s = connect(addr)
         s.settimeout(arg)

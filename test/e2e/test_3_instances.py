@@ -127,10 +127,12 @@ def test_fault_burst_over_max_pending(mode, kam_dnshole):
 
 
 @pytest.mark.modes("ldns")
-@pytest.mark.parametrize("how, arg", [("idle", 5), ("trickle", 9), ("perpeer", 3)],
+@pytest.mark.parametrize("how, arg", [("idle", 5), ("trickle", 9), ("perpeer", 3),
+                                      ("junk", 100)],
                          ids=["idle MM4 connection -> 421 and closed (mm4_idle_timeout 2 s)",
                               "slowloris (a byte a second) closed (mm4_session_timeout 5 s)",
-                              "third connection from one peer -> 421 (mm4_peer_connections 2)"])
+                              "third connection from one peer -> 421 (mm4_peer_connections 2)",
+                              "101st NOOP without a mail -> 421 (mm4_junk_commands 100)"])
 def test_fault_listener_limits(mode, kam_dnshole, how, arg):
     ok, out = mode.probe(how, MM4, arg)
     assert ok, out
@@ -151,13 +153,13 @@ def listener_pkg(kam):
 
 @pytest.mark.modes("ldns")
 def test_fault_listener_deaf_peer(mode, kam_dnshole):
-    """fault: a peer that pipelines 90 000 NOOPs and never reads a reply does
+    """fault: a peer that pipelines 30 000 HELPs and never reads a reply does
     not grow the listener's memory (it stops reading the peer's commands
     while 64 KB of replies are unread)"""
     kam = kam_dnshole
     before = listener_pkg(kam)
     res = {}
-    t = threading.Thread(target=lambda: res.update(out=mode.probe("deaf", MM4, 90000)[1]))
+    t = threading.Thread(target=lambda: res.update(out=mode.probe("deaf", MM4, 30000)[1]))
     t.start()
     peak = before
     while t.is_alive():

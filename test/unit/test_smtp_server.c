@@ -219,6 +219,7 @@ static void test_limits_default(void **state)
 	assert_int_equal(l.max_msg_size, 1048576);
 	assert_int_equal(l.max_rcpt, 100);
 	assert_int_equal(l.max_cmds, 1000);
+	assert_int_equal(l.max_junk, 100);
 	assert_int_equal(l.max_errors, 10);
 }
 
@@ -858,6 +859,38 @@ static void test_max_cmds(void **state)
 	ts_free(&x);
 }
 
+/* NOOP, VRFY, ETRN and RSET count until a mail is accepted (Postfix's
+ * smtpd_junk_command_limit); a refused mail does not reset the count, and
+ * the other commands are not junk */
+static void test_max_junk(void **state)
+{
+	tsess x;
+	smtpd_limits l;
+
+	smtpd_limits_default(&l);
+	l.max_junk = 3;
+	ts_init(&x, &l);
+	assert_int_equal(ts_feed(&x, "EHLO a\r\nNOOP\r\nRSET\r\nVRFY b\r\n"
+								 "MAIL FROM:<" MM4_FROM ">\r\nRCPT TO:<" MM4_TO ">\r\n"
+								 "DATA\r\nx\r\n.\r\nHELP\r\nEHLO a\r\n"),
+			SMTPD_CONTINUE);
+	assert_int_equal(x.t.nmsg, 1);
+	ts_take(&x);
+	/* three more after the accepted mail; a refused one resets nothing */
+	x.t.msg_code = 554;
+	assert_int_equal(ts_feed(&x, "NOOP\r\nRSET\r\n"
+								 "MAIL FROM:<" MM4_FROM ">\r\nRCPT TO:<" MM4_TO ">\r\n"
+								 "DATA\r\nx\r\n.\r\nNOOP\r\n"),
+			SMTPD_CONTINUE);
+	assert_int_equal(x.t.nmsg, 2);
+	ts_take(&x);
+	assert_int_equal(ts_feed(&x, "ETRN x\r\nNOOP\r\n"), SMTPD_CLOSE);
+	assert_string_equal(ts_take(&x),
+			"421 4.7.0 mms.test Too many junk commands\r\n");
+	assert_int_equal(x.s.state, SMTPD_S_CLOSED);
+	ts_free(&x);
+}
+
 static void test_max_errors(void **state)
 {
 	tsess x;
@@ -1270,6 +1303,7 @@ static void test_bad_limits(void **state)
 	assert_int_equal(x.s.lim.max_msg_size, 1048576);
 	assert_int_equal(x.s.lim.max_rcpt, 100);
 	assert_int_equal(x.s.lim.max_cmds, 1000);
+	assert_int_equal(x.s.lim.max_junk, 100);
 	assert_int_equal(x.s.lim.max_errors, 10);
 	ts_free(&x);
 }
@@ -1602,6 +1636,7 @@ int main(void)
 		cmocka_unit_test(test_long_data_line_lf_end),
 		cmocka_unit_test(test_too_many_rcpt),
 		cmocka_unit_test(test_max_cmds),
+		cmocka_unit_test(test_max_junk),
 		cmocka_unit_test(test_max_errors),
 		cmocka_unit_test(test_quit),
 		cmocka_unit_test(test_rset),
