@@ -102,6 +102,8 @@ static param_export_t params[] = {
 	{"mm4_max_commands", PARAM_INT, &default_cpm_mms_cfg.mm4_max_commands},
 	{"mm4_junk_commands", PARAM_INT,
 		&default_cpm_mms_cfg.mm4_junk_commands},
+	{"mm4_peer_connection_rate", PARAM_INT,
+		&default_cpm_mms_cfg.mm4_peer_connection_rate},
 	{"mms_version", PARAM_STRING, &cpm_fixed.mms_version},
 	{"hostname", PARAM_STRING, &cpm_fixed.hostname},
 	{"cpim_recipients", PARAM_INT, &default_cpm_mms_cfg.cpim_recipients},

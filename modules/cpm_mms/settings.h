@@ -43,6 +43,7 @@ struct cfg_group_cpm_mms {
 	int mm4_session_timeout;  /* s a whole SMTP session may last */
 	int mm4_max_commands;     /* SMTP commands per session */
 	int mm4_junk_commands;    /* NOOP/VRFY/ETRN/RSET between mails */
+	int mm4_peer_connection_rate; /* per peer address and minute, 0: any */
 	int max_cpm_size;         /* MMS -> CPM pager-mode payload */
 	int max_forward_counter;  /* X-Mms-Forward-Counter above it = loop */
 	int mm4_ack_default;      /* RES for a REQ without X-Mms-Ack-Request */

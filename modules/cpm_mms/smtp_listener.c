@@ -316,6 +316,50 @@ static void conn_refuse(int fd, const char *reply)
 	close(fd);
 }
 
+/* connections per peer address and minute (mm4_peer_connection_rate,
+ * as Postfix's smtpd_client_connection_rate_limit): a fixed one-minute
+ * window per address, refused attempts counted too. The addresses live in
+ * the listener's own table; when it is full the address seen longest ago
+ * gives its slot up (it starts a fresh count when it comes back). */
+#define RATE_SLOTS 256
+#define RATE_WINDOW_MS 60000
+
+typedef struct conn_rate {
+	char addr[64];
+	long long since_ms;
+	int count;
+} conn_rate;
+
+static conn_rate rate_slots[RATE_SLOTS];
+
+static int rate_allows(const char *addr, long long now, int limit)
+{
+	conn_rate *r = NULL, *oldest = &rate_slots[0];
+	int i;
+
+	if (limit <= 0)
+		return 1;
+	for (i = 0; i < RATE_SLOTS; i++) {
+		if (rate_slots[i].addr[0] && strcmp(rate_slots[i].addr, addr) == 0) {
+			r = &rate_slots[i];
+			break;
+		}
+		if (rate_slots[i].since_ms < oldest->since_ms)
+			oldest = &rate_slots[i];
+	}
+	if (!r) {
+		r = oldest;
+		snprintf(r->addr, sizeof(r->addr), "%s", addr);
+		r->since_ms = now;
+		r->count = 0;
+	}
+	if (now - r->since_ms >= RATE_WINDOW_MS) {
+		r->since_ms = now;
+		r->count = 0;
+	}
+	return ++r->count <= limit;
+}
+
 static int peer_conns(const char *addr)
 {
 	mm4_conn *c;
@@ -353,6 +397,15 @@ static void conn_accept(int ep)
 			LM_NOTICE("MM4 connection from %s refused: not in mm4_peers\n",
 					addr);
 			conn_refuse(fd, "554 5.7.1 not an MM4 peer\r\n");
+			continue;
+		}
+		if (!rate_allows(addr, pending_now_ms(),
+					cpm_get(mm4_peer_connection_rate))) {
+			stats_inc(CPM_ST_MM4_REFUSED);
+			LM_WARN("MM4 connection from %s refused: over %d a minute\n",
+					addr, cpm_get(mm4_peer_connection_rate));
+			conn_refuse(fd, "421 4.7.0 too many connections from you "
+					"this minute\r\n");
 			continue;
 		}
 		if (peer_conns(addr) >= cpm_get(mm4_peer_connections)) {

@@ -15,6 +15,9 @@
     listener_probe.py junk IP:PORT N            EHLO and N + 1 NOOPs: N answered
                                                250, then 421 (junk commands,
                                                mm4_junk_commands N) and closed
+    listener_probe.py rate IP:PORT N            N connections one after
+                                               another: the first N - 1
+                                               greeted 220, the last 421
     listener_probe.py bdat IP:PORT SECONDS      CHUNKING offered; a BDAT out of
                                                sequence is refused (503) after
                                                its bytes are read (they are
@@ -128,6 +131,19 @@ def main():
         print("junk: %d NOOPs answered 250, then %r, closed=%s" % (ok250, last, closed))
         sys.exit(0 if ok250 == n and closed and last
                  and last[0].startswith(b"421 4.7.0") and b"junk" in last[0] else 1)
+    if mode == "rate":
+        greet = []
+        for _ in range(int(arg)):
+            try:
+                s = connect(addr)
+                s.settimeout(2)
+                greet.append(s.recv(4096)[:3].decode(errors="replace"))
+                s.close()
+            except OSError:
+                greet.append("err")
+            time.sleep(0.2)   # closed before the next one opens
+        print("rate: greetings %s" % ",".join(greet))
+        sys.exit(0 if greet[:-1] == ["220"] * (len(greet) - 1) and greet[-1] == "421" else 1)
     if mode == "bdat":
         s = connect(addr)
         s.settimeout(arg)

@@ -138,6 +138,21 @@ def test_fault_listener_limits(mode, kam_dnshole, how, arg):
     assert ok, out
 
 
+@pytest.mark.modes("ldns")
+def test_fault_listener_connection_rate(mode, kam_dnshole):
+    """fault: mm4_peer_connection_rate 5 (cfg.set at runtime): a peer's sixth
+    connection within the minute -> 421, the first five greeted"""
+    kam = kam_dnshole
+    kam.cfg_set("mm4_peer_connection_rate", 5)
+    try:
+        time.sleep(1.2)   # the listener takes it at its next round (1 s at most)
+        ok, out = mode.probe("rate", MM4, 6)
+    finally:
+        kam.cfg_set("mm4_peer_connection_rate", 0)
+    assert ok, out
+    assert "over 5 a minute" in kam.text(), "no log line for the refusal"
+
+
 def listener_pkg(kam):
     """pkg bytes the MM4 listener process uses (kamcmd pkg.stats)."""
     pid = None
