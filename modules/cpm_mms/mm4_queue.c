@@ -154,16 +154,17 @@ int mm4_queue_mail(const char *domain, const char *fallback_ip,
 	return 0;
 }
 
-int mm4_queue_imdn(const imdn_job *j)
+/* a fixed-size job (its type the first int): copied to shm and queued */
+static int queue_copy(const void *job, size_t size, int type)
 {
-	imdn_job *c = shm_malloc(sizeof(*c));
+	void *c = shm_malloc(size);
 
 	if (!c) {
 		SHM_MEM_ERROR;
 		return -1;
 	}
-	*c = *j;
-	c->type = MM4_JOB_IMDN;
+	memcpy(c, job, size);
+	*(int *)c = type;
 	if (queue_write(c) < 0) {
 		shm_free(c);
 		return -1;
@@ -171,22 +172,19 @@ int mm4_queue_imdn(const imdn_job *j)
 	return 0;
 }
 
+int mm4_queue_imdn(const imdn_job *j)
+{
+	return queue_copy(j, sizeof(*j), MM4_JOB_IMDN);
+}
+
 int mm4_queue_mark(const corr_row *row, int bit)
 {
-	mark_job *c = shm_malloc(sizeof(*c));
+	mark_job m;
 
-	if (!c) {
-		SHM_MEM_ERROR;
-		return -1;
-	}
-	c->type = MM4_JOB_MARK;
-	c->bit = bit;
-	c->row = *row;
-	if (queue_write(c) < 0) {
-		shm_free(c);
-		return -1;
-	}
-	return 0;
+	m.type = MM4_JOB_MARK;
+	m.bit = bit;
+	m.row = *row;
+	return queue_copy(&m, sizeof(m), MM4_JOB_MARK);
 }
 
 int mm4_queue_inbound(const mm4_msg *m, const char *data, int len,
