@@ -261,8 +261,9 @@ static int queued_jobs(void)
 	return bytes / (int)sizeof(void *);
 }
 
-/* a job that makes no mail of its own (an IMDN) waits for no batch: a
- * suspended transaction depends on it */
+/* a job that makes no mail of its own (an IMDN, a row to mark done) waits
+ * for no batch: a suspended transaction, or the next report, depends on
+ * it */
 static int makes_mail(const void *job)
 {
 	int type = *(const int *)job;

@@ -319,8 +319,9 @@ static void conn_refuse(int fd, const char *reply)
 /* connections per peer address and minute (mm4_peer_connection_rate,
  * as Postfix's smtpd_client_connection_rate_limit): a fixed one-minute
  * window per address, refused attempts counted too. The addresses live in
- * the listener's own table; when it is full the address seen longest ago
- * gives its slot up (it starts a fresh count when it comes back). */
+ * the listener's own table; when it is full the address whose window
+ * started longest ago gives its slot up (it starts a fresh count when it
+ * comes back). */
 #define RATE_SLOTS 256
 #define RATE_WINDOW_MS 60000
 
